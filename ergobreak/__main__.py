@@ -1,0 +1,7 @@
+"""``python -m ergobreak`` is the same as the ``ergobreak`` command."""
+
+import sys
+
+from ergobreak.cli import main
+
+sys.exit(main())

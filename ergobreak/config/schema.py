@@ -1,0 +1,350 @@
+"""The one schema of user settings: every key, its type, default, bounds and meaning.
+
+Defaults here are the built-in layer; ``config/ergobreak.toml`` is tested to match
+them. Values are written as people write them (``"20m"``) and converted to the
+core's :class:`~ergobreak.core.settings.Settings` (seconds) by :func:`to_settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ergobreak.core.duration import DurationError, format_duration, parse_duration
+from ergobreak.core.hours import parse_hours
+from ergobreak.core.settings import (
+    WEEKDAYS,
+    ActivitySettings,
+    DrillSettings,
+    PostureSettings,
+    QuietSettings,
+    ScheduleSettings,
+    Settings,
+)
+
+Kind = Literal["duration", "bool", "int", "days", "hours"]
+
+
+class ValueProblem(ValueError):
+    """A value of the wrong type or out of range; the message says expected vs found."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Key:
+    name: str
+    kind: Kind
+    default: Any
+    doc: str
+    min: float | None = None
+    max: float | None = None
+
+    def parse(self, raw: object) -> Any:
+        """Convert a TOML value to the core's form, or raise :class:`ValueProblem`."""
+        value = _PARSERS[self.kind](raw)
+        if self.kind in ("duration", "int"):
+            self._check_range(value)
+        return value
+
+    def _check_range(self, value: float) -> None:
+        show: Callable[[float], str] = (
+            format_duration if self.kind == "duration" else (lambda v: str(int(v)))
+        )
+        if self.min is not None and value < self.min:
+            raise ValueProblem(
+                f"must be at least {show(self.min)}, got {show(value)}"
+                f" (allowed: {show(self.min)} to {show(self.max or value)})"
+            )
+        if self.max is not None and value > self.max:
+            raise ValueProblem(
+                f"must be at most {show(self.max)}, got {show(value)}"
+                f" (allowed: {show(self.min or 0)} to {show(self.max)})"
+            )
+
+    @property
+    def expected(self) -> str:
+        return _EXPECTED[self.kind]
+
+
+def _found(raw: object) -> str:
+    if isinstance(raw, bool):
+        return f"boolean {str(raw).lower()}"
+    if isinstance(raw, str):
+        return f'"{raw}"'
+    if isinstance(raw, int):
+        return f"integer {raw}"
+    if isinstance(raw, float):
+        return f"number {raw}"
+    if isinstance(raw, list):
+        return "an array"
+    if isinstance(raw, dict):
+        return "a table"
+    return type(raw).__name__
+
+
+def _duration(raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, str):
+        extra = ""
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            extra = f' (add a unit: "{raw}s" or "{raw}m")'
+        raise ValueProblem(f'expected a duration like "20m", got {_found(raw)}{extra}')
+    try:
+        return parse_duration(raw)
+    except DurationError as exc:
+        raise ValueProblem(str(exc)) from None
+
+
+def _bool(raw: object) -> bool:
+    if not isinstance(raw, bool):
+        raise ValueProblem(f"expected true or false, got {_found(raw)}")
+    return raw
+
+
+def _int(raw: object) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ValueProblem(f"expected a whole number, got {_found(raw)}")
+    return raw
+
+
+_DAY_ALIASES = {"weekdays": "mon-fri", "weekends": "sat-sun", "all": "mon-sun"}
+_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _day(name: str) -> int | None:
+    name = name.strip().lower()
+    if name in WEEKDAYS:
+        return WEEKDAYS.index(name)
+    if name in _FULL_DAYS:
+        return _FULL_DAYS.index(name)
+    return None
+
+
+def _days(raw: object) -> frozenset[int]:
+    items: list[object]
+    if isinstance(raw, str):
+        items = [raw]
+    elif isinstance(raw, list):
+        items = list(raw)
+    else:
+        raise ValueProblem(f'expected days like ["mon", "tue"] or "mon-fri", got {_found(raw)}')
+    days: set[int] = set()
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueProblem(f'expected day names like "mon", got {_found(item)}')
+        text = _DAY_ALIASES.get(item.strip().lower(), item)
+        first, sep, last = text.partition("-")
+        a = _day(first)
+        b = _day(last) if sep else a
+        if a is None or b is None:
+            raise ValueProblem(
+                f'expected day names mon, tue, wed, thu, fri, sat, sun (or "mon-fri"), got "{item}"'
+            )
+        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(b + 1)])
+    if not days:
+        raise ValueProblem("expected at least one working day, got an empty array")
+    return frozenset(days)
+
+
+def _hours(raw: object) -> tuple[tuple[int, int], ...]:
+    items: list[object]
+    if isinstance(raw, str):
+        items = [raw]
+    elif isinstance(raw, list):
+        items = list(raw)
+    else:
+        raise ValueProblem(f'expected hours like "09:00-17:30", got {_found(raw)}')
+    if not items:
+        raise ValueProblem('expected at least one span like "09:00-17:30", got an empty array')
+    spans = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueProblem(f'expected hours like "09:00-17:30", got {_found(item)}')
+        try:
+            spans.append(parse_hours(item))
+        except ValueError as exc:
+            raise ValueProblem(str(exc)) from None
+    return tuple(spans)
+
+
+_PARSERS: dict[Kind, Callable[[object], Any]] = {
+    "duration": _duration,
+    "bool": _bool,
+    "int": _int,
+    "days": _days,
+    "hours": _hours,
+}
+_EXPECTED: dict[Kind, str] = {
+    "duration": 'a duration like "20m"',
+    "bool": "true or false",
+    "int": "a whole number",
+    "days": 'day names like ["mon", "tue"]',
+    "hours": 'hours like "09:00-17:30"',
+}
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        name="activity.idle_pause",
+        kind="duration",
+        default="60s",
+        min=2,
+        max=1800,
+        doc="Input at most this long ago counts as desk time; longer idle pauses the timers.",
+    ),
+    Key(
+        name="activity.natural_break",
+        kind="duration",
+        default="5m",
+        min=5,
+        max=7200,
+        doc="Away (idle, locked or asleep) this long resets both timers.",
+    ),
+    Key(
+        name="activity.prompt_gap",
+        kind="duration",
+        default="5m",
+        min=0,
+        max=7200,
+        doc="Never two prompts closer than this; a posture check this close to a drill is skipped.",
+    ),
+    Key(name="posture.enabled", kind="bool", default=True, doc="Show posture checks."),
+    Key(
+        name="posture.every",
+        kind="duration",
+        default="20m",
+        min=10,
+        max=8 * 3600,
+        doc="Desk time between posture checks.",
+    ),
+    Key(name="drill.enabled", kind="bool", default=True, doc="Offer 2-minute drills."),
+    Key(
+        name="drill.every",
+        kind="duration",
+        default="30m",
+        min=10,
+        max=8 * 3600,
+        doc="Desk time between drills.",
+    ),
+    Key(
+        name="drill.start_after_idle",
+        kind="duration",
+        default="10s",
+        min=1,
+        max=300,
+        doc="After a prompt, this much inactivity starts the drill.",
+    ),
+    Key(
+        name="drill.prelude",
+        kind="duration",
+        default="60s",
+        min=5,
+        max=1800,
+        doc="Keep working this long after a prompt and it is snoozed.",
+    ),
+    Key(
+        name="drill.snooze",
+        kind="duration",
+        default="5m",
+        min=5,
+        max=7200,
+        doc="Desk time before a snoozed drill returns.",
+    ),
+    Key(
+        name="drill.max_snoozes",
+        kind="int",
+        default=2,
+        min=0,
+        max=10,
+        doc="Snoozes per drill; the next ignored prompt ends as ignored.",
+    ),
+    Key(
+        name="quiet.enabled",
+        kind="bool",
+        default=True,
+        doc="Hold prompts during fullscreen, do-not-disturb and calls.",
+    ),
+    Key(
+        name="quiet.catch_up_delay",
+        kind="duration",
+        default="10s",
+        min=0,
+        max=60,
+        doc="Offer a held prompt this long after quiet ends.",
+    ),
+    Key(
+        name="schedule.enabled",
+        kind="bool",
+        default=True,
+        doc="Only count and prompt within working hours.",
+    ),
+    Key(
+        name="schedule.days",
+        kind="days",
+        default=["mon", "tue", "wed", "thu", "fri"],
+        doc="Working days.",
+    ),
+    Key(
+        name="schedule.hours",
+        kind="hours",
+        default=["09:00-17:30"],
+        doc="Working hours, local time; several spans allowed.",
+    ),
+)
+KEY_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
+TABLES: frozenset[str] = frozenset(key.name.rsplit(".", 1)[0] for key in KEYS)
+#: top-level keys that are not settings
+META_KEYS: frozenset[str] = frozenset({"schema"})
+
+
+def defaults() -> dict[str, Any]:
+    """Built-in defaults, already parsed."""
+    return {key.name: key.parse(key.default) for key in KEYS}
+
+
+def cross_check(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Relations between keys that single-key bounds cannot express: (key, message)."""
+    problems: list[tuple[str, str]] = []
+    idle = values["activity.idle_pause"]
+    natural = values["activity.natural_break"]
+    start = values["drill.start_after_idle"]
+    if natural <= idle:
+        problems.append(
+            (
+                "activity.natural_break",
+                f"must be longer than activity.idle_pause ({format_duration(idle)}),"
+                f" got {format_duration(natural)}",
+            )
+        )
+    if start >= idle:
+        problems.append(
+            (
+                "drill.start_after_idle",
+                f"must be shorter than activity.idle_pause ({format_duration(idle)}),"
+                f" got {format_duration(start)}",
+            )
+        )
+    return problems
+
+
+def to_settings(values: dict[str, Any]) -> Settings:
+    """Build core settings from a complete mapping of parsed values."""
+    v = values
+    return Settings(
+        activity=ActivitySettings(
+            idle_pause=v["activity.idle_pause"],
+            natural_break=v["activity.natural_break"],
+            prompt_gap=v["activity.prompt_gap"],
+        ),
+        posture=PostureSettings(enabled=v["posture.enabled"], every=v["posture.every"]),
+        drill=DrillSettings(
+            enabled=v["drill.enabled"],
+            every=v["drill.every"],
+            start_after_idle=v["drill.start_after_idle"],
+            prelude=v["drill.prelude"],
+            snooze=v["drill.snooze"],
+            max_snoozes=v["drill.max_snoozes"],
+        ),
+        quiet=QuietSettings(enabled=v["quiet.enabled"], catch_up_delay=v["quiet.catch_up_delay"]),
+        schedule=ScheduleSettings(
+            enabled=v["schedule.enabled"], days=v["schedule.days"], hours=v["schedule.hours"]
+        ),
+    )

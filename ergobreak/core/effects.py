@@ -1,0 +1,198 @@
+"""Outputs of the core: what the edges should show, and what happened.
+
+Each effect has an ``event`` name (the names used in simulator output, logs and
+history) and :meth:`fields` for JSON. Effects are emitted at the ``t`` of the input
+that produced them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal, TypeAlias
+
+from ergobreak.core.content import Cue, Drill, Step
+
+Outcome = Literal["done", "skipped", "ignored", "cancelled"]
+PromptKind = Literal["posture", "drill"]
+
+
+@dataclass(frozen=True, slots=True)
+class PostureCheck:
+    """Show one posture cue (plus the eye cue); ``requested`` when the user asked."""
+
+    event: ClassVar[str] = "posture_check"
+    cue: Cue
+    requested: bool = False
+
+    def fields(self) -> dict[str, object]:
+        return {"cue": self.cue.id, "text": self.cue.text, "requested": self.requested}
+
+
+@dataclass(frozen=True, slots=True)
+class DrillPrompt:
+    """Offer a drill; ``attempt`` counts re-offers after snoozes and quiet periods."""
+
+    event: ClassVar[str] = "drill_prompt"
+    drill: Drill
+    attempt: int
+    snoozes_left: int
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "routine": self.drill.id,
+            "title": self.drill.title,
+            "seconds": self.drill.seconds,
+            "attempt": self.attempt,
+            "snoozes_left": self.snoozes_left,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DrillStart:
+    event: ClassVar[str] = "drill_start"
+    drill: Drill
+    requested: bool = False
+
+    def fields(self) -> dict[str, object]:
+        return {"routine": self.drill.id, "title": self.drill.title, "requested": self.requested}
+
+
+@dataclass(frozen=True, slots=True)
+class DrillStep:
+    """Step ``index`` of ``total`` begins; it lasts ``step.seconds``."""
+
+    event: ClassVar[str] = "drill_step"
+    drill: Drill
+    index: int
+    total: int
+    step: Step
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "routine": self.drill.id,
+            "step": self.index + 1,
+            "of": self.total,
+            "seconds": self.step.seconds,
+            "side": self.step.side,
+            "text": self.step.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DrillEnd:
+    """A drill cycle is over. ``cancelled`` carries a ``reason`` (paused, asleep, ...)."""
+
+    event: ClassVar[str] = "drill_end"
+    drill: Drill
+    outcome: Outcome
+    reason: str | None = None
+
+    def fields(self) -> dict[str, object]:
+        out: dict[str, object] = {"routine": self.drill.id, "outcome": self.outcome}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class NaturalBreak:
+    """The user was away long enough: both timers start again from zero."""
+
+    event: ClassVar[str] = "natural_break"
+    away: float
+
+    def fields(self) -> dict[str, object]:
+        return {"away": round(self.away, 3)}
+
+
+@dataclass(frozen=True, slots=True)
+class Snoozed:
+    event: ClassVar[str] = "snoozed"
+    drill: Drill
+    count: int
+    max: int
+    auto: bool
+    seconds: float
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "routine": self.drill.id,
+            "count": self.count,
+            "max": self.max,
+            "auto": self.auto,
+            "seconds": self.seconds,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    """Paused; ``until`` is on the ``t`` time base, ``None`` means until resumed."""
+
+    event: ClassVar[str] = "paused"
+    until: float | None
+    seconds: float | None
+
+    def fields(self) -> dict[str, object]:
+        return {"seconds": self.seconds}
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    event: ClassVar[str] = "resumed"
+    auto: bool
+
+    def fields(self) -> dict[str, object]:
+        return {"auto": self.auto}
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A prompt fell due while quiet; it is held and offered once quiet ends."""
+
+    event: ClassVar[str] = "deferred"
+    kind: PromptKind
+    sources: tuple[str, ...]
+
+    def fields(self) -> dict[str, object]:
+        return {"kind": self.kind, "quiet": list(self.sources)}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A command that makes no sense now; the reason is for the user."""
+
+    event: ClassVar[str] = "rejected"
+    command: str
+    reason: str
+
+    def fields(self) -> dict[str, object]:
+        return {"command": self.command, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    """The coarse state shown in the tray changed (``working`` -> ``paused``, ...)."""
+
+    event: ClassVar[str] = "state"
+    state: str
+    previous: str
+
+    def fields(self) -> dict[str, object]:
+        return {"state": self.state, "previous": self.previous}
+
+
+Effect: TypeAlias = (
+    PostureCheck
+    | DrillPrompt
+    | DrillStart
+    | DrillStep
+    | DrillEnd
+    | NaturalBreak
+    | Snoozed
+    | Paused
+    | Resumed
+    | Deferred
+    | Rejected
+    | StateChanged
+)
+PROMPTS = (PostureCheck, DrillPrompt)

@@ -1,0 +1,109 @@
+"""Inputs to the core: observations of the desk and commands from the user.
+
+Every input reaches :meth:`ergobreak.core.machine.DeskSession.handle` together with
+two readings taken by the caller: ``t``, a monotonic time base in seconds that keeps
+counting while the machine sleeps, and ``wall``, POSIX wall-clock seconds (only
+used to place working hours in local time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from ergobreak.core.content import Content
+from ergobreak.core.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """An activity reading: seconds since the last keyboard or mouse input."""
+
+    idle: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenLocked:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenUnlocked:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Suspending:
+    """The machine is about to sleep (logind ``PrepareForSleep(true)`` and friends)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """The machine woke up."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """A quiet source (``fullscreen``, ``dnd``, ``camera``, ...) turned on or off."""
+
+    source: str
+    on: bool
+
+
+# Commands: what the user asks for, from the tray, a notification button or the CLI.
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Start a drill now (the prompted one, the next in rotation, or ``routine``)."""
+
+    routine: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Posture:
+    """Show a posture check now."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snooze:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """No prompts and frozen timers for ``seconds`` (``None``: until resumed)."""
+
+    seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Reconfigure:
+    """New settings or content; timers keep what they have accrued."""
+
+    settings: Settings
+    content: Content | None = None
+
+
+Command: TypeAlias = Start | Posture | Snooze | Skip | Pause | Resume
+Observation: TypeAlias = Sample | ScreenLocked | ScreenUnlocked | Suspending | Resumed | Quiet
+Event: TypeAlias = Observation | Command | Reconfigure
+
+COMMAND_NAMES: dict[type[Command], str] = {
+    Start: "start",
+    Posture: "posture",
+    Snooze: "snooze",
+    Skip: "skip",
+    Pause: "pause",
+    Resume: "resume",
+}
