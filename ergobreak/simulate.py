@@ -65,9 +65,11 @@ def replay(
                 on_effect(record)
 
     def apply(t: float, events: list[ev.Event]) -> None:
+        # The daemon reads the idle time along with every event; so do we.
+        idle_now = None if timeline.dark_at(t) else timeline.idle(t)
         for event in events:
             result.inputs += 1
-            emit(t, machine.handle(t, wall(t), event))
+            emit(t, machine.handle(t, wall(t), event, idle_now))
 
     before = timeline.before
     after = timeline.after

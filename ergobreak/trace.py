@@ -183,7 +183,10 @@ class Timeline:
             t += 1
 
     def boundaries(self) -> list[int]:
-        return sorted(set(self.before) | set(self.after) | {self.end})
+        dark_edges = {edge for span in self.dark for edge in span}
+        # a wall-clock step wakes the daemon too (timerfd's CANCEL_ON_SET on Linux)
+        clock_steps = {at for at, _ in self.clock}
+        return sorted(set(self.before) | set(self.after) | dark_edges | clock_steps | {self.end})
 
 
 def compile_trace(rows: list[Row]) -> Timeline:

@@ -61,6 +61,8 @@ SLEEP_GAP = 180.0
 POLL_MAX = 60.0
 #: How often to look for the user's return while they are away.
 POLL_AWAY = 10.0
+#: While a prompt's prelude is undecided, how often to look for input.
+PRELUDE_POLL = 1.0
 #: Wall-clock drift (against ``t``) beyond which working hours are re-evaluated.
 WALL_JUMP = 1.0
 
@@ -149,7 +151,6 @@ class DeskSession:
         "_phase",
         "_posture_desk",
         "_presence_floor",
-        "_prompt_desk",
         "_prompt_t",
         "_quiet_off_t",
         "_quiet_sources",
@@ -189,7 +190,6 @@ class DeskSession:
         self._posture_desk = 0.0
         self._drill_desk = 0.0
         self._snooze_desk = 0.0
-        self._prompt_desk = 0.0
         self._snoozes = 0
         self._attempt = 0
         self._phase = Phase.WORKING
@@ -228,14 +228,23 @@ class DeskSession:
     def phase(self) -> Phase:
         return self._phase
 
-    def handle(self, t: float, wall: float, event: ev.Event) -> list[fx.Effect]:
-        """Apply one input observed at ``t`` (monotonic) and ``wall`` (POSIX)."""
+    def handle(
+        self, t: float, wall: float, event: ev.Event, idle: float | None = None
+    ) -> list[fx.Effect]:
+        """Apply one input observed at ``t`` (monotonic) and ``wall`` (POSIX).
+
+        ``idle``, when the caller can read it, is the idle time at ``t``: decisions
+        such as "inactive long enough to start the drill" then use fresh input
+        facts instead of the last sample's.
+        """
         if isinstance(event, ev.Sample):
             return self.sample(t, wall, event.idle)
         out: list[fx.Effect] = []
+        if idle is not None and idle < 0.0:
+            idle = 0.0
         if self._t is None:
-            self._init(t, wall, None)
-        self._advance(t, wall, None, out)
+            self._init(t, wall, idle)
+        self._advance(t, wall, idle, out)
         t = max(t, self._t if self._t is not None else t)
         match event:
             case ev.ScreenLocked():
@@ -323,19 +332,23 @@ class DeskSession:
         cands = [t + POLL_MAX, self._hours_until]
         awake = not (self._locked or self._asleep)
         idle_cross = self._last_input + self._idle_pause
-        if awake and self._hours_in:
-            if t < idle_cross:
-                remaining = self._desk_remaining()
-                if remaining is not None:
-                    cands.append(t + remaining)
-                cands.append(idle_cross)
+        if awake and t < idle_cross:
+            # Look when the idle time could cross idle_pause: until then the user
+            # counts as present; after it an away period (natural break) begins.
+            cands.append(idle_cross)
+            remaining = self._desk_remaining() if self._hours_in else None
+            if remaining is not None:
+                cands.append(t + remaining)
+        elif awake and self._hours_in and self._away_poll is not None:
             # Away: look again soon, so desk time starts counting when they return.
-            elif self._away_poll is not None:
-                cands.append(t + self._away_poll)
+            cands.append(t + self._away_poll)
         if not self._natural_done and self._phase is not Phase.DRILL:
             cands.append(self._away_from + s.activity.natural_break)
         if self._phase is Phase.PROMPTED:
             cands.append(max(self._last_input, self._prompt_t) + s.drill.start_after_idle)
+            # Input at or after the end of the prelude snoozes the prompt; look each
+            # second from then on (at most start_after_idle times) to see it.
+            cands.append(max(self._prompt_t + s.drill.prelude, t + PRELUDE_POLL))
         elif self._phase is Phase.DRILL and self._drill is not None:
             offsets = self._drill.offsets
             nxt = self._step + 1
@@ -485,10 +498,11 @@ class DeskSession:
         # so an away period can only begin now.
         self._away_from = t
         self._natural_done = True
-        if idle is not None and idle <= self._idle_pause:
+        if idle is not None:
             self._last_input = t - idle
-            self._away_from = t - idle
-            self._natural_done = False
+            if idle <= self._idle_pause:
+                self._away_from = t - idle
+                self._natural_done = False
 
     def _refresh_hours(self, t: float) -> None:
         inside, change = working_state(self._settings.schedule, t + self._wall_offset, self._tz)
@@ -499,7 +513,7 @@ class DeskSession:
         """Bring the state from the last input up to ``t``, accruing desk time."""
         prev = self._t
         assert prev is not None
-        if t <= prev:
+        if t < prev:
             return
         if t - prev > SLEEP_GAP and not self._asleep and self._paused_until is None:
             # Nothing reached us for far longer than the driver ever sleeps: the
@@ -515,9 +529,17 @@ class DeskSession:
                 and not self._locked
                 and not self._asleep
             ):
-                lp = max(lp, self._t or lp)
-                self._run_to(lp, out)
-                self._presence(lp, out)
+                if lp >= prev:
+                    self._run_to(lp, out)
+                    self._presence(lp, out)
+                elif prev - lp <= self._idle_pause:
+                    # Input just before an event we already processed (a command
+                    # arrived between two samples): count it as presence then.
+                    self._presence(prev, out)
+                else:
+                    # Old news (the first reading after an event-only start): the
+                    # user has not been here for a while.
+                    self._last_input = lp
         self._run_to(t, out)
         offset = wall - t
         if abs(offset - self._wall_offset) > WALL_JUMP:
@@ -566,8 +588,6 @@ class DeskSession:
         self._drill_desk += d
         if self._phase is Phase.SNOOZED:
             self._snooze_desk += d
-        elif self._phase is Phase.PROMPTED:
-            self._prompt_desk += d
 
     def _presence(self, at: float, out: list[fx.Effect]) -> None:
         """Input while unlocked and awake: the user is at the desk (again)."""
@@ -664,12 +684,15 @@ class DeskSession:
         pending: list[float] = []
         if s.posture.enabled:
             pending.append(s.posture.every - self._posture_desk)
+        gap = s.activity.prompt_gap
+        # A held posture check is dropped once a drill is due within prompt_gap,
+        # so that moment is a threshold too.
         if self._phase is Phase.WORKING and s.drill.enabled:
             pending.append(s.drill.every - self._drill_desk)
+            pending.append(s.drill.every - gap - self._drill_desk)
         elif self._phase is Phase.SNOOZED:
             pending.append(s.drill.snooze - self._snooze_desk)
-        elif self._phase is Phase.PROMPTED:
-            pending.append(s.drill.prelude - self._prompt_desk)
+            pending.append(s.drill.snooze - gap - self._snooze_desk)
         ahead = [r for r in pending if r > 0]
         return min(ahead) if ahead else None
 
@@ -693,7 +716,8 @@ class DeskSession:
             inactive_for = t - max(self._last_input, self._prompt_t)
             if inactive_for >= s.drill.start_after_idle and not self._asleep:
                 self._begin_drill(t, "inactive", requested=False, out=out)
-            elif self._prompt_desk >= s.drill.prelude:
+            elif self._last_input >= self._prompt_t + s.drill.prelude:
+                # Still typing ``prelude`` seconds after the prompt: not now.
                 if self._snoozes < s.drill.max_snoozes:
                     self._snooze(auto=True, out=out)
                 else:
@@ -755,7 +779,6 @@ class DeskSession:
         self._transition("due")
         self._attempt += 1
         self._prompt_t = t
-        self._prompt_desk = 0.0
         self._last_prompt_t = t
         out.append(
             fx.DrillPrompt(
@@ -811,7 +834,6 @@ class DeskSession:
         self._snoozes = 0
         self._attempt = 0
         self._snooze_desk = 0.0
-        self._prompt_desk = 0.0
         if outcome != "cancelled":
             self._posture_desk = 0.0
             self._drill_desk = 0.0

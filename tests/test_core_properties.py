@@ -1,0 +1,259 @@
+"""Invariants of the core over random traces and random (valid) settings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ergobreak.core import effects as fx
+from ergobreak.core import events as ev
+from ergobreak.core.machine import DeskSession
+from ergobreak.core.settings import (
+    ActivitySettings,
+    DrillSettings,
+    PostureSettings,
+    QuietSettings,
+    ScheduleSettings,
+    Settings,
+)
+from ergobreak.library import default_content
+from ergobreak.simulate import Record, replay
+from ergobreak.trace import Row, compile_trace
+
+START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc).timestamp()
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> Settings:
+    start_after = draw(st.integers(1, 20))
+    idle_pause = draw(st.integers(start_after + 1, 120))
+    natural = draw(st.integers(idle_pause + 1, 900))
+    schedule = draw(
+        st.one_of(
+            st.just(ScheduleSettings(enabled=False)),
+            st.builds(
+                ScheduleSettings,
+                enabled=st.just(True),
+                days=st.frozensets(st.integers(0, 6), min_size=1),
+                hours=st.lists(
+                    st.tuples(st.integers(0, 1439), st.integers(1, 1440)).filter(
+                        lambda s: s[0] != s[1]
+                    ),
+                    min_size=1,
+                    max_size=2,
+                ).map(tuple),
+            ),
+        )
+    )
+    return Settings(
+        activity=ActivitySettings(
+            idle_pause=float(idle_pause),
+            natural_break=float(natural),
+            prompt_gap=float(draw(st.integers(0, 600))),
+        ),
+        posture=PostureSettings(
+            enabled=draw(st.booleans()), every=float(draw(st.integers(60, 2400)))
+        ),
+        drill=DrillSettings(
+            enabled=draw(st.booleans()),
+            every=float(draw(st.integers(60, 3600))),
+            start_after_idle=float(start_after),
+            prelude=float(draw(st.integers(5, 300))),
+            snooze=float(draw(st.integers(10, 900))),
+            max_snoozes=draw(st.integers(0, 3)),
+        ),
+        quiet=QuietSettings(
+            enabled=draw(st.booleans()), catch_up_delay=float(draw(st.integers(0, 60)))
+        ),
+        schedule=schedule,
+    )
+
+
+ACTIVITIES = st.sampled_from(
+    ["active"] * 6 + ["idle"] * 3 + ["locked", "asleep", "gap", "fullscreen"]
+)
+COMMANDS = st.sampled_from(
+    ["start", "posture", "snooze", "skip", "pause 10m", "pause", "resume", "clock +1h"]
+)
+
+
+@st.composite
+def traces(draw: st.DrawFn, max_rows: int = 25) -> list[Row]:
+    rows: list[Row] = []
+    for n in range(draw(st.integers(1, max_rows))):
+        if draw(st.integers(0, 5)) == 0:
+            word, _, arg = draw(COMMANDS).partition(" ")
+            rows.append(Row(n, 0, word, arg or None))
+        else:
+            what = draw(ACTIVITIES)
+            # mostly minutes, sometimes a few seconds around thresholds
+            seconds = draw(st.one_of(st.integers(1, 90), st.integers(1, 60).map(lambda m: 60 * m)))
+            rows.append(Row(n, seconds, what))
+    return rows
+
+
+class Checked(DeskSession):
+    """A core that checks its own deadline after every call and logs its flags."""
+
+    def __init__(self, config: Settings, **kwargs: object) -> None:
+        super().__init__(config, default_content(), timezone.utc, **kwargs)  # type: ignore[arg-type]
+        self.flags: dict[int, tuple[bool, bool, bool, bool]] = {}
+
+    def _note(self, out: list[fx.Effect]) -> list[fx.Effect]:
+        deadline = self.next_deadline()
+        assert deadline is None or deadline > (self._t or 0.0), (deadline, self._t)
+        flags = (
+            self._locked,
+            self._asleep,
+            self._hours_in,
+            self._paused_until is not None,
+        )
+        for effect in out:
+            self.flags[id(effect)] = flags
+        return out
+
+    def sample(self, t: float, wall: float, idle: float) -> list[fx.Effect]:
+        return self._note(super().sample(t, wall, idle))
+
+    def handle(
+        self, t: float, wall: float, event: ev.Event, idle: float | None = None
+    ) -> list[fx.Effect]:
+        return self._note(super().handle(t, wall, event, idle))
+
+
+@dataclass
+class Run:
+    records: list[Record]
+    machine: Checked
+
+
+def play(rows: list[Row], config: Settings, *, sampling: str = "1hz", fast: bool = True) -> Run:
+    machine = Checked(config, away_poll=None if sampling == "deadline" else 10.0)
+    machine.fast_path = fast
+    records = replay(compile_trace(rows), machine, START, sampling=sampling).records  # type: ignore[arg-type]
+    return Run(records, machine)
+
+
+def key(records: list[Record], *, with_state: bool = True) -> list[tuple[float, str, object]]:
+    return [
+        (round(r.t, 6), r.effect.event, r.effect.fields())
+        for r in records
+        if with_state or r.effect.event != "state"
+    ]
+
+
+PROPS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPS
+@given(traces(), configs())
+def test_fast_path_changes_nothing(rows: list[Row], config: Settings) -> None:
+    assert key(play(rows, config).records) == key(play(rows, config, fast=False).records)
+
+
+@PROPS
+@given(traces(), configs())
+def test_deadline_sampling_sees_exactly_what_sampling_every_second_sees(
+    rows: list[Row], config: Settings
+) -> None:
+    every_second = key(play(rows, config).records, with_state=False)
+    on_deadlines = key(play(rows, config, sampling="deadline").records, with_state=False)
+    assert on_deadlines == every_second
+
+
+def _is_prompt(effect: fx.Effect) -> bool:
+    return isinstance(effect, (fx.PostureCheck, fx.DrillPrompt))
+
+
+def _scheduled(effect: fx.Effect) -> bool:
+    if isinstance(effect, fx.PostureCheck):
+        return not effect.requested
+    return isinstance(effect, fx.DrillPrompt)
+
+
+@PROPS
+@given(traces(), configs())
+def test_invariants(rows: list[Row], config: Settings) -> None:
+    run = play(rows, config)
+    flags = run.machine.flags
+    gap = config.activity.prompt_gap
+    last_prompt = -math.inf
+    open_cycle = False
+    running: fx.DrillStart | None = None
+    step = -1
+    started = 0.0
+    paused = False
+    reset_at = -math.inf
+    posture_reset_at = -math.inf
+    for rec in run.records:
+        e = rec.effect
+        locked, asleep, in_hours, is_paused = flags[id(e)]
+        if _scheduled(e):
+            # never two prompts within the gap (the earlier one may be requested)
+            assert rec.t - last_prompt >= gap, (rec, last_prompt)
+            # nothing scheduled while paused, locked, asleep or off-hours
+            assert not paused, rec
+            assert not is_paused, rec
+            assert not locked, rec
+            assert not asleep, rec
+            assert in_hours, rec
+        if _is_prompt(e) or isinstance(e, fx.DrillStart):
+            last_prompt = rec.t
+        match e:
+            case fx.Paused():
+                paused = True
+            case fx.Resumed():
+                paused = False
+            case fx.DrillPrompt(attempt=attempt, snoozes_left=left):
+                assert 0 <= left <= config.drill.max_snoozes
+                assert running is None
+                if not open_cycle:
+                    # a fresh cycle needs a full interval of desk time since the reset
+                    assert rec.t - reset_at >= config.drill.every - 1e-6
+                    open_cycle = True
+                assert attempt >= 1
+            case fx.DrillStart():
+                assert running is None
+                assert not paused
+                open_cycle = True
+                running, step, started = e, 0, rec.t
+            case fx.DrillStep(index=index):
+                assert running is not None
+                assert running.drill is e.drill
+                assert index > step or (index == 0 and step == 0)
+                assert not locked
+                if not running.requested:
+                    assert in_hours
+                step = index
+            case fx.DrillEnd(outcome=outcome):
+                assert open_cycle, rec
+                if outcome == "done":
+                    # it ran its full length (steps may have been silent while locked)
+                    assert running is not None
+                    assert rec.t - started >= running.drill.seconds
+                open_cycle = False
+                running = None
+                step = -1
+                if outcome != "cancelled":
+                    reset_at = posture_reset_at = rec.t
+            case fx.Snoozed(count=count, max=limit):
+                assert 1 <= count <= limit == config.drill.max_snoozes
+                assert running is None
+            case fx.NaturalBreak():
+                assert not paused
+                assert running is None
+                assert not open_cycle
+                reset_at = posture_reset_at = rec.t
+            case fx.PostureCheck(requested=False):
+                assert rec.t - posture_reset_at >= config.posture.every - 1e-6
+                posture_reset_at = rec.t
+            case fx.PostureCheck(requested=True):
+                posture_reset_at = rec.t
+            case _:
+                pass
+        if isinstance(e, (fx.DrillPrompt, fx.DrillStart, fx.DrillStep)):
+            assert not paused
