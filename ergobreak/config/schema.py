@@ -7,10 +7,13 @@ core's :class:`~ergobreak.core.settings.Settings` (seconds) by :func:`to_setting
 
 from __future__ import annotations
 
+import difflib  # routines
+import re  # routines
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, ID_PATTERN, TAGS  # routines
 from ergobreak.core.duration import DurationError, format_duration, parse_duration
 from ergobreak.core.hours import parse_hours
 from ergobreak.core.settings import (
@@ -23,7 +26,18 @@ from ergobreak.core.settings import (
     Settings,
 )
 
-Kind = Literal["duration", "bool", "int", "days", "hours"]
+Kind = Literal[
+    "duration",
+    "bool",
+    "int",
+    "days",
+    "hours",
+    # routines (content selection)
+    "categories",
+    "routine_ids",
+    "equipment",
+    "tags",
+]
 
 
 class ValueProblem(ValueError):
@@ -181,6 +195,89 @@ _EXPECTED: dict[Kind, str] = {
     "hours": 'hours like "09:00-17:30"',
 }
 
+# --- routines (content selection): list parsers ---
+_ROUTINE_ID = re.compile(ID_PATTERN)
+
+
+def _names(raw: object, what: str, example: str) -> list[str]:
+    """A TOML array of distinct strings (a lone string is accepted as a one-item list)."""
+    items: list[object]
+    if isinstance(raw, str):
+        items = [raw]
+    elif isinstance(raw, list):
+        items = list(raw)
+    else:
+        raise ValueProblem(f"expected {what} like {example}, got {_found(raw)}")
+    names: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueProblem(f"expected {what} like {example}, got {_found(item)} in the array")
+        if item in names:
+            raise ValueProblem(f'"{item}" is listed twice')
+        names.append(item)
+    return names
+
+
+def _pick(raw: object, what: str, one: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    example = "[" + ", ".join(f'"{c}"' for c in choices[:2]) + "]"
+    names = _names(raw, what, example)
+    for name in names:
+        if name not in choices:
+            close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+            near = f' (did you mean "{close[0]}"?)' if close else ""
+            raise ValueProblem(
+                f'unknown {one} "{name}"{near}; expected one of {", ".join(choices)}'
+            )
+    return tuple(names)
+
+
+def _categories(raw: object) -> tuple[str, ...]:
+    names = _pick(raw, "categories", "category", CATEGORIES)
+    if not names:
+        raise ValueProblem(
+            "expected at least one category, got an empty array"
+            " (to choose drills one by one, use routines.only)"
+        )
+    return names
+
+
+def _routine_ids(raw: object) -> tuple[str, ...]:
+    names = _names(raw, "routine ids", '["hipflexor_standing", "hinge_wall"]')
+    for name in names:
+        if not _ROUTINE_ID.fullmatch(name):
+            raise ValueProblem(
+                f'expected routine ids like "hinge_wall" (lowercase letters, digits and'
+                f' underscores), got "{name}"'
+            )
+    return tuple(names)
+
+
+def _equipment(raw: object) -> tuple[str, ...]:
+    return _pick(raw, "equipment", "equipment", EQUIPMENT_TAGS)
+
+
+def _tags(raw: object) -> tuple[str, ...]:
+    return _pick(raw, "tags", "tag", TAGS)
+
+
+_PARSERS.update(
+    {
+        "categories": _categories,
+        "routine_ids": _routine_ids,
+        "equipment": _equipment,
+        "tags": _tags,
+    }
+)
+_EXPECTED.update(
+    {
+        "categories": 'categories like ["hip_flexor", "hinge"]',
+        "routine_ids": 'routine ids like ["hinge_wall"]',
+        "equipment": 'equipment like ["wall", "band"]',
+        "tags": 'tags like ["kneeling"]',
+    }
+)
+# --- end routines (content selection): list parsers ---
+
 KEYS: tuple[Key, ...] = (
     Key(
         name="activity.idle_pause",
@@ -288,6 +385,49 @@ KEYS: tuple[Key, ...] = (
         default=["09:00-17:30"],
         doc="Working hours, local time; several spans allowed.",
     ),
+    # --- routines (content selection) ---
+    # Not part of the core Settings: ergobreak.library.select() turns these into
+    # the drill rotation. Documented in docs/content.md.
+    Key(
+        name="routines.categories",
+        kind="categories",
+        default=["hip_flexor", "hinge", "mobility", "glutes"],
+        doc="Drill categories in the rotation, in the order they alternate"
+        " (hip_flexor, hinge, mobility, glutes, seated).",
+    ),
+    Key(
+        name="routines.only",
+        kind="routine_ids",
+        default=[],
+        doc="Drill ids to rotate through in this order; when not empty it replaces"
+        " routines.categories (the other filters still apply).",
+    ),
+    Key(
+        name="routines.equipment",
+        kind="equipment",
+        default=["wall"],
+        doc="Equipment you have: wall, stick, band. Drills needing anything else are left out.",
+    ),
+    Key(
+        name="routines.floor",
+        kind="bool",
+        default=False,
+        doc="Include floor drills (kneeling or lying on a mat).",
+    ),
+    Key(
+        name="routines.prefer_seated",
+        kind="bool",
+        default=False,
+        doc="Only drills done sitting on a chair (adds the seated category).",
+    ),
+    Key(
+        name="routines.exclude_tags",
+        kind="tags",
+        default=[],
+        doc="Leave out drills with any of these tags, e.g. kneeling, lying-on-back,"
+        " deep-hip-flexion, crossing-legs, hip-adduction, balance.",
+    ),
+    # --- end routines (content selection) ---
 )
 KEY_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
 TABLES: frozenset[str] = frozenset(key.name.rsplit(".", 1)[0] for key in KEYS)

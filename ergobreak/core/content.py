@@ -13,6 +13,30 @@ Side = Literal["left", "right"]
 Category = Literal["hip_flexor", "hinge", "mobility", "glutes", "seated"]
 CATEGORIES: tuple[Category, ...] = ("hip_flexor", "hinge", "mobility", "glutes", "seated")
 
+#: what a cue or drill id looks like (also the form ``routines.only`` accepts)
+ID_PATTERN = r"[a-z][a-z0-9_]{1,39}"
+
+#: where a drill is done; every drill carries at least one
+SPACE_TAGS: tuple[str, ...] = ("desk", "standing", "seated", "floor")
+#: what a drill needs besides a desk and a chair
+EQUIPMENT_TAGS: tuple[str, ...] = ("band", "stick", "wall")
+#: positions and movements some people are told to avoid (``routines.exclude_tags``)
+CAUTION_TAGS: tuple[str, ...] = (
+    "kneeling",
+    "lying-on-back",
+    "deep-hip-flexion",
+    "crossing-legs",
+    "hip-adduction",
+    "balance",
+)
+#: the whole tag vocabulary; content files may use no other tag
+TAGS: tuple[str, ...] = SPACE_TAGS + EQUIPMENT_TAGS + CAUTION_TAGS
+
+#: what a step or cue text should stay within
+TEXT_TARGET = 120
+#: the hard limit for anything shown as one notification
+NOTICE_MAX = 140
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Cue:
@@ -60,7 +84,14 @@ class Drill:
         return tuple(starts)
 
 
-EYE_CUE = "Then look at something about 6 m (20 ft) away for 20 s, and blink."
+EYE_CUE = "Then look at something 6 m (20 ft) away for 20 s. Blink."
+
+
+def step_notice(step: Step) -> str:
+    """One step as a notification line: side and duration first, then what to do."""
+    seconds = f"{step.seconds:g} s"
+    side = f"{step.side.capitalize()} side, {seconds}" if step.side else seconds
+    return f"{side}: {step.text}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,3 +120,8 @@ class Content:
     def drill(self, drill_id: str) -> Drill | None:
         """The drill with this id, from the rotation or the wider library."""
         return self._by_id.get(drill_id)
+
+    def posture_text(self, cue: Cue) -> str:
+        """The cue followed by the eye cue, when both fit in one notification."""
+        both = f"{cue.text} {self.eye_cue}"
+        return both if len(both) <= NOTICE_MAX else cue.text

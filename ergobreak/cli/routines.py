@@ -1,0 +1,232 @@
+"""``ergobreak routines``: list the drill library and show one drill step by step."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from ergobreak.config.diagnostics import Diagnostic
+    from ergobreak.core.content import Drill
+    from ergobreak.library import Library, Selection
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    routines = sub.add_parser(
+        "routines",
+        help="list the 2-minute drills, or show one step by step",
+        description="The drill library: built-in drills plus custom content files.",
+    )
+    routines.set_defaults(func=_help(routines))
+    actions = routines.add_subparsers(dest="action", metavar="ACTION")
+
+    listing = actions.add_parser(
+        "list",
+        help="every drill, numbered by its place in your rotation",
+        description="List every drill (id, title, category, tags, seconds); '#' is its place"
+        " in the rotation your [routines] settings give, '-' means left out.",
+    )
+    listing.add_argument("--json", action="store_true", help="a JSON array, one object per drill")
+    listing.add_argument("--config", metavar="FILE", help="settings file (TOML)")
+    listing.set_defaults(func=run_list)
+
+    show = actions.add_parser(
+        "show",
+        help="one drill: timed steps, safety note and sources",
+        description="Show a drill's steps with start times, its safety note and its sources.",
+    )
+    show.add_argument("id", metavar="ID", help="drill id, e.g. hinge_wall")
+    show.add_argument("--json", action="store_true", help="one JSON object")
+    show.set_defaults(func=run_show)
+
+
+def _help(parser: argparse.ArgumentParser) -> Any:
+    def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+        parser.print_help(out)
+        return EXIT_USAGE
+
+    return run
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _seconds(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _tags(drill: Drill) -> list[str]:
+    from ergobreak.core.content import TAGS  # noqa: PLC0415
+
+    return sorted(drill.tags, key=lambda tag: (TAGS.index(tag) if tag in TAGS else len(TAGS), tag))
+
+
+def _write_diags(diags: list[Diagnostic], err: TextIO) -> None:
+    for diag in diags:
+        err.write(diag.format() + "\n")
+
+
+def _library(err: TextIO) -> Library:
+    from ergobreak.library import load_library  # noqa: PLC0415
+
+    library, diags = load_library()
+    _write_diags(diags, err)
+    return library
+
+
+def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ergobreak.config import ConfigError, load_file  # noqa: PLC0415 - keep startup light
+    from ergobreak.library import SelectionError, selection  # noqa: PLC0415
+    from ergobreak.paths import paths  # noqa: PLC0415
+
+    found = paths(args.config).config_file
+    config: Path | None = found if args.config or found.exists() else None
+    try:
+        loaded = load_file(config)
+    except ConfigError as exc:
+        _write_diags(exc.diagnostics, err)
+        return EXIT_FAILURE
+    _write_diags(loaded.diagnostics, err)
+    library = _library(err)
+    text = None
+    if config is not None:
+        try:
+            text = config.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+    chosen: Selection | None
+    try:
+        chosen = selection(library, loaded.values, path=str(config) if config else None, text=text)
+    except SelectionError as exc:
+        _write_diags(exc.diagnostics, err)
+        chosen = None
+    else:
+        _write_diags(list(chosen.diagnostics), err)
+
+    place = {drill.id: n for n, drill in enumerate(chosen.drills, start=1)} if chosen else {}
+    left_out = dict(chosen.left_out) if chosen else {}
+    if args.json:
+        rows = [
+            {
+                "id": drill.id,
+                "title": drill.title,
+                "category": drill.category,
+                "tags": _tags(drill),
+                "seconds": _seconds(drill.seconds),
+                "rotation": place.get(drill.id),
+                "left_out": left_out.get(drill.id),
+                "origin": library.origin(drill.id),
+            }
+            for drill in library.drills
+        ]
+        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK if chosen else EXIT_FAILURE
+
+    table = [("#", "id", "category", "seconds", "tags", "title")]
+    for drill in library.drills:
+        table.append(
+            (
+                str(place.get(drill.id, "-")),
+                drill.id,
+                drill.category,
+                str(_seconds(drill.seconds)),
+                ", ".join(_tags(drill)),
+                drill.title + ("" if library.origin(drill.id) == "built-in" else " (custom)"),
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    for row in table:
+        cells = [
+            cell.rjust(w) if i in (0, 3) else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        out.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
+    source = str(config) if config else "default settings"
+    if chosen:
+        out.write(f"\nRotation: {len(chosen.drills)} of {len(library.drills)} drills ({source}).\n")
+    else:
+        out.write(f"\nNo rotation: see the error above ({source}).\n")
+    if left_out and chosen:
+        out.write("Left out:\n")
+        width = max(len(ident) for ident in left_out)
+        for ident, why in left_out.items():
+            out.write(f"  {ident.ljust(width)}  {why}\n")
+    return EXIT_OK if chosen else EXIT_FAILURE
+
+
+def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ergobreak.library import safety_text, sources  # noqa: PLC0415
+
+    library = _library(err)
+    drill = library.drill(args.id)
+    if drill is None:
+        near = library.suggest(args.id)
+        hint = f" (did you mean {near}?)" if near else ""
+        err.write(
+            f"ergobreak routines show: no routine named {args.id!r}{hint};"
+            " see: ergobreak routines list\n"
+        )
+        return EXIT_FAILURE
+    known = sources()
+    footer = safety_text()["footer"]
+    origin = library.origin(drill.id)
+    cited: list[dict[str, Any]] = []
+    for ref in drill.sources:
+        src = known.get(ref)
+        if src is None:
+            cited.append({"id": None, "title": ref, "urls": []})
+        else:
+            cited.append({"id": src.id, "title": src.title, "urls": list(src.urls)})
+    steps = [
+        {
+            "start": _seconds(start),
+            "seconds": _seconds(step.seconds),
+            "side": step.side,
+            "text": step.text,
+        }
+        for start, step in zip(drill.offsets, drill.steps, strict=True)
+    ]
+    if args.json:
+        doc = {
+            "id": drill.id,
+            "title": drill.title,
+            "category": drill.category,
+            "summary": drill.summary,
+            "tags": _tags(drill),
+            "seconds": _seconds(drill.seconds),
+            "steps": steps,
+            "safety": drill.safety,
+            "footer": footer,
+            "sources": cited,
+            "origin": origin,
+        }
+        out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+
+    out.write(f"{drill.title} ({drill.id})\n")
+    out.write(f"{drill.category}, {_clock(drill.seconds)}, tags: {', '.join(_tags(drill))}\n")
+    if origin != "built-in":
+        out.write(f"from {origin}\n")
+    if drill.summary:
+        out.write(f"{drill.summary}\n")
+    out.write("\n")
+    for start, step in zip(drill.offsets, drill.steps, strict=True):
+        side = step.side or ""
+        out.write(f"  {_clock(start):>5}  {_seconds(step.seconds):>3} s  {side:<5}  {step.text}\n")
+    out.write(f"  {_clock(drill.seconds):>5}  done\n\n")
+    out.write(f"Safety: {drill.safety}\n{footer}\n")
+    if cited:
+        out.write("\nSources:\n")
+        for item in cited:
+            label = f"{item['id']}  " if item["id"] else ""
+            out.write(f"  {label}{item['title']}\n")
+            for url in item["urls"]:
+                out.write(f"      {url}\n")
+    out.write("\nStop rules, red flags and when to see a professional: docs/content.md\n")
+    return EXIT_OK

@@ -1,0 +1,254 @@
+"""``ergobreak routines list`` and ``ergobreak routines show``."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from ergobreak import library
+from ergobreak.cli import main
+from ergobreak.library import builtin_library, safety_text, sources
+
+DEFAULT_ROTATION = [
+    "hipflexor_standing",
+    "hinge_wall",
+    "hip_circles_march",
+    "glute_squeeze_backlift",
+    "figure4_seated",
+    "good_morning_bw",
+    "leg_swings",
+    "hip_abduction_standing",
+]
+CUSTOM = """\
+[[drill]]
+id = "calf_raises"
+title = "Calf raises"
+category = "mobility"
+tags = ["desk", "standing"]
+safety = "Hold the desk."
+sources = ["Clinic handout 2025", "S37"]
+steps = [
+    { seconds = 30, text = "Rise onto your toes and lower, slowly." },
+    { seconds = 30, side = "left", text = "Left foot only, holding the desk." },
+]
+"""
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No real user config or content folders: everything under tmp_path."""
+    monkeypatch.setenv("ERGOBREAK_CONFIG", str(tmp_path / "absent.toml"))
+    dirs = (tmp_path / "user", tmp_path / "policy")
+    monkeypatch.setattr(library, "content_dirs", lambda: dirs)
+    return tmp_path
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["routines", *argv], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------- list
+
+
+def test_list_shows_every_drill_and_the_rotation() -> None:
+    code, out, err = cli("list")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["#", "id", "category", "seconds", "tags", "title"]
+    assert lines[1].split()[:4] == ["1", "hipflexor_standing", "hip_flexor", "120"]
+    assert lines[1].endswith("Standing hip-flexor stretch")
+    assert "desk, standing, balance" in lines[1]
+    rows = {line.split()[1]: line.split()[0] for line in lines[1:15]}
+    assert set(rows) == {d.id for d in builtin_library().drills}
+    assert [
+        ident
+        for ident, _ in sorted(
+            ((i, n) for i, n in rows.items() if n != "-"), key=lambda item: int(item[1])
+        )
+    ] == DEFAULT_ROTATION
+    assert "Rotation: 8 of 14 drills (default settings)." in out
+    assert "  glute_bridge          floor work (routines.floor = false)" in out
+    assert "  seated_reset          category seated is not in routines.categories" in out
+
+
+def test_list_json() -> None:
+    code, out, err = cli("list", "--json")
+    assert (code, err) == (0, "")
+    rows = json.loads(out)
+    assert [row["id"] for row in rows] == [d.id for d in builtin_library().drills]
+    first = rows[0]
+    assert first == {
+        "id": "hipflexor_standing",
+        "title": "Standing hip-flexor stretch",
+        "category": "hip_flexor",
+        "tags": ["desk", "standing", "balance"],
+        "seconds": 120,
+        "rotation": 1,
+        "left_out": None,
+        "origin": "built-in",
+    }
+    by_id = {row["id"]: row for row in rows}
+    assert [r["id"] for r in sorted(rows, key=lambda r: r["rotation"] or 99)][:8] == (
+        DEFAULT_ROTATION
+    )
+    assert by_id["hinge_dowel"]["rotation"] is None
+    assert by_id["hinge_dowel"]["left_out"] == "needs stick (routines.equipment)"
+    assert all(row["seconds"] == 120 for row in rows)
+
+
+def test_list_follows_the_config(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.toml", '[routines]\nfloor = true\ncategories = ["glutes"]\n')
+    code, out, err = cli("list", "--json", "--config", str(config))
+    assert (code, err) == (0, "")
+    placed = {row["id"]: row["rotation"] for row in json.loads(out) if row["rotation"]}
+    assert placed == {
+        "glute_squeeze_backlift": 1,
+        "hip_abduction_standing": 2,
+        "glute_bridge": 3,
+        "clamshell": 4,
+    }
+
+
+def test_list_reads_the_user_config_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(tmp_path / "config.toml", "[routines]\nprefer_seated = true\n")
+    monkeypatch.setenv("ERGOBREAK_CONFIG", str(config))
+    code, out, _ = cli("list")
+    assert code == 0
+    assert f"Rotation: 2 of 14 drills ({config})." in out
+
+
+def test_list_with_an_empty_rotation_explains_and_fails(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.toml", '[routines]\ncategories = ["seated"]\nexclude_tags = ["desk"]\n'
+    )
+    code, out, err = cli("list", "--config", str(config))
+    assert code == 1
+    assert err.startswith(
+        f"{config}:1:1: error: routines: no drill is eligible:"
+        ' routines.categories = ["seated"] selects 1 drill;'
+        ' routines.exclude_tags = ["desk"] removes seated_reset\n'
+    )
+    assert "No rotation: see the error above" in out
+    assert "\n-  seated_reset" in out
+
+
+def test_list_with_a_broken_config_fails(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.toml", "[routines]\nfloor = 1\n")
+    code, out, err = cli("list", "--config", str(config))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"{config}:2:9: error: routines.floor: expected true or false")
+
+
+def test_list_marks_custom_drills_and_reports_broken_files(isolated: Path) -> None:
+    write(isolated / "policy" / "clinic.toml", CUSTOM)
+    bad = write(isolated / "user" / "mine.toml", CUSTOM.replace('"mobility"', '"calves"'))
+    code, out, err = cli("list")
+    assert code == 0
+    assert "calf_raises" in out
+    assert "Calf raises (custom)" in out
+    assert err.splitlines()[0] == (
+        f"{bad}:4:12: error: drill.calf_raises.category: expected one of hip_flexor, hinge,"
+        ' mobility, glutes, seated, got "calves"'
+    )
+    assert f"{bad}: warning: skipped this file (1 error)" in err
+    code, out, _ = cli("list", "--json")
+    rows = {row["id"]: row for row in json.loads(out)}
+    assert rows["calf_raises"]["origin"] == str(isolated / "policy" / "clinic.toml")
+    assert rows["calf_raises"]["seconds"] == 60
+    assert rows["calf_raises"]["rotation"] is not None
+
+
+# ------------------------------------------------------------------- show
+
+
+def test_show_prints_steps_with_start_times_safety_and_sources() -> None:
+    code, out, err = cli("show", "hipflexor_standing")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "Standing hip-flexor stretch (hipflexor_standing)"
+    assert lines[1] == "hip_flexor, 2:00, tags: desk, standing, balance"
+    assert lines[2] == "A gentle stretch for the front of the hips, standing beside your desk."
+    steps = [line.split()[:3] for line in lines[4:9]]
+    assert steps == [
+        ["0:00", "15", "s"],
+        ["0:15", "40", "s"],
+        ["0:55", "5", "s"],
+        ["1:00", "40", "s"],
+        ["1:40", "20", "s"],
+    ]
+    assert lines[5].split()[3] == "left"
+    assert lines[7].split()[3] == "right"
+    assert lines[9].split() == ["2:00", "done"]
+    drill = builtin_library().drill("hipflexor_standing")
+    assert drill is not None
+    assert f"Safety: {drill.safety}" in lines
+    assert safety_text()["footer"] in lines
+    for ref in drill.sources:
+        assert f"  {ref}  {sources()[ref].title}" in lines
+        for url in sources()[ref].urls:
+            assert f"      {url}" in lines
+    assert lines[-1] == "Stop rules, red flags and when to see a professional: docs/content.md"
+
+
+def test_show_json() -> None:
+    code, out, err = cli("show", "hinge_wall", "--json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert doc["id"] == "hinge_wall"
+    assert doc["seconds"] == 120
+    assert [s["start"] for s in doc["steps"]] == [0, 10, 15, 20, 60, 70, 110]
+    assert sum(s["seconds"] for s in doc["steps"]) == 120
+    assert doc["footer"] == safety_text()["footer"]
+    assert doc["sources"][0] == {
+        "id": "S52",
+        "title": sources()["S52"].title,
+        "urls": list(sources()["S52"].urls),
+    }
+    assert doc["origin"] == "built-in"
+
+
+def test_show_unknown_id_suggests_a_close_one() -> None:
+    code, out, err = cli("show", "hinge_wal")
+    assert (code, out) == (1, "")
+    assert err == (
+        "ergobreak routines show: no routine named 'hinge_wal' (did you mean hinge_wall?);"
+        " see: ergobreak routines list\n"
+    )
+    code, _, err = cli("show", "zzz")
+    assert code == 1
+    assert "did you mean" not in err
+
+
+def test_show_a_custom_drill(isolated: Path) -> None:
+    path = write(isolated / "user" / "mine.toml", CUSTOM)
+    code, out, err = cli("show", "calf_raises")
+    assert (code, err) == (0, "")
+    assert f"from {path}" in out
+    assert "  Clinic handout 2025" in out.splitlines()
+    assert f"  S37  {sources()['S37'].title}" in out.splitlines()
+    assert "   1:00  done" in out.splitlines()
+
+
+def test_routines_without_an_action_prints_help() -> None:
+    code, out, _ = cli()
+    assert code == 2
+    assert "list" in out
+    assert "show" in out
+
+
+def test_top_level_help_lists_routines(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "routines" in capsys.readouterr().out
