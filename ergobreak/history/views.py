@@ -1,0 +1,232 @@
+"""Pure functions from history summaries to text: the terminal table with bar
+sparklines, JSON, CSV, and the tray's "Today" line."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from ergobreak.history.model import DayStats, StretchRow, Summary
+
+#: a sitting stretch at least this long (desk seconds) counts as *long*
+LONG_STRETCH = 45 * 60.0
+
+_BLOCKS = " ▏▎▍▌▋▊▉█"
+_SPARK = "▁▂▃▄▅▆▇█"
+_SPARK_ASCII = "_.-=+*#@"
+
+
+def can_unicode(encoding: str | None) -> bool:
+    """True when text in ``encoding`` can carry the block characters."""
+    if not encoding:
+        return False
+    try:
+        codecs.lookup(encoding)
+        (_BLOCKS + _SPARK + "·").encode(encoding)
+    except (LookupError, UnicodeEncodeError):
+        return False
+    return True
+
+
+def hm(seconds: float) -> str:
+    """``4h12m``, ``48m``, ``<1m``, ``0m``."""
+    if seconds <= 0:
+        return "0m"
+    minutes = round(seconds / 60)
+    if minutes == 0:
+        return "<1m"
+    h, m = divmod(minutes, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m"
+
+
+def bar(value: float, peak: float, width: int, *, unicode: bool = True) -> str:
+    """A horizontal bar ``width`` cells wide at full scale (``value == peak``)."""
+    if peak <= 0 or value <= 0:
+        return ""
+    eighths = round(min(value / peak, 1.0) * width * 8)
+    if not unicode:
+        return "#" * max(1, round(eighths / 8))
+    full, part = divmod(max(eighths, 1), 8)
+    return "█" * full + (_BLOCKS[part] if part else "")
+
+
+def sparkline(values: Sequence[float], *, unicode: bool = True) -> str:
+    """One character per value, scaled to the largest; blank cells for zero."""
+    chars = _SPARK if unicode else _SPARK_ASCII
+    peak = max(values, default=0.0)
+    out = []
+    for v in values:
+        if v <= 0 or peak <= 0:
+            out.append(" ")
+        else:
+            out.append(chars[min(len(chars) - 1, int(v / peak * (len(chars) - 1) + 0.5))])
+    return "".join(out)
+
+
+def heat_slots(
+    stretches: Sequence[StretchRow],
+    days: Sequence[str],
+    *,
+    slot_minutes: int = 30,
+    min_desk: float = LONG_STRETCH,
+) -> dict[str, list[float]]:
+    """Per day, the minutes of each time-of-day slot covered by long sitting stretches
+    (those of at least ``min_desk`` desk seconds), placed by their local minutes."""
+    slots = 24 * 60 // slot_minutes
+    out = {day: [0.0] * slots for day in days}
+    for s in stretches:
+        if s.desk_seconds < min_desk or s.day not in out:
+            continue
+        row = out[s.day]
+        spans = (
+            [(s.start_min, s.end_min + 1)]
+            if s.end_min >= s.start_min
+            else [(s.start_min, 24 * 60), (0, s.end_min + 1)]  # past midnight
+        )
+        for a, b in spans:
+            for i in range(a // slot_minutes, min(slots, (b - 1) // slot_minutes + 1)):
+                lo, hi = i * slot_minutes, (i + 1) * slot_minutes
+                row[i] += max(0, min(b, hi) - max(a, lo))
+    return out
+
+
+def hourly_long_minutes(summary: Summary) -> list[float]:
+    """Minutes inside long stretches per hour of the day, summed over the period."""
+    per_day = heat_slots(summary.stretches, summary.period.days(), slot_minutes=60)
+    return [sum(row[h] for row in per_day.values()) for h in range(24)]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def drills_text(d: DayStats) -> str:
+    return f"{d.drills_done} of {d.drills_offered}" if d.drills_offered else "-"
+
+
+def today_text(d: DayStats) -> str:
+    """``Today: 3 of 5 drills, 9 posture checks, 4h12m at the desk, longest 48m``."""
+    drills = (
+        f"{d.drills_done} of {_plural(d.drills_offered, 'drill')}"
+        if d.drills_offered
+        else "no drills yet"
+    )
+    return (
+        f"Today: {drills}, {_plural(d.posture_checks, 'posture check')},"
+        f" {hm(d.desk_seconds)} at the desk, longest {hm(d.longest_stretch)}"
+    )
+
+
+def _label(day: str) -> str:
+    return date.fromisoformat(day).strftime("%a %m-%d")
+
+
+def render_table(
+    summary: Summary,
+    *,
+    unicode: bool = True,
+    titles: Mapping[str, str] | None = None,
+    width: int = 20,
+) -> str:
+    """The ``ergobreak stats`` table."""
+    titles = titles or {}
+    p = summary.period
+    span = p.start.isoformat() if p.start == p.end else f"{p.start} .. {p.end}"
+    lines = [f"ergobreak stats: {p.name}, {span}", ""]
+    if summary.empty:
+        lines.append("Nothing recorded in this period yet. Breaks, drills and desk time")
+        lines.append("appear here once ergobreak has been running.")
+        return "\n".join(lines) + "\n"
+    peak = max(d.desk_seconds for d in summary.days)
+    dot = "·" if unicode else "."
+    header = (
+        f"{'Day':<9}  {'Desk time':<{width + 7}}  {'Drills':>8}  {'Posture':>7}"
+        f"  {'Longest':>7}  {'Breaks':>6}"
+    )
+    lines += [header, "-" * len(header)]
+
+    def row(label: str, d: DayStats, graph: str) -> str:
+        desk = f"{graph:<{width}} {hm(d.desk_seconds):>6}"
+        return (
+            f"{label:<9}  {desk:<{width + 7}}  {drills_text(d):>8}  {d.posture_checks:>7}"
+            f"  {hm(d.longest_stretch) if d.longest_stretch else '-':>7}  {d.natural_breaks:>6}"
+        )
+
+    for d in summary.days:
+        if d.empty:
+            lines.append(f"{_label(d.day):<9}  {dot}")
+            continue
+        lines.append(row(_label(d.day), d, bar(d.desk_seconds, peak, width, unicode=unicode)))
+    if len(summary.days) > 1:
+        lines.append("-" * len(header))
+        lines.append(row("Total", summary.total(), ""))
+    lines.append("")
+    total = summary.total()
+    if len(summary.days) > 1:
+        done = [float(d.drills_done) for d in summary.days]
+        lines.append(f"{'Drills done per day':<24}{sparkline(done, unicode=unicode)}")
+    hours = hourly_long_minutes(summary)
+    if any(hours):
+        first = next(i for i, v in enumerate(hours) if v)
+        last = max(i for i, v in enumerate(hours) if v)
+        strip = sparkline(hours[first : last + 1], unicode=unicode)
+        lines.append(
+            f"{'Long sitting by hour':<24}{first:02d}h {strip} {last + 1:02d}h"
+            f"  (stretches of {hm(LONG_STRETCH)}+ without a real break)"
+        )
+    lines.append(
+        f"{'Drill answers':<24}{total.drills_done} done, {total.drills_skipped} skipped,"
+        f" {total.drills_ignored} ignored, {total.snoozes} snoozes"
+        + (f", {total.drills_cancelled} withdrawn" if total.drills_cancelled else "")
+    )
+    done_most = [r for r in summary.routines if r.done][:3]
+    skipped_most = sorted((r for r in summary.routines if r.skipped), key=lambda r: -r.skipped)
+    if done_most:
+        lines.append(
+            f"{'Most done':<24}"
+            + ", ".join(f"{titles.get(r.routine, r.routine)} ({r.done})" for r in done_most)
+        )
+    if skipped_most:
+        lines.append(
+            f"{'Most skipped':<24}"
+            + ", ".join(
+                f"{titles.get(r.routine, r.routine)} ({r.skipped})" for r in skipped_most[:3]
+            )
+        )
+    if summary.dropped:
+        lines.append(f"({summary.dropped} steps could not be recorded: the disk was too slow)")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(summary: Summary) -> str:
+    """``ergobreak stats --json``: one object, stable keys, seconds as integers."""
+    total = summary.total().as_dict()
+    del total["day"]
+    doc = {
+        "period": {
+            "name": summary.period.name,
+            "start": summary.period.start.isoformat(),
+            "end": summary.period.end.isoformat(),
+        },
+        "totals": total,
+        "days": [d.as_dict() for d in summary.days],
+        "routines": [r.as_dict() for r in summary.routines],
+        "long_stretch_minutes_by_hour": [round(v) for v in hourly_long_minutes(summary)],
+        "long_stretch_seconds": round(LONG_STRETCH),
+        "dropped_steps": summary.dropped,
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def to_csv(summary: Summary) -> str:
+    """``ergobreak stats --csv``: one row per day, header first."""
+    buf = io.StringIO()
+    rows = [d.as_dict() for d in summary.days]
+    writer = csv.DictWriter(buf, fieldnames=list(DayStats(day="").as_dict()), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
