@@ -61,6 +61,9 @@ SLEEP_GAP = 180.0
 POLL_MAX = 60.0
 #: How often to look for the user's return while they are away.
 POLL_AWAY = 10.0
+#: While a prompt is held for quiet, how often the driver should look again (quiet
+#: detectors such as fullscreen are read at each wake-up).
+QUIET_POLL = 15.0
 #: While a prompt's prelude is undecided, how often to look for input.
 PRELUDE_POLL = 1.0
 #: Wall-clock drift (against ``t``) beyond which working hours are re-evaluated.
@@ -355,6 +358,8 @@ class DeskSession:
             at = offsets[nxt] if nxt < len(offsets) else self._drill.seconds
             cands.append(self._drill_t0 + at)
         cands.append(self._quiet_off_t + s.quiet.catch_up_delay)
+        if self._deferred and self._quiet_sources:
+            cands.append(t + QUIET_POLL)
         if self._drill_due():
             cands.append(self._last_prompt_t + s.activity.prompt_gap)
         # Thresholds already passed are held (quiet, prompt gap) and have their own

@@ -1,0 +1,100 @@
+"""User commands as plain data: one vocabulary for the tray, notification buttons and IPC.
+
+A :class:`Request` is what a menu item, a notification action or ``ergobreak pause
+30m`` produces. Core commands map onto :mod:`ergobreak.core.events`; app commands
+(reload, quit, open_config, ...) are handled by the daemon itself. Wire format
+(IPC): ``{"v": 1, "cmd": "pause", "args": {"seconds": 1800}}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ergobreak.core import events as ev
+from ergobreak.core.duration import DurationError, parse_duration
+
+CORE_COMMANDS = ("start", "posture", "snooze", "skip", "pause", "resume")
+APP_COMMANDS = (
+    "status",
+    "reload",
+    "quit",
+    "open_config",
+    "open_report",
+    "open_safety",
+    "notify_test",
+)
+WIRE_VERSION = 1
+
+
+class BadRequest(ValueError):
+    """A request that is not well-formed; the message is safe to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    cmd: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"v": WIRE_VERSION, "cmd": self.cmd, "args": dict(self.args)}
+
+
+def from_wire(obj: object) -> Request:
+    """Validate a decoded JSON message.
+
+    Raises:
+        BadRequest: unknown command, wrong version or bad arguments.
+    """
+    if not isinstance(obj, dict):
+        raise BadRequest("a request is a JSON object")
+    if obj.get("v") != WIRE_VERSION:
+        raise BadRequest(f"unsupported request version {obj.get('v')!r}")
+    cmd = obj.get("cmd")
+    args = obj.get("args", {})
+    if not isinstance(cmd, str) or cmd not in CORE_COMMANDS + APP_COMMANDS:
+        raise BadRequest(f"unknown command {cmd!r}")
+    if not isinstance(args, dict):
+        raise BadRequest("args must be an object")
+    request = Request(cmd, args)
+    if cmd in CORE_COMMANDS:
+        to_event(request)  # validates arguments
+    return request
+
+
+def to_event(request: Request) -> ev.Command:
+    """The core event for a core command.
+
+    Raises:
+        BadRequest: bad arguments, or not a core command.
+    """
+    args = request.args
+    match request.cmd:
+        case "start":
+            routine = args.get("routine")
+            if routine is not None and not isinstance(routine, str):
+                raise BadRequest("start: routine must be a string")
+            return ev.Start(routine=routine)
+        case "posture":
+            return ev.Posture()
+        case "snooze":
+            return ev.Snooze()
+        case "skip":
+            return ev.Skip()
+        case "pause":
+            seconds = args.get("seconds")
+            if isinstance(seconds, str):
+                try:
+                    seconds = parse_duration(seconds)
+                except DurationError as exc:
+                    raise BadRequest(f"pause: {exc}") from None
+            if seconds is not None and (
+                isinstance(seconds, bool)
+                or not isinstance(seconds, (int, float))
+                or not 0 < seconds <= 7 * 86400
+            ):
+                raise BadRequest("pause: seconds must be a number between 1 and 604800")
+            return ev.Pause(seconds=None if seconds is None else float(seconds))
+        case "resume":
+            return ev.Resume()
+    raise BadRequest(f"{request.cmd!r} is not a scheduler command")
