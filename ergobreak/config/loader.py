@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ergobreak.config.diagnostics import ConfigError, Diagnostic
-from ergobreak.config.locate import Locator
+from ergobreak.config.locate import Locator, Positions
 from ergobreak.config.schema import (
     KEY_BY_NAME,
     META_KEYS,
@@ -98,7 +98,7 @@ def parse_toml(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagno
 
 
 def check_table(
-    data: dict[str, Any], path: str, locator: Locator, *, allow_meta: bool = True
+    data: dict[str, Any], path: str, locator: Positions, *, allow_meta: bool = True
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
     """Validate one settings table; return parsed values for good keys and diagnostics."""
     good: dict[str, Any] = {}

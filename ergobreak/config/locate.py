@@ -8,6 +8,7 @@ are searched by key name within their line.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(
@@ -19,6 +20,16 @@ _INLINE_KEY = re.compile(r"""([{,]\s*)([A-Za-z0-9_-]+)\s*=""")
 def _split(dotted: str) -> list[str]:
     parts = re.findall(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""", dotted)
     return [p[1:-1] if p[:1] in "\"'" else p for p in parts]
+
+
+class Positions(Protocol):
+    """What diagnostics need from a locator: key and value positions, source lines."""
+
+    def key(self, dotted: str) -> tuple[int, int] | None: ...
+
+    def value(self, dotted: str) -> tuple[int, int] | None: ...
+
+    def source(self, line: int | None) -> str | None: ...
 
 
 class Locator:

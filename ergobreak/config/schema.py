@@ -385,6 +385,20 @@ KEYS: tuple[Key, ...] = (
         default=["09:00-17:30"],
         doc="Working hours, local time; several spans allowed.",
     ),
+    Key(
+        name="history.enabled",
+        kind="bool",
+        default=True,
+        doc="Keep a local history of prompts, drills and desk time (never leaves this machine).",
+    ),
+    Key(
+        name="history.keep_days",
+        kind="int",
+        default=90,
+        min=1,
+        max=3650,
+        doc="Days of history to keep; older days are deleted automatically.",
+    ),
     # --- routines (content selection) ---
     # Not part of the core Settings: ergobreak.library.select() turns these into
     # the drill rotation. Documented in docs/content.md.

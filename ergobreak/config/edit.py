@@ -1,0 +1,194 @@
+"""Change one key of the user's config file, keeping every comment and the order.
+
+Edits go through tomlkit (a round-trip TOML library); the result is validated
+before it replaces the file atomically, so a bad value never reaches disk.
+A key that the init template lists as a comment (``# every = "30m"``) is
+uncommented in place rather than appended at the end of its table.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.items import Table
+
+from ergobreak.atomic import write_atomic
+from ergobreak.config.diagnostics import ConfigError, Diagnostic
+from ergobreak.config.layers import format_toml, to_toml
+from ergobreak.config.loader import check_table, parse_toml, suggest
+from ergobreak.config.locate import Locator
+from ergobreak.config.schema import KEY_BY_NAME, ValueProblem, cross_check, defaults
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    key: str
+    old: Any
+    new: Any
+    text: str
+
+
+def _cli_error(key: str | None, message: str, hint: str | None = None) -> ConfigError:
+    return ConfigError(
+        [
+            Diagnostic(
+                path="command line",
+                line=None,
+                col=None,
+                severity="error",
+                key=key,
+                message=message,
+                hint=hint,
+            )
+        ]
+    )
+
+
+def parse_value(key: str, text: str) -> Any:
+    """A value typed on the command line: a TOML literal, or a bare word as a string.
+
+    Raises:
+        ConfigError: unknown key or a value the schema rejects.
+    """
+    spec = KEY_BY_NAME.get(key)
+    if spec is None:
+        near = suggest(key)
+        raise _cli_error(key, "unknown key", f"did you mean {near}?" if near else None)
+    try:
+        raw: Any = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        raw = text.strip()
+    try:
+        parsed = spec.parse(raw)
+    except ValueProblem as exc:
+        raise _cli_error(key, str(exc)) from None
+    return to_toml(key, parsed)
+
+
+def _table_span(lines: list[str], table: str) -> tuple[int, int] | None:
+    header = re.compile(r"^\s*\[\s*" + re.escape(table) + r"\s*\]\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+    if start is None:
+        return None
+    end = next(
+        (i for i in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[i])), len(lines)
+    )
+    return start, end
+
+
+def _uncomment(text: str, key: str, value: Any) -> str | None:
+    table, leaf = key.split(".", 1)
+    lines = text.splitlines(keepends=True)
+    span = _table_span(lines, table)
+    if span is None:
+        return None
+    pattern = re.compile(r"^(\s*)#\s*" + re.escape(leaf) + r"\s*=")
+    for i in range(span[0] + 1, span[1]):
+        match = pattern.match(lines[i])
+        if match:
+            ending = "\n" if lines[i].endswith("\n") else ""
+            lines[i] = f"{match.group(1)}{leaf} = {format_toml(value)}{ending}"
+            return "".join(lines)
+    return None
+
+
+def set_in_text(text: str, key: str, value: Any) -> str:
+    """Return ``text`` with ``key`` set to ``value`` (TOML form), comments kept."""
+    doc = tomlkit.parse(text)
+    table_name, leaf = key.split(".", 1)
+    table = doc.get(table_name)
+    if isinstance(table, (Table, dict)) and leaf in table:
+        table[leaf] = value
+        return tomlkit.dumps(doc)
+    uncommented = _uncomment(text, key, value)
+    if uncommented is not None:
+        return uncommented
+    if table is None:
+        new_table = tomlkit.table()
+        new_table[leaf] = value
+        doc[table_name] = new_table
+    else:
+        table[leaf] = value
+    return tomlkit.dumps(doc)
+
+
+def unset_in_text(text: str, key: str) -> str:
+    doc = tomlkit.parse(text)
+    table_name, leaf = key.split(".", 1)
+    table = doc.get(table_name)
+    if isinstance(table, (Table, dict)) and leaf in table:
+        del table[leaf]
+    return tomlkit.dumps(doc)
+
+
+def validate_text(text: str, path: str) -> list[Diagnostic]:
+    """Every diagnostic for a user file's text (no policy: that is checked on load)."""
+    data, diags = parse_toml(text, path)
+    if data is None:
+        return diags
+    locator = Locator(text)
+    good, diags = check_table(data, path, locator)
+    values = defaults()
+    values.update(good)
+    for key, message in cross_check(values):
+        pos = locator.value(key)
+        line, col = pos if pos else (None, None)
+        diags.append(
+            Diagnostic(
+                path=path,
+                line=line,
+                col=col,
+                severity="error",
+                key=key,
+                message=message,
+                source=locator.source(line),
+            )
+        )
+    return diags
+
+
+def _current(text: str, key: str) -> Any:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    table, leaf = key.split(".", 1)
+    section = data.get(table)
+    return section.get(leaf) if isinstance(section, dict) else None
+
+
+def apply(path: Path, key: str, value: Any | None, *, template: str) -> Edit:
+    """Set (or with ``value=None`` unset) ``key`` in the file at ``path`` atomically.
+
+    A missing file starts from ``template``. The file is only replaced when the
+    result validates.
+
+    Raises:
+        ConfigError: the current file or the result has errors (file untouched).
+        OSError: the file cannot be read or written.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = template
+    before = validate_text(text, str(path))
+    if any(d.severity == "error" for d in before):
+        raise ConfigError(before)
+    old = _current(text, key)
+    new_text = unset_in_text(text, key) if value is None else set_in_text(text, key, value)
+    after = validate_text(new_text, str(path))
+    if any(d.severity == "error" for d in after):
+        raise ConfigError(after)
+    if new_text != text or not path.exists():
+        write_atomic(path, new_text)
+    return Edit(key=key, old=old, new=value, text=new_text)
