@@ -17,7 +17,7 @@ from ergobreak import __version__
 from ergobreak.cli.common import EXIT_OK, EXIT_USAGE
 
 #: subcommand modules under ergobreak.cli, in the order ``--help`` lists them
-COMMAND_MODULES: tuple[str, ...] = ("simulate", "config", "routines", "stats", "report")
+COMMAND_MODULES: tuple[str, ...] = ("control", "simulate", "config", "routines", "stats", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

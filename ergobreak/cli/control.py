@@ -1,0 +1,136 @@
+"""Talk to the running daemon: status, pause, resume, start, posture, snooze, skip,
+reload, quit. Exit 0 when done, 1 when the daemon refused, 4 when none runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, TextIO
+
+from ergobreak.cli.common import EXIT_FAILURE, EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE
+
+
+def _runtime() -> Any:
+    from ergobreak.paths import paths  # noqa: PLC0415
+
+    return paths().runtime_dir
+
+
+def _send(request: Any, err: TextIO) -> dict[str, Any] | None:
+    from ergobreak.daemon.ipc import NotRunning, send  # noqa: PLC0415
+
+    try:
+        return send(_runtime(), request)
+    except NotRunning as exc:
+        err.write(f"ergobreak: {exc}\n")
+        return None
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{round(seconds)} s"
+    return f"{round(seconds / 60)} min"
+
+
+def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ergobreak.commands import Request  # noqa: PLC0415
+
+    reply = _send(Request("status"), err)
+    if reply is None:
+        if args.json:
+            json.dump({"running": False}, out)
+            out.write("\n")
+        return EXIT_NOT_RUNNING
+    status = reply.get("status", {})
+    if args.json:
+        json.dump(status, out, indent=2, sort_keys=True)
+        out.write("\n")
+        return EXIT_OK
+    lines = [
+        f"ergobreak {status.get('version', '?')}: {status.get('state', '?')}",
+        f"  desk time since the last break: {status.get('desk_minutes', 0)} min",
+        f"  next drill in {_minutes(status.get('next_drill_in'))},"
+        f" next posture check in {_minutes(status.get('next_posture_in'))}",
+    ]
+    if status.get("paused_for") is not None:
+        lines.append(f"  paused for another {_minutes(status['paused_for'])}")
+    if status.get("quiet"):
+        lines.append(f"  quiet: {', '.join(status['quiet'])}")
+    backends = status.get("backends") or {}
+    if backends:
+        lines.append("  " + ", ".join(f"{k}: {v}" for k, v in backends.items()))
+    else:
+        lines.append(f"  idle source: {status.get('idle_source')}")
+    if status.get("config_source"):
+        lines.append(f"  config: {status['config_source']}")
+    if status.get("policy"):
+        lines.append(f"  managed: {status['policy']}")
+    if status.get("config_error"):
+        lines.append(f"  config error (previous settings kept): {status['config_error']}")
+    out.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _simple(cmd: str) -> Any:
+    def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+        from ergobreak.commands import Request  # noqa: PLC0415
+        from ergobreak.core.duration import DurationError, parse_duration  # noqa: PLC0415
+
+        request_args: dict[str, Any] = {}
+        if cmd == "pause":
+            if args.until_tomorrow:
+                import time  # noqa: PLC0415
+
+                from ergobreak.tray.model import UntilTomorrow  # noqa: PLC0415
+
+                request_args = UntilTomorrow().resolve(time.time()).args
+            elif args.duration:
+                try:
+                    request_args = {"seconds": parse_duration(args.duration)}
+                except DurationError as exc:
+                    err.write(f"ergobreak pause: {exc}\n")
+                    return EXIT_USAGE
+        if cmd == "start" and args.routine:
+            request_args = {"routine": args.routine}
+        reply = _send(Request(cmd, request_args), err)
+        if reply is None:
+            return EXIT_NOT_RUNNING
+        if not reply.get("ok"):
+            err.write(f"ergobreak {cmd}: {reply.get('error', 'refused')}\n")
+            for line in reply.get("details", []):
+                err.write(f"  {line}\n")
+            return EXIT_FAILURE
+        if reply.get("changes"):
+            out.write(f"Settings reloaded: {reply['changes']}\n")
+        return EXIT_OK
+
+    return run
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    status = sub.add_parser("status", help="what the running ergobreak is doing")
+    status.add_argument("--json", action="store_true", help="operational facts for scripts")
+    status.set_defaults(func=_status)
+
+    pause = sub.add_parser("pause", help="no prompts for a while (timers freeze)")
+    group = pause.add_mutually_exclusive_group()
+    group.add_argument("duration", nargs="?", help="e.g. 30m, 1h (default: until resumed)")
+    group.add_argument("--until-tomorrow", action="store_true")
+    pause.set_defaults(func=_simple("pause"))
+
+    start = sub.add_parser("start", help="start a drill now")
+    start.add_argument("routine", nargs="?", help="a drill id (see `ergobreak routines list`)")
+    start.set_defaults(func=_simple("start"))
+
+    helps = {
+        "resume": "end a pause",
+        "posture": "show a posture check now",
+        "snooze": "snooze the offered drill",
+        "skip": "skip the offered or running drill",
+        "reload": "re-read the settings (keeps the old ones if the new have errors)",
+        "quit": "stop the running ergobreak",
+    }
+    for cmd, text in helps.items():
+        sub.add_parser(cmd, help=text).set_defaults(func=_simple(cmd))

@@ -1,0 +1,333 @@
+"""The engine: the one thread that owns the core and sleeps until its next deadline.
+
+Everything else (tray clicks, notification buttons, IPC, D-Bus watchers, signal
+handlers) only calls :meth:`Engine.post`. The engine wakes on a posted item or at
+the core's deadline, reads the idle time and the quiet detectors once, feeds the
+core, hands the effects to the hooks and goes back to sleep. ``step()`` does one
+such round and is what tests call with a :class:`~ergobreak.daemon.clock.FakeClock`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ergobreak import __version__
+from ergobreak.commands import CORE_COMMANDS, BadRequest, Request, to_event
+from ergobreak.core import effects as fx
+from ergobreak.core import events as ev
+from ergobreak.core.content import Content
+from ergobreak.core.duration import format_duration
+from ergobreak.core.machine import DeskSession, View
+from ergobreak.core.settings import Settings
+from ergobreak.daemon.clock import Clock
+
+log = logging.getLogger(__name__)
+
+#: save timers at least this often while they change (a crash loses at most this)
+SAVE_EVERY = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reloaded:
+    """What a config reload produced: new settings, or a message saying why not."""
+
+    settings: Settings | None
+    content: Content | None = None
+    error: str | None = None
+    details: tuple[str, ...] = ()
+
+
+@dataclass
+class Reply:
+    """Filled in by the engine thread; the IPC thread waits on it."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    value: dict[str, Any] = field(default_factory=dict)
+
+    def set(self, value: dict[str, Any]) -> None:
+        self.value = value
+        self.done.set()
+
+
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    item: ev.Observation | Request | None
+    reply: Reply | None = None
+
+
+class IdleReader:
+    """Idle time with a clear fallback: no source means wall-clock mode (always active)."""
+
+    def __init__(self, source: Any | None, on_lost: Callable[[str], None] | None = None) -> None:
+        self.source = source
+        self._on_lost = on_lost
+
+    @property
+    def name(self) -> str:
+        return getattr(self.source, "name", "none (wall-clock mode)")
+
+    def read(self) -> float:
+        if self.source is None:
+            return 0.0
+        try:
+            return max(0.0, float(self.source.idle_seconds()))
+        except Exception as exc:  # any adapter failure means: fall back
+            log.warning("idle source %s failed (%s); using wall-clock mode", self.name, exc)
+            self.source = None
+            if self._on_lost:
+                self._on_lost(str(exc))
+            return 0.0
+
+
+class Engine:
+    def __init__(
+        self,
+        core: DeskSession,
+        clock: Clock,
+        *,
+        idle: IdleReader,
+        quiet: Sequence[Any] = (),
+        on_effects: Callable[[float, list[fx.Effect], View], None] | None = None,
+        on_step: Callable[[View, float], None] | None = None,
+        on_request: Callable[[Request], dict[str, Any] | None] | None = None,
+        reload: Callable[[], Reloaded] | None = None,
+        save: Callable[[dict[str, Any]], None] | None = None,
+        activity_wake: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
+        self.core = core
+        self.clock = clock
+        self.idle = idle
+        self.quiet = list(quiet)
+        self._on_effects = on_effects
+        self._on_step = on_step
+        self._on_request = on_request
+        self._reload = reload
+        self._save = save
+        self._activity_wake = activity_wake
+        self._inbox: queue.SimpleQueue[_Posted] = queue.SimpleQueue()
+        self._quiet_on: set[str] = set()
+        self._stopping = False
+        self._last_save = -math.inf
+        self._saved_key: tuple[Any, ...] | None = None
+        self._armed = False
+        self.config_error: str | None = None
+        self.wakeups = 0
+        self.status: dict[str, Any] = {}
+
+    # ------------------------------------------------------------ any thread
+
+    def post(self, item: ev.Observation | Request | None, reply: Reply | None = None) -> None:
+        """Hand an input to the engine (thread-safe; never blocks). ``None`` just wakes it."""
+        self._inbox.put(_Posted(item, reply))
+
+    def stop(self) -> None:
+        self.post(Request("quit"))
+
+    # --------------------------------------------------------- engine thread
+
+    def run(self) -> None:
+        """Loop until a ``quit`` request; sleeps until the next deadline or input."""
+        self.step()
+        while not self._stopping:
+            deadline = self.core.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self.clock.monotonic())
+            try:
+                first = self._inbox.get(timeout=timeout)
+            except queue.Empty:
+                first = None
+            self.step(first)
+        self.shutdown()
+
+    def step(self, first: _Posted | None = None) -> None:
+        """One wake-up: apply posted inputs, read idle and quiet once, sample the core."""
+        self.wakeups += 1
+        t = self.clock.monotonic()
+        wall = self.clock.wall()
+        idle = self.idle.read()
+        effects: list[fx.Effect] = []
+        posted = [first] if first is not None else []
+        while True:
+            try:
+                posted.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        for item in posted:
+            effects += self._apply(item, t, wall, idle)
+        effects += self._poll_quiet(t, wall, idle)
+        effects += self._guard(lambda: self.core.sample(t, wall, idle))
+        view = self.core.view(t)
+        if effects and self._on_effects:
+            self._call(self._on_effects, t, effects, view)
+        if self._on_step:
+            self._call(self._on_step, view, wall)
+        self._maybe_save(view, wall, force=any(isinstance(e, fx.StateChanged) for e in effects))
+        self._arm_activity(view)
+        self.status = self._status(view, wall)
+
+    def shutdown(self) -> None:
+        self._maybe_save(self.core.view(), self.clock.wall(), force=True)
+
+    # ------------------------------------------------------------- internals
+
+    def _apply(self, posted: _Posted, t: float, wall: float, idle: float) -> list[fx.Effect]:
+        item = posted.item
+        if item is None:
+            return []
+        if not isinstance(item, Request):
+            return self._guard(lambda: self.core.handle(t, wall, item, idle))
+        reply: dict[str, Any] = {"ok": True}
+        out: list[fx.Effect] = []
+        if item.cmd in CORE_COMMANDS:
+            try:
+                event = to_event(item)
+            except BadRequest as exc:
+                reply = {"ok": False, "error": str(exc)}
+            else:
+                out = self._guard(lambda: self.core.handle(t, wall, event, idle))
+                rejected = [e for e in out if isinstance(e, fx.Rejected)]
+                if rejected:
+                    reply = {"ok": False, "error": rejected[0].reason}
+                else:
+                    reply = {"ok": True, "events": [e.event for e in out if e.event != "state"]}
+        elif item.cmd == "quit":
+            self._stopping = True
+        elif item.cmd == "status":
+            reply = {"ok": True, "status": self._status(self.core.view(t), wall)}
+        elif item.cmd == "reload":
+            out, reply = self._do_reload(t, wall)
+        elif self._on_request is not None:
+            reply = self._call(self._on_request, item) or {"ok": True}
+        else:
+            reply = {"ok": False, "error": f"{item.cmd} is not available here"}
+        if posted.reply is not None:
+            posted.reply.set(reply)
+        return out
+
+    def _do_reload(self, t: float, wall: float) -> tuple[list[fx.Effect], dict[str, Any]]:
+        if self._reload is None:
+            return [], {"ok": False, "error": "reload is not available"}
+        result = self._reload()
+        if result.settings is None:
+            self.config_error = result.error or "configuration error"
+            log.warning("config reload failed, keeping previous settings: %s", self.config_error)
+            for line in result.details:
+                log.warning("%s", line)
+            return [], {"ok": False, "error": self.config_error, "details": list(result.details)}
+        before = self.core.settings
+        self.config_error = None
+        out = self._guard(
+            lambda: self.core.handle(t, wall, ev.Reconfigure(result.settings, result.content))  # type: ignore[arg-type]
+        )
+        return out, {"ok": True, "changes": describe_changes(before, result.settings)}
+
+    def _poll_quiet(self, t: float, wall: float, idle: float) -> list[fx.Effect]:
+        out: list[fx.Effect] = []
+        for detector in list(self.quiet):
+            try:
+                on = bool(detector.active())
+            except Exception as exc:  # a broken detector is dropped, not fatal
+                log.warning("quiet detector %s stopped working: %s", detector.name, exc)
+                self.quiet.remove(detector)
+                on = False
+            if on != (detector.name in self._quiet_on):
+                if on:
+                    self._quiet_on.add(detector.name)
+                else:
+                    self._quiet_on.discard(detector.name)
+                out += self._handle(t, wall, ev.Quiet(detector.name, on), idle)
+        return out
+
+    def _handle(self, t: float, wall: float, event: ev.Event, idle: float) -> list[fx.Effect]:
+        return self._guard(lambda: self.core.handle(t, wall, event, idle))
+
+    def _arm_activity(self, view: View) -> None:
+        if self._activity_wake is None:
+            return
+        if view.state == "away" and not self._armed:
+            self._armed = True
+
+            def woke() -> None:
+                self._armed = False
+                self.post(None)
+
+            self._call(self._activity_wake, woke)
+        elif view.state != "away":
+            self._armed = False
+
+    def _maybe_save(self, view: View, wall: float, *, force: bool) -> None:
+        if self._save is None:
+            return
+        key = (view.state, view.snoozes, round(view.drill_desk), round(view.posture_desk))
+        due = wall - self._last_save >= SAVE_EVERY and key != self._saved_key
+        if force or due:
+            self._last_save = wall
+            self._saved_key = key
+            self._call(self._save, {"v": 1, "core": self.core.snapshot(wall)})
+
+    def _guard(self, fn: Callable[[], list[fx.Effect]]) -> list[fx.Effect]:
+        try:
+            return fn()
+        except Exception:
+            # A bug in the core: log it loudly, keep the daemon alive.
+            log.exception("the scheduler failed to handle an input")
+            return []
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception:
+            log.exception("%s failed", getattr(fn, "__qualname__", fn))
+            return None
+
+    def _status(self, view: View, wall: float) -> dict[str, Any]:
+        s = self.core.settings
+        return {
+            "running": True,
+            "version": __version__,
+            "state": view.state,
+            "desk_minutes": round(view.drill_desk / 60, 1),
+            "next_drill_in": view.next_drill_in,
+            "next_posture_in": view.next_posture_in,
+            "paused_for": view.paused_for,
+            "quiet": list(view.quiet),
+            "routine": view.routine,
+            "snoozes": view.snoozes,
+            "idle_source": self.idle.name,
+            "quiet_detectors": [d.name for d in self.quiet],
+            "config_error": self.config_error,
+            "settings": {
+                "posture_every": s.posture.every if s.posture.enabled else None,
+                "drill_every": s.drill.every if s.drill.enabled else None,
+                "working_hours": s.schedule.enabled,
+            },
+            "wakeups": self.wakeups,
+        }
+
+
+def describe_changes(before: Settings, after: Settings | None) -> str:
+    """A short human summary of what a reload changed ("drills every 45 min")."""
+    if after is None or after == before:
+        return "no changes"
+    parts = []
+    if after.drill != before.drill:
+        every = format_duration(after.drill.every)
+        parts.append(f"drills every {every}" if after.drill.enabled else "drills off")
+    if after.posture != before.posture:
+        parts.append(
+            f"posture checks every {format_duration(after.posture.every)}"
+            if after.posture.enabled
+            else "posture checks off"
+        )
+    if after.schedule != before.schedule:
+        parts.append("working hours changed" if after.schedule.enabled else "working hours off")
+    if after.quiet != before.quiet:
+        parts.append("quiet mode " + ("on" if after.quiet.enabled else "off"))
+    if after.activity != before.activity:
+        parts.append("activity timing changed")
+    return ", ".join(parts)

@@ -1,0 +1,276 @@
+"""The engine loop with a fake clock: inputs in, effects and saves out, no threads."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any
+
+import pytest
+
+from ergobreak.commands import Request
+from ergobreak.core import effects as fx
+from ergobreak.core import events as ev
+from ergobreak.core.machine import DeskSession, View
+from ergobreak.core.settings import Settings
+from ergobreak.daemon.clock import FakeClock
+from ergobreak.daemon.engine import Engine, IdleReader, Reloaded, Reply, describe_changes
+from ergobreak.daemon.state import StateFile
+from ergobreak.testing import ALWAYS_ON, make_machine, settings
+
+
+class ScriptedIdle:
+    """Idle seconds computed from input times the test sets on the fake clock."""
+
+    name = "scripted"
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.last_input = clock.monotonic()
+        self.broken = False
+
+    def type_now(self) -> None:
+        self.last_input = self.clock.monotonic()
+
+    def idle_seconds(self) -> float:
+        if self.broken:
+            raise OSError("display went away")
+        return self.clock.monotonic() - self.last_input
+
+
+class Quiet:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.on = False
+
+    def active(self) -> bool:
+        return self.on
+
+
+@dataclasses.dataclass
+class Rig:
+    clock: FakeClock
+    idle: ScriptedIdle
+    engine: Engine
+    effects: list[tuple[float, fx.Effect]]
+    saves: list[dict[str, Any]]
+    quiet: Quiet
+
+    def work(self, seconds: float, *, step: float = 30.0) -> None:
+        """Type steadily for ``seconds``, waking the engine whenever it asks."""
+        end = self.clock.monotonic() + seconds
+        while self.clock.monotonic() < end:
+            deadline = self.engine.core.next_deadline()
+            nxt = min(end, deadline if deadline is not None else end, self.clock.monotonic() + step)
+            self.clock.advance(max(0.0, nxt - self.clock.monotonic()))
+            self.idle.type_now()
+            self.engine.step()
+
+    def names(self) -> list[str]:
+        return [e.event for _, e in self.effects if e.event not in ("state", "drill_step")]
+
+
+def make_rig(config: Settings = ALWAYS_ON, **kwargs: Any) -> Rig:
+    clock = FakeClock()
+    idle = ScriptedIdle(clock)
+    effects: list[tuple[float, fx.Effect]] = []
+    saves: list[dict[str, Any]] = []
+    quiet = Quiet("fullscreen")
+
+    def on_effects(t: float, out: list[fx.Effect], view: View) -> None:
+        effects.extend((t, e) for e in out)
+
+    options: dict[str, Any] = {"on_effects": on_effects, "save": saves.append, **kwargs}
+    engine = Engine(make_machine(config), clock, idle=IdleReader(idle), quiet=[quiet], **options)
+    engine.step()
+    return Rig(clock, idle, engine, effects, saves, quiet)
+
+
+def test_a_working_session_prompts_on_time_with_few_wakeups() -> None:
+    rig = make_rig()
+    rig.work(30 * 60 + 30, step=3600)
+    assert rig.names() == ["posture_check", "drill_prompt"]
+    prompt_t = next(t for t, e in rig.effects if e.event == "drill_prompt")
+    assert prompt_t - 1000.0 == pytest.approx(1800.0, abs=2.0)
+    # ~1 wake-up a minute while typing, plus the thresholds
+    assert rig.engine.wakeups <= 31 + 5
+
+
+def test_commands_are_applied_on_the_engine_thread_and_answered() -> None:
+    rig = make_rig()
+    reply = Reply()
+    rig.engine.post(Request("pause", {"seconds": 600}), reply)
+    rig.engine.step()
+    assert reply.done.is_set()
+    assert reply.value == {"ok": True, "events": ["paused"]}
+    bad = Reply()
+    rig.engine.post(Request("snooze"), bad)
+    rig.engine.step()
+    assert bad.value == {"ok": False, "error": "no drill prompt to snooze"}
+
+
+def test_status_request_reports_state_without_personal_history() -> None:
+    rig = make_rig()
+    rig.work(60)
+    reply = Reply()
+    rig.engine.post(Request("status"), reply)
+    rig.engine.step()
+    status = reply.value["status"]
+    assert status["state"] == "working"
+    assert status["idle_source"] == "scripted"
+    assert status["desk_minutes"] == pytest.approx(1.0, abs=0.1)
+
+
+def test_quiet_detectors_are_read_at_each_wakeup() -> None:
+    rig = make_rig(settings(drill_enabled=False))
+    rig.work(15 * 60)
+    rig.quiet.on = True
+    rig.work(10 * 60)
+    assert rig.names() == ["deferred"]
+    rig.quiet.on = False
+    rig.work(60)
+    assert rig.names() == ["deferred", "posture_check"]
+
+
+def test_a_broken_idle_source_falls_back_to_wall_clock_mode() -> None:
+    lost: list[str] = []
+    rig = make_rig()
+    rig.engine.idle = IdleReader(rig.idle, on_lost=lost.append)
+    rig.idle.broken = True
+    rig.clock.advance(30)
+    rig.engine.step()
+    assert lost == ["display went away"]
+    assert rig.engine.idle.name == "none (wall-clock mode)"
+    for _ in range(31):  # no input reported at all, yet it counts
+        rig.clock.advance(60)
+        rig.engine.step()
+    assert "drill_prompt" in rig.names()
+
+
+def test_a_failing_quiet_detector_is_dropped_not_fatal() -> None:
+    class Broken:
+        name = "camera"
+
+        def active(self) -> bool:
+            raise PermissionError("/proc")
+
+    rig = make_rig()
+    rig.engine.quiet.append(Broken())
+    rig.work(60)
+    assert [d.name for d in rig.engine.quiet] == ["fullscreen"]
+
+
+def test_reload_keeps_last_good_settings_on_error() -> None:
+    results = [
+        Reloaded(None, error="config.toml:3:9: drill.every: expected a duration", details=("x",)),
+        Reloaded(settings(drill_every=45 * 60.0)),
+    ]
+    rig = make_rig(reload=lambda: results.pop(0))
+    first, second = Reply(), Reply()
+    rig.engine.post(Request("reload"), first)
+    rig.engine.step()
+    assert first.value["ok"] is False
+    assert rig.engine.config_error is not None
+    assert rig.engine.core.settings.drill.every == 1800.0
+    rig.engine.post(Request("reload"), second)
+    rig.engine.step()
+    assert second.value == {"ok": True, "changes": "drills every 45m"}
+    assert rig.engine.config_error is None
+    assert rig.engine.core.settings.drill.every == 2700.0
+
+
+def test_a_shorter_interval_counts_desk_time_already_accrued() -> None:
+    rig = make_rig(reload=lambda: Reloaded(settings(drill_every=20 * 60.0, posture_enabled=False)))
+    rig.work(25 * 60)
+    assert "drill_prompt" not in rig.names()
+    rig.engine.post(Request("reload"))
+    rig.engine.step()
+    assert rig.names()[-1] == "drill_prompt"
+
+
+def test_state_is_saved_on_state_changes_and_periodically() -> None:
+    rig = make_rig()
+    saves_before = len(rig.saves)
+    rig.work(10 * 60)
+    assert len(rig.saves) > saves_before
+    snap = rig.saves[-1]["core"]
+    assert snap["drill_desk"] >= 8 * 60
+    rig.engine.shutdown()
+    assert rig.saves[-1]["core"]["drill_desk"] == pytest.approx(600.0, abs=2)
+
+
+def test_restart_resumes_timers_and_a_long_gap_resets_them(tmp_path: Any) -> None:
+    state = StateFile(tmp_path / "state.json")
+    rig = make_rig(save=state.save)
+    rig.work(20 * 60 + 30)
+    rig.engine.shutdown()
+    saved = state.load()
+    assert saved is not None
+
+    def restart(after: float) -> DeskSession:
+        core = make_machine()
+        wall = rig.clock.wall() + after
+        core.restore(saved["core"], 5000.0, wall)
+        return core
+
+    assert restart(60).view(5000.0).drill_desk == pytest.approx(1230, abs=2)
+    assert restart(10 * 60).view(5000.0).drill_desk == 0.0
+
+
+def test_state_file_survives_garbage(tmp_path: Any) -> None:
+    path = tmp_path / "state.json"
+    path.write_text("{not json")
+    assert StateFile(path).load() is None
+    path.write_text('{"core": 3}')
+    assert StateFile(path).load() is None
+
+
+def test_a_crashing_hook_does_not_stop_the_engine(caplog: pytest.LogCaptureFixture) -> None:
+    def explode(t: float, out: list[fx.Effect], view: View) -> None:
+        raise RuntimeError("notifier bug")
+
+    rig = make_rig(on_effects=explode)
+    rig.work(31 * 60)
+    assert "notifier bug" in caplog.text
+    assert rig.engine.core.phase.value in ("prompted", "snoozed")
+
+
+def test_activity_wakeup_is_armed_once_while_away() -> None:
+    armed: list[Any] = []
+    rig = make_rig(activity_wake=armed.append)
+    rig.work(60)
+    rig.clock.advance(120)  # away now
+    rig.engine.step()
+    rig.clock.advance(10)
+    rig.engine.step()
+    assert len(armed) == 1
+    armed[0]()  # the idle source saw input: the engine is woken
+    assert not rig.engine._inbox.empty()
+
+
+def test_quit_request_ends_run_and_saves() -> None:
+    rig = make_rig()
+    thread = threading.Thread(target=rig.engine.run)
+    thread.start()
+    rig.engine.stop()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert rig.saves
+
+
+def test_describe_changes() -> None:
+    base = Settings()
+    assert describe_changes(base, base) == "no changes"
+    assert describe_changes(base, settings(base=base, drill_enabled=False)) == "drills off"
+    assert (
+        describe_changes(base, settings(base=base, posture_every=900.0))
+        == "posture checks every 15m"
+    )
+
+
+def test_observations_from_watchers_are_stamped_by_the_engine() -> None:
+    rig = make_rig()
+    rig.work(5 * 60)
+    rig.engine.post(ev.ScreenLocked())
+    rig.engine.step()
+    assert rig.engine.core.state() == "away"
