@@ -1,0 +1,185 @@
+"""``ergobreak doctor``: what works on this desktop, what is missing, and what to do.
+
+One line per check -- tray, notifications, idle source (with a live reading),
+lock/sleep watchers, quiet detectors, config -- each OK or missing with a hint.
+Missing adapters are not failures (each has a fallback); a config with errors or a
+failed ``--notify`` is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK
+
+GNOME_TRAY_HINT = "GNOME shows tray icons only with the AppIndicator extension"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    doctor = sub.add_parser(
+        "doctor",
+        help="check what works on this desktop: tray, notifications, idle, lock, quiet",
+        description=(
+            "Report, for this machine, which tray, notification, idle, lock/sleep and quiet"
+            " adapters ergobreak would use, with a hint for anything missing."
+        ),
+    )
+    doctor.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    doctor.add_argument("--notify", action="store_true", help="also send a test notification")
+    doctor.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ergobreak.platform.select import open_edge  # noqa: PLC0415 - keep startup light
+
+    checks: list[dict[str, Any]] = [tray_check()]
+    # The report says everything the adapters would log as warnings; don't say it twice.
+    platform_log = logging.getLogger("ergobreak.platform")
+    level = platform_log.level
+    platform_log.setLevel(logging.ERROR)
+    edge = open_edge(lambda _request: None, stream=err)
+    try:
+        for choice in edge.choices:
+            check = choice.to_json()
+            if choice.role == "idle":
+                check["idle_seconds"] = round(edge.read_idle(), 1)
+                if choice.ok and choice.name != "none":
+                    check["detail"] += f"; idle now {check['idle_seconds']:g} s"
+            checks.append(check)
+        states = {d.name: False for d in edge.quiet}
+        for detector in edge.quiet:
+            with contextlib.suppress(Exception):  # a flaky detector must not end the report
+                states[detector.name] |= detector.active()
+        for check in checks:
+            if check["role"] == "quiet" and check["ok"]:
+                check["active"] = states.get(check["name"], False)
+        notify = send_test(edge) if args.notify else None
+    finally:
+        edge.close()
+        platform_log.setLevel(level)
+    config = config_check()
+    failed = config["ok"] is False or (notify is not None and not notify["ok"])
+    if args.json:
+        report = {"checks": checks, "config": config, "notify": notify, "ok": not failed}
+        out.write(json.dumps(report, indent=2) + "\n")
+    else:
+        write_text(out, checks, config, notify)
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def tray_check() -> dict[str, Any]:
+    """Ask the tray package, when it offers ``describe_backend()``."""
+    check: dict[str, Any] = {"role": "tray", "name": "?", "ok": None, "detail": "", "hint": None}
+    try:
+        tray = importlib.import_module("ergobreak.tray")
+        describe = tray.describe_backend
+    except (ImportError, AttributeError):
+        check["detail"] = "not checked yet"
+    else:
+        try:
+            info = describe()
+        except Exception as exc:  # a tray bug must not hide the other checks
+            check.update(ok=False, detail=f"tray check failed: {exc!r}")
+        else:
+            check.update(_plain(info))
+    if "GNOME" in os.environ.get("XDG_CURRENT_DESKTOP", "").upper().split(":"):
+        check["hint"] = check.get("hint") or GNOME_TRAY_HINT
+    return check
+
+
+def _plain(info: object) -> dict[str, Any]:
+    """describe_backend()'s answer as a check (a dict, a Choice-like object or text)."""
+    if isinstance(info, dict) and "backend" in info:  # ergobreak.tray.backend's shape
+        notes = [str(n) for n in info.get("notes") or ()]
+        return {
+            "name": info["backend"],
+            "ok": info["backend"] != "none",
+            "detail": str(info.get("reason", "")),
+            "hint": "; ".join(notes) or None,
+            "capabilities": info.get("capabilities"),
+        }
+    if isinstance(info, dict):
+        return {k: v for k, v in info.items() if k in ("name", "ok", "detail", "hint")}
+    to_json = getattr(info, "to_json", None)
+    if callable(to_json):
+        return _plain(to_json())
+    if all(hasattr(info, k) for k in ("name", "ok")):
+        return {k: getattr(info, k, None) for k in ("name", "ok", "detail", "hint")}
+    return {"name": str(info), "ok": True, "detail": ""}
+
+
+def send_test(edge: Any) -> dict[str, Any]:
+    from ergobreak.platform.base import Notification, Unavailable  # noqa: PLC0415
+
+    note = Notification(
+        title="ergobreak test notification",
+        body="If you can read this, ergobreak's notifications reach you.",
+        icon="ergobreak",
+        timeout=10,
+    )
+    try:
+        handle = edge.notifier.show(note)
+    except Unavailable as exc:
+        return {"ok": False, "backend": edge.notifier.name, "detail": str(exc)}
+    shown_by = edge.notifier.name if handle > 0 else "console (fallback)"
+    return {"ok": True, "backend": shown_by, "id": handle, "detail": f"sent via {shown_by}"}
+
+
+def config_check() -> dict[str, Any]:
+    from ergobreak.config import ConfigError, load_file  # noqa: PLC0415
+    from ergobreak.paths import paths  # noqa: PLC0415
+
+    path = paths().config_file
+    used: Path | None = path if path.exists() else None
+    where = str(path) if used else f"{path} (not there: defaults)"
+    try:
+        loaded = load_file(used)
+    except ConfigError as exc:
+        errors = [d.headline() for d in exc.diagnostics]
+        return {"ok": False, "path": where, "detail": errors[0], "errors": errors}
+    s = loaded.settings
+    policy = {
+        "posture_every_min": round(s.posture.every / 60) if s.posture.enabled else None,
+        "drill_every_min": round(s.drill.every / 60) if s.drill.enabled else None,
+        "max_snoozes": s.drill.max_snoozes,
+        "quiet": s.quiet.enabled,
+        "working_hours": s.schedule.enabled,
+    }
+    warnings = [d.headline() for d in loaded.diagnostics]
+    detail = ", ".join(f"{k}={v}" for k, v in policy.items())
+    return {"ok": True, "path": where, "detail": detail, "policy": policy, "warnings": warnings}
+
+
+def _mark(ok: bool | None) -> str:
+    return {True: "OK", False: "missing", None: "?"}[ok]
+
+
+def write_text(
+    out: TextIO,
+    checks: list[dict[str, Any]],
+    config: dict[str, Any],
+    notify: dict[str, Any] | None,
+) -> None:
+    for check in checks:
+        name = check["name"]
+        detail = check["detail"]
+        if check.get("active") is not None:
+            detail += "; " + ("quiet NOW" if check["active"] else "not quiet now")
+        out.write(f"{_mark(check['ok']):8} {check['role']:9} {name:13} {detail}\n")
+        if check.get("hint") and (check["ok"] is not True or check["role"] == "tray"):
+            out.write(f"{'':32}hint: {check['hint']}\n")
+        for candidate in check.get("tried") or ():
+            out.write(f"{'':32}(not {candidate['name']}: {candidate['reason']})\n")
+    mark = "OK" if config["ok"] else "error"
+    out.write(f"{mark:8} {'config':9} {config['path']}\n{'':32}{config['detail']}\n")
+    for warning in config.get("warnings", ()):
+        out.write(f"{'':32}{warning}\n")
+    if notify is not None:
+        out.write(f"{_mark(notify['ok']):8} {'notify':9} {notify['detail']}\n")

@@ -1,0 +1,183 @@
+"""Desktop do-not-disturb, event-driven: read once, then follow change signals.
+
+* ``org.freedesktop.Notifications.Inhibited`` (KDE Plasma and servers following it);
+* dunst's ``org.dunstproject.cmd0.paused`` (``dunstctl set-paused``);
+* GNOME's ``show-banners`` setting, through the desktop portal's Settings interface
+  (``SettingChanged``), since GSettings itself is not on the bus.
+
+The value is cached and updated on the bus thread; ``active()`` only reads it, and
+re-reads on the scheduler thread after the service restarted (a new owner may not
+repeat the state in a signal).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from jeepney import DBusAddress, MatchRule, Message  # type: ignore[import-untyped]
+
+from ergobreak.platform.base import Unavailable
+from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription
+
+NOTIFICATIONS = "org.freedesktop.Notifications"
+NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
+PORTAL_NAME = "org.freedesktop.portal.Desktop"
+PORTAL_PATH = "/org/freedesktop/portal/desktop"
+PORTAL_SETTINGS = "org.freedesktop.portal.Settings"
+GNOME_NOTIFICATIONS = "org.gnome.desktop.notifications"
+_KEY = "show-banners"
+
+
+class _Cached:
+    """The shared part: a cached bool, staleness on owner change, an on_change hook."""
+
+    name = "dnd"
+
+    def __init__(self, link: DBusLink, bus_name: str, on_change: Callable[[], None] | None):
+        self._link = link
+        self._bus_name = bus_name
+        self._on_change = on_change
+        self._lock = threading.Lock()
+        self._value = False
+        self._stale = False
+        self._subs: list[Subscription] = []
+        owner_rule = MatchRule(
+            type="signal",
+            interface="org.freedesktop.DBus",
+            member="NameOwnerChanged",
+            path="/org/freedesktop/DBus",
+        )
+        owner_rule.add_arg_condition(0, bus_name)
+        self._subs.append(link.subscribe(owner_rule, self._on_owner))
+
+    def _read(self) -> bool:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        try:
+            self._value = self._read()
+        except Unavailable:
+            self.close()
+            raise
+
+    def active(self) -> bool:
+        with self._lock:
+            stale, self._stale = self._stale, False
+        if stale:
+            try:
+                value = self._read()
+            except Unavailable:
+                value = False  # the service left: nobody asks for quiet
+            with self._lock:
+                self._value = value
+        with self._lock:
+            return self._value
+
+    def close(self) -> None:
+        for sub in self._subs:
+            sub.cancel()
+        self._subs.clear()
+
+    # -- bus thread
+    def _set(self, value: bool) -> None:
+        with self._lock:
+            changed, self._value = value != self._value, value
+        if changed and self._on_change is not None:
+            self._on_change()
+
+    def _on_owner(self, msg: Message) -> None:
+        with self._lock:
+            self._stale = True
+        if self._on_change is not None:
+            self._on_change()
+
+
+class PropertyDnd(_Cached):
+    """A boolean D-Bus property that means "do not disturb" while true."""
+
+    def __init__(
+        self,
+        link: DBusLink,
+        address: DBusAddress,
+        prop: str,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        """Raises :class:`Unavailable` when the service or property is missing."""
+        super().__init__(link, address.bus_name, on_change)
+        self._address = address
+        self._prop = prop
+        self.detail = f"{address.interface}.{prop}"
+        rule = MatchRule(
+            type="signal",
+            interface=PROPERTIES,
+            member="PropertiesChanged",
+            path=address.object_path,
+        )
+        self._subs.append(link.subscribe(rule, self._on_properties))
+        self._start()
+
+    def _read(self) -> bool:
+        return bool(self._link.get_property(self._address, self._prop))
+
+    def _on_properties(self, msg: Message) -> None:
+        interface, changed, invalidated = msg.body
+        if interface != self._address.interface:
+            return
+        if self._prop in changed:
+            self._set(bool(changed[self._prop][1]))
+        elif self._prop in invalidated:
+            self._on_owner(msg)  # value withheld: re-read on the scheduler thread
+
+
+def notifications_inhibited(
+    link: DBusLink, on_change: Callable[[], None] | None = None
+) -> PropertyDnd:
+    """KDE-style ``Inhibited`` on the notification server."""
+    address = DBusAddress(NOTIFICATIONS_PATH, bus_name=NOTIFICATIONS, interface=NOTIFICATIONS)
+    return PropertyDnd(link, address, "Inhibited", on_change)
+
+
+def dunst_paused(link: DBusLink, on_change: Callable[[], None] | None = None) -> PropertyDnd:
+    """dunst's pause mode (its do-not-disturb)."""
+    address = DBusAddress(
+        NOTIFICATIONS_PATH, bus_name=NOTIFICATIONS, interface="org.dunstproject.cmd0"
+    )
+    return PropertyDnd(link, address, "paused", on_change)
+
+
+class PortalBanners(_Cached):
+    """GNOME: quiet while ``org.gnome.desktop.notifications show-banners`` is false."""
+
+    def __init__(self, link: DBusLink, on_change: Callable[[], None] | None = None) -> None:
+        super().__init__(link, PORTAL_NAME, on_change)
+        self.detail = f"{GNOME_NOTIFICATIONS} show-banners via the desktop portal"
+        self._api = DBusAddress(PORTAL_PATH, bus_name=PORTAL_NAME, interface=PORTAL_SETTINGS)
+        rule = MatchRule(
+            type="signal", interface=PORTAL_SETTINGS, member="SettingChanged", path=PORTAL_PATH
+        )
+        self._subs.append(link.subscribe(rule, self._on_setting))
+        self._start()
+
+    def _read(self) -> bool:
+        try:
+            (value,) = self._link.call(self._api, "ReadOne", "ss", GNOME_NOTIFICATIONS, _KEY)
+        except Unavailable:
+            # portals before version 2 only have Read, which wraps the value twice
+            (value,) = self._link.call(self._api, "Read", "ss", GNOME_NOTIFICATIONS, _KEY)
+        return not _unwrap(value)
+
+    def _on_setting(self, msg: Message) -> None:
+        namespace, key, value = msg.body
+        if namespace == GNOME_NOTIFICATIONS and key == _KEY:
+            self._set(not _unwrap(value))
+
+
+def _unwrap(value: Any) -> bool:
+    """jeepney gives variants as (signature, value); a variant may hold a variant."""
+    while isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        value = value[1]
+    if not isinstance(value, bool):
+        raise Unavailable(f"show-banners is not a boolean: {value!r}")
+    return value

@@ -1,0 +1,191 @@
+"""What each scheduler effect looks like as a notification: pure functions, no IO.
+
+Copy rules (tested): every body line stays within :data:`LINE_MAX` characters;
+buttons are Start now / Snooze N min / Skip, with Snooze left out when no snoozes
+remain; a drill's prompt, start, steps and end share the slot ``"drill"`` so they
+update one bubble in place; nothing promises to fix, prevent or treat anything.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+from ergobreak.commands import Request
+from ergobreak.config.diagnostics import Diagnostic
+from ergobreak.core import effects as fx
+from ergobreak.core.content import Content, Drill, Step
+from ergobreak.platform.base import Action, Dismiss, Notification
+
+LINE_MAX = 120
+TITLE_MAX = 60
+DRILL_SLOT = "drill"
+POSTURE_SLOT = "posture"
+NOTICE_SLOT = "notice"
+#: seconds a posture check stays up when the server honours timeouts
+POSTURE_TIMEOUT = 20.0
+NOTICE_TIMEOUT = 10.0
+
+
+def line(text: str, limit: int = LINE_MAX) -> str:
+    """One line of copy, shortened with an ellipsis at a word boundary if needed."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    short = textwrap.shorten(text, width=limit, placeholder="…")
+    if len(short) < limit // 2:  # one very long word: cut it instead of dropping it
+        short = text[: limit - 1] + "…"
+    return short
+
+
+def lines(*texts: str) -> str:
+    """Body text: each paragraph wrapped into lines of at most :data:`LINE_MAX`."""
+    out: list[str] = []
+    for text in texts:
+        if text:
+            out += textwrap.wrap(" ".join(text.split()), LINE_MAX) or [""]
+    return "\n".join(out)
+
+
+def clock(seconds: float) -> str:
+    """``40`` -> ``0:40``; ``125`` -> ``2:05``."""
+    whole = max(0, round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def drill_icon(drill: Drill) -> str:
+    return f"drill-{drill.category}"
+
+
+def drill_prompt(prompt: fx.DrillPrompt, snooze_seconds: float = 300.0) -> Notification:
+    drill = prompt.drill
+    actions = [Action("start", "Start now", Request("start", {"routine": drill.id}))]
+    if prompt.snoozes_left > 0:
+        minutes = max(1, round(snooze_seconds / 60))
+        actions.append(Action("snooze", f"Snooze {minutes} min", Request("snooze")))
+    actions.append(Action("skip", "Skip", Request("skip")))
+    minutes_long = max(1, round(drill.seconds / 60))
+    return Notification(
+        title=line(f"{minutes_long}-minute drill: {drill.title}", TITLE_MAX),
+        body=lines(
+            drill.summary or drill.title,
+            "It starts by itself when you stop typing.",
+        ),
+        actions=tuple(actions),
+        icon=drill_icon(drill),
+        timeout=0,
+        category="x-ergobreak.prompt",
+        slot=DRILL_SLOT,
+    )
+
+
+def drill_start(start: fx.DrillStart) -> Notification:
+    drill = start.drill
+    return Notification(
+        title=line(drill.title, TITLE_MAX),
+        body=lines(drill.safety),
+        actions=(Action("skip", "Stop", Request("skip")),),
+        icon=drill_icon(drill),
+        timeout=0,
+        category="x-ergobreak.drill",
+        slot=DRILL_SLOT,
+    )
+
+
+def step_status(index: int, total: int, step: Step) -> str:
+    """``Step 2 of 5 · 0:40 · left leg``."""
+    parts = [f"Step {index + 1} of {total}", clock(step.seconds)]
+    if step.side:
+        parts.append(f"{step.side} leg")
+    return " · ".join(parts)
+
+
+def drill_step(step: fx.DrillStep) -> Notification:
+    drill = step.drill
+    return Notification(
+        title=line(drill.title, TITLE_MAX),
+        body=lines(step_status(step.index, step.total, step.step), step.step.text),
+        actions=(Action("skip", "Stop", Request("skip")),),
+        icon=drill_icon(drill),
+        timeout=0,
+        category="x-ergobreak.drill",
+        slot=DRILL_SLOT,
+    )
+
+
+def drill_end(end: fx.DrillEnd) -> Notification | Dismiss:
+    drill = end.drill
+    if end.outcome != "done":
+        return Dismiss(DRILL_SLOT)  # skipped, ignored or cancelled: just clear the bubble
+    return Notification(
+        title=line(f"Done: {drill.title}", TITLE_MAX),
+        body="Nice work. Ease back into your seat.",
+        icon=drill_icon(drill),
+        timeout=NOTICE_TIMEOUT,
+        urgency="low",
+        category="x-ergobreak.drill",
+        slot=DRILL_SLOT,
+    )
+
+
+def posture_check(check: fx.PostureCheck, content: Content) -> Notification:
+    return Notification(
+        title="Posture check",
+        body=lines(check.cue.text, content.eye_cue),
+        icon="posture",
+        timeout=POSTURE_TIMEOUT,
+        category="x-ergobreak.posture",
+        slot=POSTURE_SLOT,
+    )
+
+
+def rejected(rej: fx.Rejected) -> Notification:
+    return Notification(
+        title=line(f"Cannot {rej.command} now", TITLE_MAX),
+        body=lines(rej.reason),
+        icon="ergobreak",
+        urgency="low",
+        timeout=NOTICE_TIMEOUT,
+        slot=NOTICE_SLOT,
+    )
+
+
+def config_error(diagnostics: Sequence[Diagnostic], path: str | None = None) -> Notification:
+    """The config could not be used as written; the previous settings stay in force."""
+    errors = [d for d in diagnostics if d.severity == "error"] or list(diagnostics)
+    first = errors[0].headline() if errors else "the config file could not be read"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    where = f"Check {path}" if path else "Check your config file"
+    return Notification(
+        title="ergobreak: config problem",
+        body=lines(
+            line(first, LINE_MAX - len(more)) + more,
+            f"Keeping the previous settings. {where} or run ergobreak doctor.",
+        ),
+        icon="ergobreak",
+        urgency="critical",
+        slot=NOTICE_SLOT,
+    )
+
+
+def present(
+    effect: fx.Effect, content: Content, snooze_seconds: float = 300.0
+) -> Notification | Dismiss | None:
+    """The notification for one effect, a :class:`Dismiss`, or None (nothing to show:
+    natural breaks, deferrals, pauses and state changes are the tray's business)."""
+    match effect:
+        case fx.DrillPrompt():
+            return drill_prompt(effect, snooze_seconds)
+        case fx.DrillStart():
+            return drill_start(effect)
+        case fx.DrillStep():
+            return drill_step(effect)
+        case fx.DrillEnd():
+            return drill_end(effect)
+        case fx.PostureCheck():
+            return posture_check(effect, content)
+        case fx.Snoozed():
+            return Dismiss(DRILL_SLOT)
+        case fx.Rejected():
+            return rejected(effect)
+    return None
