@@ -17,7 +17,16 @@ from ergobreak import __version__
 from ergobreak.cli.common import EXIT_OK, EXIT_USAGE
 
 #: subcommand modules under ergobreak.cli, in the order ``--help`` lists them
-COMMAND_MODULES: tuple[str, ...] = ("control", "simulate", "config", "routines", "stats", "report")
+COMMAND_MODULES: tuple[str, ...] = (
+    "run",
+    "control",
+    "simulate",
+    "config",
+    "routines",
+    "stats",
+    "report",
+    "doctor",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

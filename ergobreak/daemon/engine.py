@@ -94,11 +94,11 @@ class Engine:
         idle: IdleReader,
         quiet: Sequence[Any] = (),
         on_effects: Callable[[float, list[fx.Effect], View], None] | None = None,
-        on_step: Callable[[View, float], None] | None = None,
+        on_step: Callable[[float, float, list[fx.Effect], View], None] | None = None,
         on_request: Callable[[Request], dict[str, Any] | None] | None = None,
         reload: Callable[[], Reloaded] | None = None,
         save: Callable[[dict[str, Any]], None] | None = None,
-        activity_wake: Callable[[Callable[[], None]], None] | None = None,
+        activity_wake: Callable[[Callable[[], None]], object] | None = None,
     ) -> None:
         self.core = core
         self.clock = clock
@@ -119,6 +119,8 @@ class Engine:
         self.config_error: str | None = None
         self.wakeups = 0
         self.status: dict[str, Any] = {}
+        #: facts the composition root adds to ``status`` (backends, config source, ...)
+        self.status_extra: dict[str, Any] = {}
 
     # ------------------------------------------------------------ any thread
 
@@ -165,7 +167,7 @@ class Engine:
         if effects and self._on_effects:
             self._call(self._on_effects, t, effects, view)
         if self._on_step:
-            self._call(self._on_step, view, wall)
+            self._call(self._on_step, t, wall, effects, view)
         self._maybe_save(view, wall, force=any(isinstance(e, fx.StateChanged) for e in effects))
         self._arm_activity(view)
         self.status = self._status(view, wall)
@@ -307,6 +309,7 @@ class Engine:
                 "working_hours": s.schedule.enabled,
             },
             "wakeups": self.wakeups,
+            **self.status_extra,
         }
 
 

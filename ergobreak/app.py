@@ -1,0 +1,454 @@
+"""Composition root: the only module that imports everything and wires it together.
+
+``ergobreak run``: one instance per user; the tray on the main thread (macOS
+requires it) or no tray (headless); the engine on its own thread owning the core;
+adapters, the IPC server and history on their own blocking threads; everything
+else only posts to the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ergobreak import __version__
+from ergobreak.commands import Request
+from ergobreak.config.diagnostics import ConfigError, Diagnostic
+from ergobreak.config.layers import Effective, load, parse_cli_sets
+from ergobreak.core import effects as fx
+from ergobreak.core.machine import POLL_AWAY, DeskSession, View
+from ergobreak.daemon.clock import SystemClock
+from ergobreak.daemon.engine import Engine, IdleReader, Reloaded, Reply, describe_changes
+from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
+from ergobreak.daemon.ipc import Server
+from ergobreak.daemon.logs import setup_logging
+from ergobreak.daemon.state import StateFile
+from ergobreak.localtz import LocalTimezone
+from ergobreak.paths import Paths, paths
+
+log = logging.getLogger("ergobreak")
+
+#: ``--demo``: second-scale timings, so a first run shows a posture check within
+#: 20 s and a drill within a minute (only for this process; nothing is saved)
+DEMO: dict[str, Any] = {
+    "activity.idle_pause": "20s",
+    "activity.natural_break": "2m",
+    "activity.prompt_gap": "10s",
+    "posture.every": "20s",
+    "drill.every": "45s",
+    "drill.start_after_idle": "5s",
+    "drill.prelude": "20s",
+    "drill.snooze": "30s",
+    "schedule.enabled": False,
+}
+#: how long ``--autostart`` waits for a tray host that appears late at login
+AUTOSTART_TRAY_WAIT = 30.0
+REPLY_WAIT = 5.0
+
+
+@dataclass
+class RunOptions:
+    config: str | None = None
+    set: list[str] = field(default_factory=list)
+    no_tray: bool = False
+    demo: bool = False
+    autostart: bool = False
+    verbose: bool = False
+
+
+def _first_error(diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diags if d.severity == "error"]
+
+
+class App:
+    """Holds the running pieces so shutdown can close them in order."""
+
+    def __init__(self, opts: RunOptions, where: Paths) -> None:
+        self.opts = opts
+        self.paths = where
+        self.clock = SystemClock()
+        self.tz = LocalTimezone()
+        self.effective: Effective | None = None
+        self.config_error: str | None = None
+        self.cli_values: dict[str, Any] = {}
+        self.engine: Engine | None = None
+        self.tray: Any = None
+        self.edge: Any = None
+        self.bubbles: Any = None
+        self.recorder: Any = None
+        self.server: Server | None = None
+        self._today = ""
+        self._today_at = 0.0
+
+    # ------------------------------------------------------------------ config
+
+    def load_config(self) -> tuple[Effective, list[Diagnostic]]:
+        """Effective settings, falling back to defaults + policy if the user file is broken.
+
+        Raises:
+            ConfigError: the command line itself (``--set``) is wrong.
+        """
+        try:
+            return load(self.paths.config_file, cli=self.cli_values), []
+        except ConfigError as exc:
+            user_errors = _first_error(exc.diagnostics)
+            if any(d.path == "command line" for d in user_errors):
+                raise
+            fallback = load(None, cli=self.cli_values)
+            return fallback, user_errors
+
+    def reload(self) -> Reloaded:
+        """Called on the engine thread (``reload`` request, SIGHUP)."""
+        assert self.engine is not None
+        before = self.engine.core.settings
+        try:
+            effective = load(self.paths.config_file, cli=self.cli_values)
+        except ConfigError as exc:
+            errors = _first_error(exc.diagnostics)
+            first = errors[0].headline() if errors else str(exc)
+            if self.config_error != first:  # tell the user once per distinct problem
+                self._notice_config_error(errors)
+            self.config_error = first
+            return Reloaded(None, error=first, details=tuple(d.format() for d in errors))
+        was_error = self.config_error is not None
+        self.effective = effective
+        self.config_error = None
+        changes = describe_changes(before, effective.settings)
+        if self.bubbles is not None and (changes != "no changes" or was_error):
+            from ergobreak.platform.base import Notification  # noqa: PLC0415
+            from ergobreak.present import NOTICE_SLOT  # noqa: PLC0415
+
+            body = f"Settings updated: {changes}" if changes != "no changes" else "Settings fixed."
+            self.bubbles.apply(
+                Notification(title="ergobreak", body=body, icon="ergobreak", slot=NOTICE_SLOT)
+            )
+        log.info("settings reloaded: %s", changes)
+        self._publish_config()
+        return Reloaded(effective.settings, effective.content)
+
+    def _notice_config_error(self, errors: list[Diagnostic]) -> None:
+        for diag in errors:
+            log.warning("%s", diag.format())
+        if self.bubbles is not None and errors:
+            from ergobreak.present import config_error  # noqa: PLC0415
+
+            self.bubbles.apply(config_error(errors, str(self.paths.config_file)))
+
+    def _publish_config(self) -> None:
+        if self.engine is None or self.effective is None:
+            return
+        e = self.effective
+        self.engine.status_extra.update(
+            {
+                "config_source": str(self.paths.config_file)
+                if self.paths.config_file.exists()
+                else "defaults",
+                "policy": ", ".join(str(p) for p in e.policy_files) or None,
+                "organization": e.organization,
+            }
+        )
+
+    # ------------------------------------------------------------- effects
+
+    def on_step(self, t: float, wall: float, effects: list[fx.Effect], view: View) -> None:
+        if effects and self.bubbles is not None and self.engine is not None:
+            from ergobreak.present import present  # noqa: PLC0415
+
+            core = self.engine.core
+            for effect in effects:
+                self.bubbles.apply(present(effect, core.content, core.settings.drill.snooze))
+        if self.recorder is not None:
+            self.recorder.record(wall, effects, view)
+        if self.tray is not None:
+            self.tray.show(self._tray_state(view, wall, effects))
+        for effect in effects:
+            if effect.event != "state":  # never log break timelines above DEBUG
+                log.debug("%s %s", effect.event, effect.fields())
+
+    def _tray_state(self, view: View, wall: float, effects: list[fx.Effect]) -> Any:
+        from ergobreak.tray.model import TrayState  # noqa: PLC0415
+
+        refresh = any(
+            isinstance(e, (fx.DrillEnd, fx.PostureCheck, fx.NaturalBreak, fx.DrillPrompt))
+            for e in effects
+        )
+        if self.recorder is not None and (refresh or wall - self._today_at > 600):
+            self._today = self.recorder.today(timeout=0.5) or self._today
+            self._today_at = wall
+        e = self.effective
+        return TrayState(
+            view=view,
+            wall=wall,
+            tz=self.tz,
+            today=self._today,
+            config_error=self.config_error,
+            managed_by=(e.organization or "") if e is not None and e.managed else None,
+            version=__version__,
+        )
+
+    def on_request(self, request: Request) -> dict[str, Any] | None:
+        """App commands that are not the scheduler's (engine thread)."""
+        from ergobreak import opener  # noqa: PLC0415
+
+        if request.cmd == "open_config":
+            return opener.open_config(self.paths.config_file)
+        if request.cmd == "open_report":
+            return opener.open_report(self.paths.state_dir)
+        if request.cmd == "open_safety":
+            return opener.open_safety(self.paths.state_dir)
+        if request.cmd == "notify_test" and self.bubbles is not None:
+            from ergobreak.platform.base import Notification  # noqa: PLC0415
+
+            self.bubbles.apply(Notification(title="ergobreak", body="Notifications work."))
+            return {"ok": True}
+        return {"ok": False, "error": f"{request.cmd} is not available"}
+
+    def handle_ipc(self, request: Request) -> dict[str, Any]:
+        """IPC thread: status straight from the published snapshot, the rest via the engine."""
+        assert self.engine is not None
+        if request.cmd == "status":
+            return {"ok": True, "status": self.engine.status}
+        reply = Reply()
+        self.engine.post(request, reply)
+        if not reply.done.wait(REPLY_WAIT):
+            return {"ok": False, "error": "ergobreak is busy; try again"}
+        return reply.value
+
+
+def run(opts: RunOptions) -> int:
+    where = paths(opts.config)
+    setup_logging(where.log_dir, verbose=opts.verbose)
+    try:
+        runtime = ensure_private_dir(where.runtime_dir)
+        lock = InstanceLock(runtime)
+        lock.acquire()
+    except (InstanceError, OSError) as exc:
+        print(f"ergobreak: {exc}", file=sys.stderr)
+        return 1
+    app = App(opts, where)
+    try:
+        return _run(app, runtime)
+    finally:
+        lock.release()
+
+
+def _run(app: App, runtime: Path) -> int:
+    opts = app.opts
+    started = time.monotonic()
+    raw, problems = parse_cli_sets(opts.set)
+    if problems:
+        for diag in problems:
+            print(diag.format(), file=sys.stderr)
+        return 2
+    app.cli_values = {**(DEMO if opts.demo else {}), **raw}
+    try:
+        effective, config_errors = app.load_config()
+    except ConfigError as exc:
+        for diag in exc.diagnostics:
+            print(diag.format(), file=sys.stderr)
+        return 2
+    app.effective = effective
+    for diag in effective.warnings:
+        log.info("%s", diag.headline())
+
+    from ergobreak.platform.bubbles import Bubbles  # noqa: PLC0415
+    from ergobreak.platform.select import open_edge  # noqa: PLC0415
+
+    posted: list[Any] = []
+
+    def post(item: Any) -> None:
+        if app.engine is not None:
+            app.engine.post(item)
+        else:
+            posted.append(item)
+
+    edge = open_edge(on_request=post, on_change=lambda: post(None))
+    app.edge = edge
+    app.bubbles = Bubbles(edge.notifier)
+    for choice in edge.choices:
+        state = "" if choice.ok else " unavailable"
+        log.info("%s: %s%s (%s)", choice.role, choice.name, state, choice.detail)
+
+    core = DeskSession(
+        effective.settings,
+        effective.content or _default_content(),
+        app.tz,
+        away_poll=None if edge.can_wake_on_activity else POLL_AWAY,
+    )
+    state = None if opts.demo else StateFile(app.paths.state_dir / "state.json")
+    clock = app.clock
+    if state is not None:
+        saved = state.load()
+        if saved is not None:
+            core.restore(saved["core"], clock.monotonic(), clock.wall())
+
+    if not opts.demo and effective.values.get("history.enabled", True):
+        app.recorder = _open_history(app, effective)
+
+    engine = Engine(
+        core,
+        clock,
+        idle=IdleReader(edge.idle),
+        quiet=edge.quiet,
+        on_step=app.on_step,
+        on_request=app.on_request,
+        reload=app.reload,
+        save=state.save if state is not None else None,
+        activity_wake=edge.wake_on_activity if edge.can_wake_on_activity else None,
+    )
+    app.engine = engine
+    for item in posted:
+        engine.post(item)
+    app._publish_config()
+    if config_errors:
+        app.config_error = config_errors[0].headline()
+        engine.config_error = app.config_error
+        app._notice_config_error(config_errors)
+    edge.start(engine.post)
+
+    app.server = Server(runtime, app.handle_ipc)
+    app.server.start()
+
+    tray_choice = _choose_tray(opts)
+    backends: dict[str, str] = {}
+    for choice in edge.choices:
+        if choice.ok:
+            backends[choice.role] = ", ".join(
+                filter(None, [backends.get(choice.role), choice.name])
+            )
+    backends["tray"] = tray_choice.backend if tray_choice else "none"
+    engine.status_extra["backends"] = backends
+    _install_signals(engine)
+
+    if opts.demo:
+        print(
+            "ergobreak demo: posture check in 20 s, a drill offered at 45 s of activity"
+            " (stop typing for 5 s to start it). Ctrl-C to quit.",
+            file=sys.stderr,
+        )
+    try:
+        if tray_choice is None:
+            log.info("running without a tray icon; control it with `ergobreak status|pause|...`")
+            engine.run()
+        else:
+            _run_with_tray(app, tray_choice, started)
+    finally:
+        _shutdown(app)
+    return 0
+
+
+def _default_content() -> Any:
+    from ergobreak.library import default_content  # noqa: PLC0415
+
+    return default_content()
+
+
+def _open_history(app: App, effective: Effective) -> Any:
+    from ergobreak.history.recorder import HistoryRecorder  # noqa: PLC0415
+
+    def on_message(kind: str, text: str) -> None:
+        log.info("history: %s", text)
+        if app.bubbles is not None and kind in ("first_run", "recovered", "unavailable"):
+            from ergobreak.platform.base import Notification  # noqa: PLC0415
+
+            app.bubbles.apply(Notification(title="ergobreak history", body=text[:240]))
+
+    try:
+        return HistoryRecorder(
+            tz=app.tz,
+            keep_days=int(effective.values.get("history.keep_days", 90)),
+            break_gap=effective.settings.activity.natural_break,
+            on_message=on_message,
+        )
+    except Exception:
+        log.exception("history is off for this run")
+        return None
+
+
+def _choose_tray(opts: RunOptions) -> Any:
+    if opts.no_tray:
+        return None
+    from ergobreak.tray.backend import choose_backend  # noqa: PLC0415
+
+    try:
+        choice = choose_backend(wait_for_watcher=AUTOSTART_TRAY_WAIT if opts.autostart else 0.0)
+    except Exception as exc:
+        log.warning("no tray: %s", exc)
+        return None
+    log.info("tray: %s (%s)", choice.backend, choice.reason)
+    if choice.backend == "none":
+        print(f"ergobreak: {choice.reason}; running without a tray icon", file=sys.stderr)
+        return None
+    return choice
+
+
+def _run_with_tray(app: App, choice: Any, started: float) -> None:
+    from ergobreak.tray.controller import TrayController  # noqa: PLC0415
+
+    engine = app.engine
+    assert engine is not None
+    try:
+        app.tray = TrayController(on_request=engine.post, choice=choice)
+    except Exception as exc:
+        log.warning("tray failed to start (%s); running without a tray icon", exc)
+        engine.run()
+        return
+    engine_thread = threading.Thread(target=_engine_then_stop_tray, args=(app,), name="engine")
+
+    def setup() -> None:
+        log.info("tray up %.0f ms after start", (time.monotonic() - started) * 1000)
+        engine_thread.start()
+
+    try:
+        app.tray.run(setup=setup)
+    except Exception:
+        log.exception("the tray stopped unexpectedly; continuing without it")
+        app.tray = None
+        if not engine_thread.is_alive():
+            engine.run()
+            return
+    engine.stop()
+    if engine_thread.is_alive():
+        engine_thread.join()
+
+
+def _engine_then_stop_tray(app: App) -> None:
+    assert app.engine is not None
+    try:
+        app.engine.run()
+    finally:
+        tray = app.tray
+        if tray is not None:
+            tray.stop()
+
+
+def _install_signals(engine: Engine) -> None:
+    def stop(signum: int, frame: Any) -> None:
+        engine.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda s, f: engine.post(Request("reload")))
+
+
+def _shutdown(app: App) -> None:
+    for name, part, method in (
+        ("ipc", app.server, "close"),
+        ("notifications", app.bubbles, "clear"),
+        ("desktop adapters", app.edge, "close"),
+        ("history", app.recorder, "close"),
+    ):
+        if part is None:
+            continue
+        try:
+            getattr(part, method)()
+        except Exception:
+            log.exception("closing %s failed", name)
+    log.info("ergobreak stopped")

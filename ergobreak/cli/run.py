@@ -1,0 +1,45 @@
+"""``ergobreak run``: start the daemon (tray icon, notifications, scheduling)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TextIO
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ergobreak.app import RunOptions, run  # noqa: PLC0415
+
+    return run(
+        RunOptions(
+            config=args.config,
+            set=args.set or [],
+            no_tray=args.no_tray,
+            demo=args.demo,
+            autostart=args.autostart,
+            verbose=args.verbose,
+        )
+    )
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser(
+        "run",
+        help="start ergobreak: tray icon, posture checks and drills",
+        description="Start the break scheduler. Control it with `ergobreak status`,"
+        " `pause`, `resume`, `start`, ... or from the tray menu.",
+    )
+    run.add_argument("--config", metavar="FILE", help="user config file")
+    run.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="a setting for this run only"
+    )
+    run.add_argument("--no-tray", action="store_true", help="no tray icon (headless)")
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="second-scale timings to see a posture check and a drill within a minute",
+    )
+    run.add_argument(
+        "--autostart", action="store_true", help="started at login: wait for a late tray host"
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="debug logging to stderr")
+    run.set_defaults(func=_run)

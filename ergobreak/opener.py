@@ -1,0 +1,80 @@
+"""Open files in the desktop's own apps: the config in an editor, reports in a browser.
+
+xdg-open (Linux), ``os.startfile`` (Windows), ``open`` (macOS), started without
+waiting so the engine thread never blocks on a GUI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def open_path(path: Path) -> dict[str, Any]:
+    try:
+        if sys.platform == "win32":  # pragma: no cover - untested on real Windows
+            os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606
+        else:
+            tool = "open" if sys.platform == "darwin" else shutil.which("xdg-open")
+            if tool is None:
+                return {"ok": False, "error": f"no xdg-open here; the file is {path}"}
+            subprocess.Popen(
+                [tool, str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+    except OSError as exc:
+        log.warning("cannot open %s: %s", path, exc)
+        return {"ok": False, "error": f"cannot open {path}: {exc}"}
+    return {"ok": True, "path": str(path)}
+
+
+def open_config(config_file: Path) -> dict[str, Any]:
+    """Open the user's config file, creating it from the commented template first."""
+    if not config_file.exists():
+        from ergobreak.atomic import write_atomic  # noqa: PLC0415
+        from ergobreak.config.template import render  # noqa: PLC0415
+
+        write_atomic(config_file, render(active=False))
+    return open_path(config_file)
+
+
+def open_report(state_dir: Path) -> dict[str, Any]:
+    """Build this week's report (exactly as ``ergobreak report`` does) and open it."""
+    import io  # noqa: PLC0415
+
+    from ergobreak.cli import main  # noqa: PLC0415
+
+    out, err = io.StringIO(), io.StringIO()
+    if main(["report"], out, err) != 0:
+        return {"ok": False, "error": err.getvalue().strip() or "the report failed"}
+    return open_path(Path(out.getvalue().strip()))
+
+
+def open_safety(state_dir: Path) -> dict[str, Any]:
+    """Write the safety and sources text as a small HTML page and open it."""
+    import html  # noqa: PLC0415
+
+    from ergobreak.atomic import write_atomic  # noqa: PLC0415
+    from ergobreak.library import safety_text  # noqa: PLC0415
+
+    parts = [
+        "<!doctype html><meta charset=utf-8><title>ergobreak: about and safety</title>",
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;"
+        "padding:0 1em}h2{margin-top:1.5em}</style><h1>About ergobreak and safety</h1>",
+    ]
+    for title, text in safety_text().items():
+        parts.append(f"<h2>{html.escape(title.replace('_', ' ').capitalize())}</h2>")
+        parts += [f"<p>{html.escape(p)}</p>" for p in text.split("\n\n")]
+    path = state_dir / "safety.html"
+    write_atomic(path, "\n".join(parts) + "\n")
+    return open_path(path)
