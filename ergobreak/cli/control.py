@@ -34,6 +34,23 @@ def _minutes(seconds: float | None) -> str:
     return f"{round(seconds / 60)} min"
 
 
+#: what ``status --json`` shows: facts IT may collect. Break state and timers are the
+#: user's own and only appear with ``--personal``.
+OPERATIONAL = (
+    "running",
+    "version",
+    "policy",
+    "organization",
+    "config_source",
+    "config_error",
+    "backends",
+)
+
+
+def operational(status: dict[str, Any]) -> dict[str, Any]:
+    return {key: status.get(key) for key in OPERATIONAL}
+
+
 def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.commands import Request  # noqa: PLC0415
 
@@ -45,7 +62,8 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_NOT_RUNNING
     status = reply.get("status", {})
     if args.json:
-        json.dump(status, out, indent=2, sort_keys=True)
+        shown = status if args.personal else operational(status)
+        json.dump(shown, out, indent=2, sort_keys=True)
         out.write("\n")
         return EXIT_OK
     lines = [
@@ -111,7 +129,12 @@ def _simple(cmd: str) -> Any:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status = sub.add_parser("status", help="what the running ergobreak is doing")
-    status.add_argument("--json", action="store_true", help="operational facts for scripts")
+    status.add_argument(
+        "--json", action="store_true", help="operational facts for scripts (no break data)"
+    )
+    status.add_argument(
+        "--personal", action="store_true", help="with --json: also your state and timers"
+    )
     status.set_defaults(func=_status)
 
     pause = sub.add_parser("pause", help="no prompts for a while (timers freeze)")
