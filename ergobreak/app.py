@@ -83,6 +83,7 @@ class App:
         self.bubbles: Any = None
         self.recorder: Any = None
         self.server: Server | None = None
+        self.watcher: Any = None
         self._today = ""
         self._today_at = 0.0
 
@@ -165,6 +166,10 @@ class App:
                 self.bubbles.apply(present(effect, core.content, core.settings.drill.snooze))
         if self.recorder is not None:
             self.recorder.record(wall, effects, view)
+        if self.watcher is not None and self.engine is not None:
+            changed = getattr(self.watcher, "changed", None)  # the stat fallback
+            if changed is not None and changed():
+                self.engine.post(Request("reload"))
         if self.tray is not None:
             self.tray.show(self._tray_state(view, wall, effects))
         for effect in effects:
@@ -272,8 +277,8 @@ def _run(app: App, runtime: Path) -> int:
     app.edge = edge
     app.bubbles = Bubbles(edge.notifier)
     for choice in edge.choices:
-        state = "" if choice.ok else " unavailable"
-        log.info("%s: %s%s (%s)", choice.role, choice.name, state, choice.detail)
+        verdict = "" if choice.ok else " unavailable"
+        log.info("%s: %s%s (%s)", choice.role, choice.name, verdict, choice.detail)
 
     core = DeskSession(
         effective.settings,
@@ -314,6 +319,7 @@ def _run(app: App, runtime: Path) -> int:
 
     app.server = Server(runtime, app.handle_ipc)
     app.server.start()
+    app.watcher = _watch_config(app, engine)
 
     tray_choice = _choose_tray(opts)
     backends: dict[str, str] = {}
@@ -341,6 +347,21 @@ def _run(app: App, runtime: Path) -> int:
     finally:
         _shutdown(app)
     return 0
+
+
+def _watch_config(app: App, engine: Engine) -> Any:
+    from ergobreak.daemon.watch import watch_config  # noqa: PLC0415
+
+    where = app.paths
+    files = [where.config_file, where.policy_file, where.policy_d / "*.toml"]
+    try:
+        watcher = watch_config(files, lambda: engine.post(Request("reload")))
+        watcher.start()
+    except OSError as exc:
+        log.warning("config changes will need `ergobreak reload`: %s", exc)
+        return None
+    log.info("watching config files (%s)", watcher.name)
+    return watcher
 
 
 def _default_content() -> Any:
@@ -441,6 +462,7 @@ def _install_signals(engine: Engine) -> None:
 def _shutdown(app: App) -> None:
     for name, part, method in (
         ("ipc", app.server, "close"),
+        ("config watcher", app.watcher, "stop"),
         ("notifications", app.bubbles, "clear"),
         ("desktop adapters", app.edge, "close"),
         ("history", app.recorder, "close"),
