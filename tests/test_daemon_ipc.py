@@ -7,6 +7,7 @@ import os
 import pickle
 import stat
 from collections.abc import Iterator
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,9 @@ def test_a_command_round_trip(runtime: Path, server: tuple[ipc.Server, list[Requ
     assert server[1] == [Request("pause", {"seconds": 1800})]
 
 
-def test_socket_and_key_are_private(runtime: Path, server: tuple[ipc.Server, list[Request]]) -> None:
+def test_socket_and_key_are_private(
+    runtime: Path, server: tuple[ipc.Server, list[Request]]
+) -> None:
     sock = Path(server[0].address)
     assert stat.S_IMODE(sock.stat().st_mode) == 0o600
     assert stat.S_IMODE(ipc.key_path(runtime).stat().st_mode) == 0o600
@@ -65,10 +68,8 @@ def test_a_stale_socket_without_a_daemon_is_not_running(runtime: Path) -> None:
 def test_wrong_key_is_refused_and_the_daemon_lives_on(
     runtime: Path, server: tuple[ipc.Server, list[Request]]
 ) -> None:
-    with pytest.raises(Exception, match="digest|authentication|Connection"):
-        conn = Client(server[0].address, "AF_UNIX", authkey=b"wrong" * 8)
-        conn.send_bytes(b"{}")
-        conn.recv_bytes()
+    with pytest.raises(AuthenticationError):
+        Client(server[0].address, "AF_UNIX", authkey=b"wrong" * 8)
     assert ipc.send(runtime, Request("status"))["ok"] is True
     assert server[1] == [Request("status")]
 
@@ -118,12 +119,14 @@ def test_oversized_messages_are_dropped(
     runtime: Path, server: tuple[ipc.Server, list[Request]]
 ) -> None:
     key = ipc.key_path(runtime).read_bytes()
-    with (
-        Client(server[0].address, "AF_UNIX", authkey=key) as conn,
-        pytest.raises((EOFError, OSError)),  # refused while sending or before a reply
-    ):
-        conn.send_bytes(b"x" * (ipc.MAX_MESSAGE + 1))
-        conn.recv_bytes()
+
+    def exchange() -> bytes:
+        with Client(server[0].address, "AF_UNIX", authkey=key) as conn:
+            conn.send_bytes(b"x" * (ipc.MAX_MESSAGE + 1))
+            return conn.recv_bytes()
+
+    with pytest.raises((EOFError, OSError)):  # refused while sending or before a reply
+        exchange()
     assert ipc.send(runtime, Request("status"))["ok"] is True
 
 

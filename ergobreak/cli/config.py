@@ -92,6 +92,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         json.dump(
             {
                 "ok": ok,
+                "files": [str(t) for t in targets if t is not None],
+                "policy": [str(d) for d in drafts or []],
                 "errors": errors,
                 "warnings": warnings,
                 "diagnostics": [d.to_json() for d in unique],
@@ -122,11 +124,11 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _draft_permission_notes(drafts: list[Path]) -> list[Diagnostic]:
     """A draft is not installed yet: its ownership is a note, not an error."""
     from ergobreak.config.diagnostics import Diagnostic  # noqa: PLC0415
-    from ergobreak.config.layers import _unsafe_reason  # noqa: PLC0415
+    from ergobreak.config.layers import unsafe_reason  # noqa: PLC0415
 
     notes = []
     for draft in drafts:
-        reason = _unsafe_reason(draft)
+        reason = unsafe_reason(draft)
         if reason and draft.exists():
             notes.append(
                 Diagnostic(
@@ -334,8 +336,17 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
             f" ({locked.path}:{locked.line}) and cannot be changed here\n"
         )
         return EXIT_LOCKED
+
+    def full_check(text: str) -> list[Diagnostic]:
+        """The edited file with policy and drill selection, as the daemon would load it."""
+        try:
+            load(path, user_text=text)
+        except ConfigError as exc:
+            return list(exc.diagnostics)
+        return []
+
     try:
-        edit = apply(path, key, value, template=render(active=False))
+        edit = apply(path, key, value, template=render(active=False), validate=full_check)
     except ConfigError as exc:
         _print_diags(exc.diagnostics, err)
         err.write(f"ergobreak config: {path} was not changed\n")
@@ -343,7 +354,9 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
     except OSError as exc:
         err.write(f"ergobreak config: cannot write {path}: {exc.strerror or exc}\n")
         return EXIT_FAILURE
-    if unset:
+    if unset and edit.old is None:
+        out.write(f"{key} is not set in {_short(str(path))}: nothing to change\n")
+    elif unset:
         out.write(
             f"{key} removed from {_short(str(path))}: the default or IT's recommendation applies\n"
         )
@@ -353,7 +366,6 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
         if limit is not None:
             span = describe_limit(key, limit)
             out.write(f"note: your organization's policy keeps {key} within {span}\n")
-    del edit
     return EXIT_OK
 
 
@@ -418,3 +430,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     unset.add_argument("key", metavar="KEY")
     common(unset)
     unset.set_defaults(func=_unset)
+
+    edit = cmds.add_parser(
+        "edit", help="edit in $VISUAL/$EDITOR; saved only if valid (like visudo)"
+    )
+    common(edit)
+    edit.set_defaults(func=_edit_in_editor)
+
+
+def _edit_in_editor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import sys  # noqa: PLC0415
+
+    from ergobreak.config.editor import NoEditor, edit, editor_command  # noqa: PLC0415
+    from ergobreak.config.template import render  # noqa: PLC0415
+
+    try:
+        command = editor_command()
+    except NoEditor as exc:
+        err.write(f"ergobreak config edit: {exc}\n")
+        return EXIT_FAILURE
+
+    def ask(prompt: str) -> str:
+        out.write(prompt)
+        out.flush()
+        return sys.stdin.readline()
+
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    try:
+        outcome = edit(
+            _user_file(args),
+            render(active=False),
+            command=command,
+            out=out,
+            err=err,
+            ask=ask if interactive else None,
+        )
+    except OSError as exc:
+        err.write(f"ergobreak config edit: {exc}\n")
+        return EXIT_FAILURE
+    has_errors = any(d.severity == "error" for d in outcome.diagnostics)
+    return EXIT_FAILURE if has_errors and not outcome.saved else EXIT_OK

@@ -133,14 +133,14 @@ def send_test(edge: Any) -> dict[str, Any]:
 
 
 def config_check() -> dict[str, Any]:
-    from ergobreak.config import ConfigError, load_file  # noqa: PLC0415
+    from ergobreak.config import ConfigError, load  # noqa: PLC0415
     from ergobreak.paths import paths  # noqa: PLC0415
 
     path = paths().config_file
     used: Path | None = path if path.exists() else None
     where = str(path) if used else f"{path} (not there: defaults)"
     try:
-        loaded = load_file(used)
+        loaded = load(used)
     except ConfigError as exc:
         errors = [d.headline() for d in exc.diagnostics]
         return {"ok": False, "path": where, "detail": errors[0], "errors": errors}
@@ -154,6 +154,9 @@ def config_check() -> dict[str, Any]:
     }
     warnings = [d.headline() for d in loaded.diagnostics]
     detail = ", ".join(f"{k}={v}" for k, v in policy.items())
+    if loaded.policy_files:
+        org = f" ({loaded.organization})" if loaded.organization else ""
+        detail += "; policy: " + ", ".join(str(p) for p in loaded.policy_files) + org
     return {"ok": True, "path": where, "detail": detail, "policy": policy, "warnings": warnings}
 
 

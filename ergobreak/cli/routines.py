@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -67,7 +68,7 @@ def _tags(drill: Drill) -> list[str]:
     return sorted(drill.tags, key=lambda tag: (TAGS.index(tag) if tag in TAGS else len(TAGS), tag))
 
 
-def _write_diags(diags: list[Diagnostic], err: TextIO) -> None:
+def _write_diags(diags: Sequence[Diagnostic], err: TextIO) -> None:
     for diag in diags:
         err.write(diag.format() + "\n")
 
@@ -81,14 +82,14 @@ def _library(err: TextIO) -> Library:
 
 
 def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ergobreak.config import ConfigError, load_file  # noqa: PLC0415 - keep startup light
+    from ergobreak.config import ConfigError, load  # noqa: PLC0415 - keep startup light
     from ergobreak.library import SelectionError, selection  # noqa: PLC0415
     from ergobreak.paths import paths  # noqa: PLC0415
 
     found = paths(args.config).config_file
     config: Path | None = found if args.config or found.exists() else None
     try:
-        loaded = load_file(config)
+        loaded = load(config, with_content=False)
     except ConfigError as exc:
         _write_diags(exc.diagnostics, err)
         return EXIT_FAILURE

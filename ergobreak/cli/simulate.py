@@ -39,10 +39,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ergobreak.config import ConfigError, load_file  # noqa: PLC0415 - keep startup light
+    from ergobreak.config import ConfigError, load  # noqa: PLC0415 - keep startup light
     from ergobreak.core.machine import POLL_AWAY, DeskSession  # noqa: PLC0415
     from ergobreak.library import default_content  # noqa: PLC0415
     from ergobreak.localtz import get_timezone  # noqa: PLC0415
+    from ergobreak.paths import paths  # noqa: PLC0415
     from ergobreak.simulate import (  # noqa: PLC0415
         Record,
         json_line,
@@ -68,7 +69,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if start.tzinfo is None:
         start = start.replace(tzinfo=tz)
     try:
-        loaded = load_file(Path(args.config) if args.config else None)
+        # The settings in force for this user (their file and IT policy), or --config.
+        loaded = load(Path(args.config) if args.config else paths().config_file)
     except ConfigError as exc:
         for diag in exc.diagnostics:
             err.write(diag.format() + "\n")
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     machine = DeskSession(
         loaded.settings,
-        default_content(),
+        loaded.content or default_content(),
         tz,
         away_poll=None if args.sampling == "deadline" else POLL_AWAY,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,15 @@ from tomlkit.items import Table
 from ergobreak.atomic import write_atomic
 from ergobreak.config.diagnostics import ConfigError, Diagnostic
 from ergobreak.config.layers import format_toml, to_toml
-from ergobreak.config.loader import check_table, parse_toml, suggest
+from ergobreak.config.loader import (
+    check_table,
+    cross_diagnostics,
+    parse_toml,
+    read_text,
+    suggest,
+)
 from ergobreak.config.locate import Locator
-from ergobreak.config.schema import KEY_BY_NAME, ValueProblem, cross_check, defaults
+from ergobreak.config.schema import KEY_BY_NAME, ValueProblem, defaults
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,6 +114,8 @@ def set_in_text(text: str, key: str, value: Any) -> str:
     doc = tomlkit.parse(text)
     table_name, leaf = key.split(".", 1)
     table = doc.get(table_name)
+    if table is not None and not isinstance(table, (Table, dict)):
+        raise _cli_error(key, f"{table_name} is not a table in this file")
     if isinstance(table, (Table, dict)) and leaf in table:
         table[leaf] = value
         return tomlkit.dumps(doc)
@@ -132,7 +141,7 @@ def unset_in_text(text: str, key: str) -> str:
 
 
 def validate_text(text: str, path: str) -> list[Diagnostic]:
-    """Every diagnostic for a user file's text (no policy: that is checked on load)."""
+    """Every diagnostic for a user file's text on its own (no policy, no content)."""
     data, diags = parse_toml(text, path)
     if data is None:
         return diags
@@ -140,21 +149,7 @@ def validate_text(text: str, path: str) -> list[Diagnostic]:
     good, diags = check_table(data, path, locator)
     values = defaults()
     values.update(good)
-    for key, message in cross_check(values):
-        pos = locator.value(key)
-        line, col = pos if pos else (None, None)
-        diags.append(
-            Diagnostic(
-                path=path,
-                line=line,
-                col=col,
-                severity="error",
-                key=key,
-                message=message,
-                source=locator.source(line),
-            )
-        )
-    return diags
+    return diags + cross_diagnostics(values, path, locator, set(good))
 
 
 def _current(text: str, key: str) -> Any:
@@ -167,28 +162,53 @@ def _current(text: str, key: str) -> Any:
     return section.get(leaf) if isinstance(section, dict) else None
 
 
-def apply(path: Path, key: str, value: Any | None, *, template: str) -> Edit:
+def _same_newlines(new: str, old: str) -> str:
+    """Lines tomlkit adds end in ``\n``; keep a CRLF file CRLF throughout."""
+    if "\r\n" in old and old.count("\r\n") == old.count("\n"):
+        return re.sub(r"(?<!\r)\n", "\r\n", new)
+    return new
+
+
+def apply(
+    path: Path,
+    key: str,
+    value: Any | None,
+    *,
+    template: str,
+    validate: Callable[[str], Sequence[Diagnostic]] | None = None,
+) -> Edit:
     """Set (or with ``value=None`` unset) ``key`` in the file at ``path`` atomically.
 
-    A missing file starts from ``template``. The file is only replaced when the
-    result validates.
+    A missing file starts from ``template`` (unsetting in a missing file writes
+    nothing). The file is only replaced when the result validates: with
+    :func:`validate_text`, and with ``validate`` (e.g. a full load with policy
+    and drill selection) when given. A file that already has errors is not
+    edited: a round-trip editor cannot be trusted with text it cannot parse.
 
     Raises:
         ConfigError: the current file or the result has errors (file untouched).
-        OSError: the file cannot be read or written.
+        OSError: the file cannot be written.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    exists = path.exists()
+    if exists:
+        text, problems = read_text(path)
+        if text is None:
+            raise ConfigError(problems)
+    elif value is None:
+        return Edit(key=key, old=None, new=None, text="")
+    else:
         text = template
     before = validate_text(text, str(path))
     if any(d.severity == "error" for d in before):
         raise ConfigError(before)
     old = _current(text, key)
     new_text = unset_in_text(text, key) if value is None else set_in_text(text, key, value)
-    after = validate_text(new_text, str(path))
+    new_text = _same_newlines(new_text, text)
+    after = list(validate_text(new_text, str(path)))
+    if not any(d.severity == "error" for d in after) and validate is not None:
+        after = list(validate(new_text))
     if any(d.severity == "error" for d in after):
         raise ConfigError(after)
-    if new_text != text or not path.exists():
+    if new_text != text or not exists:
         write_atomic(path, new_text)
     return Edit(key=key, old=old, new=value, text=new_text)

@@ -10,23 +10,47 @@ writes, and reports every problem at once:
 * a bad policy entry is an error diagnostic that disables only that entry; the
   rest of the policy still applies (IT sees it with ``config check --policy``);
 * unknown keys anywhere are warnings, so files can be shared across versions.
+
+A policy entry that breaks a rule on its own (a cross-key relation, an enforced
+value outside the policy's limits, [routines] values that leave no drill) is
+dropped with an error at its line, so a policy mistake never leaves anyone
+without settings. :func:`try_load` is the reload contract: an immutable
+:class:`Effective` or the list of diagnostics.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import stat
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
-from ergobreak.config.diagnostics import ConfigError, Diagnostic
-from ergobreak.config.loader import SCHEMA_VERSION, check_table, flatten, parse_toml, read_text
+from ergobreak.config.diagnostics import ConfigError, Diagnostic, Severity
+from ergobreak.config.loader import (
+    check_table,
+    parse_toml,
+    read_text,
+    schema_problem,
+    suggest,
+    suggest_table,
+)
 from ergobreak.config.locate import Locator
-from ergobreak.config.schema import KEY_BY_NAME, Key, ValueProblem, cross_check, defaults
+from ergobreak.config.schema import (
+    KEY_BY_NAME,
+    TABLES,
+    Key,
+    ValueProblem,
+    conflict_message,
+    conflicts,
+    defaults,
+    found,
+)
 from ergobreak.config.schema import to_settings as _to_settings
 from ergobreak.core.content import Content
 from ergobreak.core.duration import format_duration
@@ -40,9 +64,19 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 Layer = Literal["default", "policy default", "user", "command line", "enforced", "limit"]
-POLICY_TABLES = ("defaults", "enforced", "limits")
+PolicyTable = Literal["defaults", "enforced", "limits"]
+POLICY_TABLES: tuple[PolicyTable, ...] = ("defaults", "enforced", "limits")
 POLICY_TOP = frozenset({"schema", "meta", *POLICY_TABLES})
+META_FIELDS = ("organization", "contact")
 LIMIT_KINDS = frozenset({"duration", "int"})
+ROUTINE_KEYS = tuple(key for key in KEY_BY_NAME if key.startswith("routines."))
+#: layers a user can change (a value from one of them that breaks a rule is the user's to fix)
+USER_LAYERS = frozenset({"user", "command line"})
+_TABLE_OF_LAYER: dict[str, PolicyTable] = {
+    "policy default": "defaults",
+    "enforced": "enforced",
+    "limit": "limits",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +95,14 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class Limit:
+    """A policy range; ``origin`` is the last policy entry that set a bound."""
+
     min: float | None
     max: float | None
     origin: Origin
+    #: where each bound was set, when files merged them (else ``origin``)
+    min_origin: Origin | None = None
+    max_origin: Origin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +128,15 @@ class Ignored:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Effective:
-    """The settings in force, and why each value is what it is."""
+    """The settings in force, and why each value is what it is. Immutable: the
+    mappings are read-only views, the values tuples, frozensets and numbers."""
 
     settings: Settings
     content: Content | None
-    values: dict[str, Any]
-    origins: dict[str, Origin]
-    locked: dict[str, Origin]
-    limits: dict[str, Limit]
+    values: Mapping[str, Any]
+    origins: Mapping[str, Origin]
+    locked: Mapping[str, Origin]
+    limits: Mapping[str, Limit]
     clamped: tuple[Clamped, ...]
     ignored: tuple[Ignored, ...]
     diagnostics: tuple[Diagnostic, ...]
@@ -104,6 +144,12 @@ class Effective:
     policy_files: tuple[Path, ...]
     organization: str | None = None
     contact: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("values", "origins", "locked", "limits"):
+            mapping = getattr(self, name)
+            if not isinstance(mapping, MappingProxyType):
+                object.__setattr__(self, name, MappingProxyType(dict(mapping)))
 
     @property
     def managed(self) -> bool:
@@ -125,23 +171,46 @@ class Effective:
 def discover_policy_files(
     policy_file: Path | None = None, policy_d: Path | None = None
 ) -> list[Path]:
-    """``policy.toml`` then ``policy.d/*.toml`` in lexical order (later files win)."""
+    """``policy.toml`` then ``policy.d/*.toml`` in lexical order (later files win).
+
+    Hidden files (``.name.toml``, e.g. an editor's swap or a half-copied file)
+    are skipped. Paths are fixed per OS (:func:`ergobreak.paths.policy_dir`); no
+    environment variable moves them.
+    """
     p = paths()
     main = policy_file or p.policy_file
     folder = policy_d or p.policy_d
-    found = [main] if main.is_file() else []
+    found_files = [main] if main.is_file() else []
     with contextlib.suppress(OSError):
-        found += sorted(f for f in folder.glob("*.toml") if f.is_file())
-    return found
+        found_files += sorted(
+            f for f in folder.glob("*.toml") if f.is_file() and not f.name.startswith(".")
+        )
+    return found_files
 
 
-def _unsafe_reason(path: Path) -> str | None:
-    """Why a policy file cannot be trusted (POSIX: must be root-owned, not group/other
-    writable, in a directory that is not group/other writable either)."""
+def unsafe_reason(path: Path, *, root: Path | None = None) -> str | None:
+    """Why a policy file cannot be trusted, or ``None``.
+
+    On POSIX the file and every directory from its own up to ``root`` (default:
+    its own directory) must be owned by root and not writable by group or
+    others; a symlink is checked at both ends. Always ``None`` elsewhere.
+    """
     if os.name != "posix":
         return None
+    items: list[Path] = [path]
+    folder = path.parent
+    while True:
+        items.append(folder)
+        if root is None or folder in (root, folder.parent):
+            break
+        if root not in folder.parents:
+            break
+        folder = folder.parent
     try:
-        for item in (path, path.parent):
+        if path.is_symlink():  # where it points first: that is the file read
+            real = path.resolve()
+            items = [real, real.parent, *items]
+        for item in items:
             info = item.stat()
             if info.st_uid != 0:
                 return f"{item} is owned by uid {info.st_uid}, not root"
@@ -152,23 +221,13 @@ def _unsafe_reason(path: Path) -> str | None:
     return None
 
 
-@dataclass
-class _PolicyParts:
-    defaults: dict[str, tuple[Any, Origin]] = field(default_factory=dict)
-    enforced: dict[str, tuple[Any, Origin]] = field(default_factory=dict)
-    limits: dict[str, Limit] = field(default_factory=dict)
-    organization: str | None = None
-    contact: str | None = None
-    applied: list[Path] = field(default_factory=list)
-
-
-def _diag(
+def _located(
     path: str,
     locator: Locator | None,
     key: str | None,
     message: str,
     *,
-    severity: Literal["error", "warning"] = "error",
+    severity: Severity = "error",
     hint: str | None = None,
     at_key: bool = False,
 ) -> Diagnostic:
@@ -188,22 +247,72 @@ def _diag(
     )
 
 
+@dataclass
+class _Policy:
+    """Every policy file merged (later files win per key and per bound)."""
+
+    defaults: dict[str, tuple[Any, Origin]] = field(default_factory=dict)
+    enforced: dict[str, tuple[Any, Origin]] = field(default_factory=dict)
+    limits: dict[str, Limit] = field(default_factory=dict)
+    organization: str | None = None
+    contact: str | None = None
+    applied: list[Path] = field(default_factory=list)
+    locators: dict[str, Locator] = field(default_factory=dict)
+
+    def origin(self, table: PolicyTable, key: str) -> Origin | None:
+        if table == "limits":
+            limit = self.limits.get(key)
+            return limit.origin if limit else None
+        entry = (self.defaults if table == "defaults" else self.enforced).get(key)
+        return entry[1] if entry else None
+
+    def diag(
+        self, table: PolicyTable, key: str, message: str, *, hint: str | None = None
+    ) -> Diagnostic:
+        """An error at the entry ``[table] key`` currently comes from."""
+        origin = self.origin(table, key)
+        path = origin.path if origin and origin.path else "policy"
+        return _located(
+            path,
+            self.locators.get(path),
+            f"{table}.{key}",
+            message,
+            hint=hint,
+            at_key=table == "limits",
+        )
+
+    def copy(self) -> _Policy:
+        return replace(
+            self,
+            defaults=dict(self.defaults),
+            enforced=dict(self.enforced),
+            limits=dict(self.limits),
+        )
+
+    def drop(self, table: PolicyTable, key: str) -> None:
+        if table == "limits":
+            self.limits.pop(key, None)
+        else:
+            (self.defaults if table == "defaults" else self.enforced).pop(key, None)
+
+
 def _read_policy(
-    files: Sequence[Path], diags: list[Diagnostic], *, check_owner: bool
-) -> _PolicyParts:
-    parts = _PolicyParts()
+    files: Sequence[Path], diags: list[Diagnostic], *, check_owner: bool, root: Path | None
+) -> _Policy:
+    policy = _Policy()
     for path in files:
         name = str(path)
         if check_owner:
-            reason = _unsafe_reason(path)
+            reason = unsafe_reason(path, root=root)
             if reason is not None:
                 diags.append(
-                    _diag(
+                    _located(
                         name,
                         None,
                         None,
                         f"policy file refused: {reason}",
-                        hint="install policy files as root:root, mode 0644",
+                        hint="install policy files as root:root, mode 0644,"
+                        " in directories only root can write",
                     )
                 )
                 continue
@@ -212,151 +321,260 @@ def _read_policy(
         if text is None:
             continue
         data, problems = parse_toml(text, name)
-        diags.extend(problems)
         if data is None:
+            diags.extend(problems)
+            diags.append(
+                Diagnostic(
+                    path=name,
+                    line=None,
+                    col=None,
+                    severity="error",
+                    key=None,
+                    message="policy file skipped: it is not valid TOML; other policy files"
+                    " still apply",
+                )
+            )
             continue
         locator = Locator(text)
-        parts.applied.append(path)
-        for top in data:
-            if top not in POLICY_TOP:
-                diags.append(
-                    _diag(
-                        name,
-                        locator,
-                        top,
-                        "unknown policy table (ignored)",
-                        severity="warning",
-                        at_key=True,
-                        hint="a policy has schema, [meta], [defaults], [enforced] and [limits]",
-                    )
-                )
-        if data.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
+        policy.locators[name] = locator
+        policy.applied.append(path)
+        file_diags: list[Diagnostic] = []
+        _read_policy_file(data, name, locator, policy, file_diags)
+        file_diags.sort(key=lambda d: (d.line or 0, d.col or 0))
+        diags.extend(file_diags)
+    # An enforced value outside the policy's own limits is IT's mistake: say so, drop it.
+    for key, (value, _origin) in list(policy.enforced.items()):
+        limit = policy.limits.get(key)
+        if limit is not None and not _within(value, limit):
             diags.append(
-                _diag(
-                    name,
-                    locator,
-                    "schema",
-                    f"expected schema = {SCHEMA_VERSION}, got {data['schema']!r}",
+                policy.diag(
+                    "enforced",
+                    key,
+                    f"enforced value {_show(key, value)} is outside the policy's own limits"
+                    f" ({_range(key, limit)}, {limit.origin.where()}); entry ignored",
                 )
             )
-        meta = data.get("meta", {})
-        if isinstance(meta, dict):
-            if isinstance(meta.get("organization"), str):
-                parts.organization = meta["organization"]
-            if isinstance(meta.get("contact"), str):
-                parts.contact = meta["contact"]
-        for table in ("defaults", "enforced"):
-            section = data.get(table, {})
-            if not isinstance(section, dict):
-                diags.append(_diag(name, locator, table, f"[{table}] must be a table", at_key=True))
-                continue
-            prefixed = _Prefixed(locator, table)
-            good, problems = check_table(section, name, prefixed, allow_meta=False)
-            diags.extend(_prefix(problems, table))
-            target = parts.defaults if table == "defaults" else parts.enforced
-            layer: Layer = "enforced" if table == "enforced" else "policy default"
-            for key, value in good.items():
-                pos = locator.key(f"{table}.{key}")
-                target[key] = (value, Origin(layer, name, pos[0] if pos else None))
-        section = data.get("limits", {})
-        if isinstance(section, dict):
-            _read_limits(section, name, locator, parts, diags)
-        else:
-            diags.append(_diag(name, locator, "limits", "[limits] must be a table", at_key=True))
-    return parts
+            policy.drop("enforced", key)
+    return policy
 
 
-class _Prefixed:
-    """A Locator view for keys inside a policy table (``defaults.drill.every``)."""
-
-    def __init__(self, locator: Locator, table: str) -> None:
-        self._locator = locator
-        self._table = table
-
-    def key(self, dotted: str) -> tuple[int, int] | None:
-        return self._locator.key(f"{self._table}.{dotted}")
-
-    def value(self, dotted: str) -> tuple[int, int] | None:
-        return self._locator.value(f"{self._table}.{dotted}")
-
-    def source(self, line: int | None) -> str | None:
-        return self._locator.source(line)
-
-
-def _prefix(diags: Iterable[Diagnostic], table: str) -> list[Diagnostic]:
-    from dataclasses import replace  # noqa: PLC0415
-
-    return [replace(d, key=f"{table}.{d.key}" if d.key else None) for d in diags]
-
-
-def _read_limits(
-    section: dict[str, Any],
+def _read_policy_file(
+    data: dict[str, Any],
     name: str,
     locator: Locator,
-    parts: _PolicyParts,
+    policy: _Policy,
     diags: list[Diagnostic],
 ) -> None:
-    for key, raw in flatten(section).items():
-        dotted = f"limits.{key}"
-        spec = KEY_BY_NAME.get(key)
-        if spec is None:
-            diags.append(
-                _diag(
-                    name, locator, dotted, "unknown key (ignored)", severity="warning", at_key=True
-                )
-            )
+    for top, raw in data.items():
+        if top in POLICY_TOP:
             continue
-        if spec.kind not in LIMIT_KINDS:
+        hint = "a policy has schema, [meta], [defaults], [enforced] and [limits]"
+        close = difflib.get_close_matches(top, sorted(POLICY_TOP), n=1, cutoff=0.6)
+        if top in TABLES:
+            hint = f"settings go in [defaults.{top}], [enforced.{top}] or [limits.{top}]"
+        elif close:
+            hint = f"did you mean {close[0] if close[0] == 'schema' else f'[{close[0]}]'}?"
+        diags.append(
+            _located(
+                name,
+                locator,
+                top,
+                f"unknown policy {'table' if isinstance(raw, dict) else 'key'} (ignored)",
+                severity="warning",
+                at_key=True,
+                hint=hint,
+            )
+        )
+    if "schema" in data:
+        problem = schema_problem(data["schema"])
+        if problem is not None:
+            diags.append(_located(name, locator, "schema", problem[0], hint=problem[1]))
+    meta = data.get("meta", {})
+    if not isinstance(meta, dict):
+        diags.append(_located(name, locator, "meta", f"expected a table [meta], got {found(meta)}"))
+        meta = {}
+    for key, raw in meta.items():
+        if key not in META_FIELDS:
             diags.append(
-                _diag(
+                _located(
                     name,
                     locator,
-                    dotted,
-                    f"limits apply to durations and numbers; {key} is {spec.expected}",
-                    hint="to fix its value, put it in [enforced] instead",
+                    f"meta.{key}",
+                    "unknown key (ignored)",
+                    severity="warning",
+                    at_key=True,
+                    hint="[meta] has organization and contact",
                 )
             )
-            continue
-        if not isinstance(raw, dict) or not raw or set(raw) - {"min", "max"}:
+        elif not isinstance(raw, str):
             diags.append(
-                _diag(
-                    name,
-                    locator,
-                    dotted,
-                    f"expected {{ min = ..., max = ... }} (either or both), got {raw!r}",
-                )
+                _located(name, locator, f"meta.{key}", f"expected a string, got {found(raw)}")
+            )
+        elif key == "organization":
+            policy.organization = raw
+        else:
+            policy.contact = raw
+    for table in ("defaults", "enforced"):
+        section = data.get(table, {})
+        if not isinstance(section, dict):
+            diags.append(
+                _located(name, locator, table, f"expected a table [{table}], got {found(section)}")
             )
             continue
-        bounds: dict[str, float | None] = {"min": None, "max": None}
-        ok = True
-        for bound in ("min", "max"):
-            if bound in raw:
-                try:
-                    bounds[bound] = float(_parse_unbounded(spec, raw[bound]))
-                except ValueProblem as exc:
-                    diags.append(_diag(name, locator, f"{dotted}.{bound}", str(exc)))
-                    ok = False
-        low, high = bounds["min"], bounds["max"]
-        if ok and low is not None and high is not None and low > high:
+        good, problems = check_table(section, name, locator, allow_meta=False, prefix=f"{table}.")
+        diags.extend(problems)
+        target = policy.defaults if table == "defaults" else policy.enforced
+        layer: Layer = "enforced" if table == "enforced" else "policy default"
+        for key, value in good.items():
+            pos = locator.key(f"{table}.{key}")
+            target[key] = (value, Origin(layer, name, pos[0] if pos else None))
+    section = data.get("limits", {})
+    if not isinstance(section, dict):
+        diags.append(
+            _located(name, locator, "limits", f"expected a table [limits], got {found(section)}")
+        )
+        return
+    for top, raw in section.items():
+        if top not in TABLES:
+            near_top = suggest_table(top) if isinstance(raw, dict) else suggest(top)
             diags.append(
-                _diag(
+                _located(
                     name,
                     locator,
-                    dotted,
-                    f"min ({_show(spec, low)}) is above max ({_show(spec, high)})",
+                    f"limits.{top}",
+                    f"unknown {'table' if isinstance(raw, dict) else 'key'} (ignored)",
+                    severity="warning",
+                    at_key=True,
+                    hint=(
+                        None
+                        if not near_top
+                        else f"did you mean [limits.{near_top}]?"
+                        if isinstance(raw, dict)
+                        else f"did you mean limits.{near_top}?"
+                    ),
                 )
+            )
+        elif not isinstance(raw, dict):
+            diags.append(
+                _located(
+                    name,
+                    locator,
+                    f"limits.{top}",
+                    f"expected a table [limits.{top}], got {found(raw)}",
+                )
+            )
+        else:
+            for leaf, bounds in raw.items():
+                _read_limit(
+                    f"{top}.{leaf}", bounds, name=name, locator=locator, policy=policy, diags=diags
+                )
+
+
+def _read_limit(
+    key: str,
+    raw: object,
+    *,
+    name: str,
+    locator: Locator,
+    policy: _Policy,
+    diags: list[Diagnostic],
+) -> None:
+    dotted = f"limits.{key}"
+    spec = KEY_BY_NAME.get(key)
+
+    def error(message: str, *, at: str = dotted, hint: str | None = None) -> None:
+        diags.append(_located(name, locator, at, message, hint=hint))
+
+    if spec is None:
+        near = suggest(key)
+        diags.append(
+            _located(
+                name,
+                locator,
+                dotted,
+                "unknown key (ignored)",
+                severity="warning",
+                at_key=True,
+                hint=f"did you mean limits.{near}?" if near else None,
+            )
+        )
+        return
+    if spec.kind not in LIMIT_KINDS:
+        error(
+            f"limits apply to durations and numbers; {key} is {spec.expected}",
+            hint="to fix its value, put it in [enforced] instead",
+        )
+        return
+    example = '{ min = "10m", max = "1h" }' if spec.kind == "duration" else "{ min = 1, max = 3 }"
+    if not isinstance(raw, dict):
+        error(f"expected bounds like {example} (either or both), got {found(raw)}")
+        return
+    if not raw:
+        error(f"expected bounds like {example} (either or both), got an empty table")
+        return
+    ok = True
+    for bound in raw:
+        if bound not in ("min", "max"):
+            error(
+                f'unknown bound "{bound}" (a limit has min and/or max); entry ignored',
+                at=f"{dotted}.{bound}",
             )
             ok = False
-        if ok:
-            pos = locator.key(dotted)
-            parts.limits[key] = Limit(low, high, Origin("limit", name, pos[0] if pos else None))
-
-
-def _parse_unbounded(spec: Key, raw: object) -> Any:
-    """Parse a limit bound with the key's type but without the key's own range."""
-    from ergobreak.config.schema import _PARSERS  # noqa: PLC0415
-
-    return _PARSERS[spec.kind](raw)
+    bounds: dict[str, float | None] = {"min": None, "max": None}
+    for bound in ("min", "max"):
+        if bound not in raw:
+            continue
+        try:
+            value = spec.parse(raw[bound], bounded=False)
+        except ValueProblem as exc:
+            error(f"{exc}; entry ignored", at=f"{dotted}.{bound}")
+            ok = False
+            continue
+        # Compare with the key's own range before any float conversion (TOML
+        # integers are unbounded); a bound beyond it is no bound at all.
+        if bound == "min" and spec.max is not None and value > spec.max:
+            error(
+                f"min {spec.show(value)} is above the largest value {key} allows"
+                f" ({spec.show(spec.max)}); entry ignored",
+                at=f"{dotted}.min",
+            )
+            ok = False
+        elif bound == "max" and spec.min is not None and value < spec.min:
+            error(
+                f"max {spec.show(value)} is below the smallest value {key} allows"
+                f" ({spec.show(spec.min)}); entry ignored",
+                at=f"{dotted}.max",
+            )
+            ok = False
+        else:
+            if spec.min is not None:
+                value = max(value, spec.min)
+            if spec.max is not None:
+                value = min(value, spec.max)
+            bounds[bound] = float(value)
+    if not ok:
+        return
+    earlier = policy.limits.get(key)
+    pos = locator.key(dotted)
+    here = Origin("limit", name, pos[0] if pos else None)
+    low, low_from = bounds["min"], here
+    high, high_from = bounds["max"], here
+    if earlier is not None and low is None:
+        low, low_from = earlier.min, earlier.min_origin or earlier.origin
+    if earlier is not None and high is None:
+        high, high_from = earlier.max, earlier.max_origin or earlier.origin
+    if low is not None and high is not None and low > high:
+        other = high_from if low_from == here else low_from
+        also = f" (with the bound from {other.where()})" if other != here else ""
+        error(f"min {spec.show(low)} is above max {spec.show(high)}{also}; entry ignored")
+        return
+    policy.limits[key] = Limit(
+        low,
+        high,
+        here,
+        min_origin=low_from if low is not None else None,
+        max_origin=high_from if high is not None else None,
+    )
 
 
 # -------------------------------------------------------------- value display
@@ -427,113 +645,42 @@ def parse_cli_sets(items: Sequence[str]) -> tuple[dict[str, Any], list[Diagnosti
 # ------------------------------------------------------------------------ load
 
 
-def load(
-    user_file: Path | None = None,
-    *,
-    policy_files: Sequence[Path] | None = None,
-    cli: Mapping[str, Any] | None = None,
-    check_owner: bool = True,
-    with_content: bool = True,
-) -> Effective:
-    """Read every layer and return the effective configuration.
+@dataclass
+class _Merged:
+    values: dict[str, Any]
+    origins: dict[str, Origin]
+    locked: dict[str, Origin]
+    ignored: list[Ignored]
+    clamped: list[Clamped]
 
-    ``user_file``: the user's file (may not exist: then only defaults and policy).
-    ``policy_files``: explicit policy files (``--policy``); ``None`` discovers the
-    admin paths. ``cli``: raw values from ``--set``.
+    def fixable(self, key: str) -> bool:
+        """The value is the user's (file or command line) and in force as given."""
+        return self.origins[key].layer in USER_LAYERS
 
-    Raises:
-        ConfigError: the user file or the command line has errors (with every
-            diagnostic, policy ones included).
-    """
-    diags: list[Diagnostic] = []
+
+def _merge(
+    policy: _Policy,
+    user: Mapping[str, tuple[Any, Origin]],
+    cli: Mapping[str, Any],
+) -> _Merged:
     values = defaults()
     origins: dict[str, Origin] = {key: Origin("default") for key in values}
-
-    files = list(policy_files) if policy_files is not None else discover_policy_files()
-    policy = _read_policy(files, diags, check_owner=check_owner and policy_files is None)
-
     for key, (value, origin) in policy.defaults.items():
         values[key], origins[key] = value, origin
-
-    user_errors: list[Diagnostic] = []
-    user_text: str | None = None
-    user_locator: Locator | None = None
-    user_values: dict[str, Any] = {}
-    if user_file is not None and user_file.exists():
-        text, problems = read_text(user_file)
-        user_errors += problems
-        if text is not None:
-            data, problems = parse_toml(text, str(user_file))
-            user_errors += problems
-            if data is not None:
-                user_text = text
-                user_locator = Locator(text)
-                user_values, problems = check_table(data, str(user_file), user_locator)
-                user_errors += problems
-    for key, value in user_values.items():
-        pos = user_locator.key(key) if user_locator else None
-        values[key] = value
-        origins[key] = Origin("user", str(user_file), pos[0] if pos else None)
-
-    cli_values: dict[str, Any] = {}
-    if cli:
-        for key, raw in cli.items():
-            spec = KEY_BY_NAME.get(key)
-            if spec is None:
-                from ergobreak.config.loader import suggest  # noqa: PLC0415
-
-                near = suggest(key)
-                user_errors.append(
-                    Diagnostic(
-                        path="command line",
-                        line=None,
-                        col=None,
-                        severity="error",
-                        key=key,
-                        message="unknown key",
-                        hint=f"did you mean {near}?" if near else None,
-                    )
-                )
-                continue
-            try:
-                cli_values[key] = spec.parse(raw)
-            except ValueProblem as exc:
-                user_errors.append(
-                    Diagnostic(
-                        path="command line",
-                        line=None,
-                        col=None,
-                        severity="error",
-                        key=key,
-                        message=str(exc),
-                    )
-                )
-    for key, value in cli_values.items():
+    for key, (value, origin) in user.items():
+        values[key], origins[key] = value, origin
+    for key, value in cli.items():
         values[key], origins[key] = value, Origin("command line")
-
     # Enforced values replace whatever came before, and lock the key.
     ignored: list[Ignored] = []
     locked: dict[str, Origin] = {}
     for key, (value, origin) in policy.enforced.items():
-        limit = policy.limits.get(key)
-        if limit is not None and not _within(value, limit):
-            diags.append(
-                Diagnostic(
-                    path=origin.path or "policy",
-                    line=origin.line,
-                    col=1 if origin.line else None,
-                    severity="error",
-                    key=f"enforced.{key}",
-                    message=f"enforced value {_show(key, value)} is outside the policy's own"
-                    f" limits ({_range(key, limit)}, {limit.origin.where()}); entry ignored",
-                )
-            )
-            continue
-        if origins[key].layer in ("user", "command line"):
-            ignored.append(Ignored(key, values[key], origins[key], origin))
+        if key in user:
+            ignored.append(Ignored(key, user[key][0], user[key][1], origin))
+        if key in cli:
+            ignored.append(Ignored(key, cli[key], Origin("command line"), origin))
         values[key], origins[key] = value, origin
         locked[key] = origin
-
     # Limits clamp the final value: users may be stricter, never laxer.
     clamped: list[Clamped] = []
     for key, limit in policy.limits.items():
@@ -541,44 +688,244 @@ def load(
         if _within(value, limit):
             continue
         bound = limit.min if limit.min is not None and value < limit.min else limit.max
-        new = int(bound) if KEY_BY_NAME[key].kind == "int" else float(bound)  # type: ignore[arg-type]
+        assert bound is not None
+        new = int(bound) if KEY_BY_NAME[key].kind == "int" else float(bound)
         clamped.append(Clamped(key, value, new, origins[key], limit))
-        values[key] = new
+        values[key], origins[key] = new, limit.origin
+    return _Merged(values, origins, locked, ignored, clamped)
 
-    for key, message in cross_check(values):
-        origin = origins[key]
-        target = user_errors if origin.layer in ("user", "command line", "default") else diags
-        locator = user_locator if origin.layer == "user" else None
-        target.append(
-            _diag(origin.path or origin.layer, locator, key, message)
-            if origin.path
-            else Diagnostic(
-                path=origin.layer, line=None, col=None, severity="error", key=key, message=message
+
+def _policy_entry(merged: _Merged, key: str) -> tuple[PolicyTable, str] | None:
+    table = _TABLE_OF_LAYER.get(merged.origins[key].layer)
+    return (table, key) if table else None
+
+
+def _resolve_conflicts(
+    merged: _Merged,
+    policy: _Policy,
+    diags: list[Diagnostic],
+    rebuild: Callable[[_Policy], _Merged],
+) -> bool:
+    """Drop one policy entry that breaks a relation between keys on its own (no
+    user value involved), preferring one whose removal mends the relation.
+    Returns whether one was dropped (then merge again)."""
+    for key, other in conflicts(merged.values):
+        if merged.fixable(key) or merged.fixable(other):
+            continue
+        entries = [e for e in (_policy_entry(merged, key), _policy_entry(merged, other)) if e]
+        if not entries:
+            continue
+
+        def mends(entry: tuple[PolicyTable, str], pair: tuple[str, str] = (key, other)) -> bool:
+            trial = policy.copy()
+            trial.drop(*entry)
+            return pair not in conflicts(rebuild(trial).values)
+
+        table, culprit = next((e for e in entries if mends(e)), entries[0])
+        partner = other if culprit == key else key
+        problem = conflict_message(merged.values, culprit, partner)
+        if table == "limits":
+            clamp = next(c for c in merged.clamped if c.key == culprit)
+            verb = "raises" if clamp.value > clamp.wanted else "lowers"
+            message = (
+                f"{verb} {culprit} to {_show(culprit, clamp.value)}, but it {problem};"
+                " entry ignored"
             )
-        )
+        else:
+            message = f"{problem}; entry ignored"
+        partner_origin = merged.origins[partner]
+        hint = f"set {partner} in the policy as well"
+        if partner_origin.layer in _TABLE_OF_LAYER:
+            hint = (
+                f"{partner} = {_show(partner, merged.values[partner])} is also set by the"
+                f" policy ({partner_origin.where()})"
+            )
+        diags.append(policy.diag(table, culprit, message, hint=hint))
+        policy.drop(table, culprit)
+        return True
+    return False
 
+
+def _user_conflicts(
+    merged: _Merged, user_locator: Locator | None, errors: list[Diagnostic]
+) -> None:
+    """Relations broken by a value the user can change: errors at that value."""
+    for key, other in conflicts(merged.values):
+        if merged.fixable(key):
+            at, partner = key, other
+        elif merged.fixable(other):
+            at, partner = other, key
+        else:  # pragma: no cover - built-in defaults satisfy every relation
+            at, partner = key, other
+        origin = merged.origins[at]
+        other_origin = merged.origins[partner]
+        hint = None
+        if other_origin.layer in _TABLE_OF_LAYER:
+            hint = (
+                f"{partner} = {_show(partner, merged.values[partner])} comes from your"
+                f" organization's policy ({other_origin.where()})"
+            )
+        message = conflict_message(merged.values, at, partner)
+        if origin.layer == "user" and origin.path is not None:
+            errors.append(_located(origin.path, user_locator, at, message, hint=hint))
+        else:
+            errors.append(
+                Diagnostic(
+                    path=origin.path or origin.layer,
+                    line=None,
+                    col=None,
+                    severity="error",
+                    key=at,
+                    message=message,
+                    hint=hint,
+                )
+            )
+
+
+def load(
+    user_file: Path | None = None,
+    *,
+    policy_files: Sequence[Path] | None = None,
+    cli: Mapping[str, Any] | None = None,
+    check_owner: bool = True,
+    with_content: bool = True,
+    user_text: str | None = None,
+) -> Effective:
+    """Read every layer and return the effective configuration. Never writes.
+
+    ``user_file``: the user's file (may not exist: then only defaults and policy).
+    ``policy_files``: explicit policy files (``--policy`` drafts, not checked for
+    ownership); ``None`` discovers the admin paths and refuses unsafe files.
+    ``cli``: raw values from ``--set``. ``user_text``: use this as the user
+    file's content instead of reading it (to validate an edit before writing).
+
+    Raises:
+        ConfigError: the user file or the command line has errors (with every
+            diagnostic, policy ones included).
+    """
+    diags: list[Diagnostic] = []
+    if policy_files is None:
+        found_paths = paths()
+        files = discover_policy_files(found_paths.policy_file, found_paths.policy_d)
+        policy = _read_policy(
+            files, diags, check_owner=check_owner, root=found_paths.policy_file.parent
+        )
+    else:
+        policy = _read_policy(list(policy_files), diags, check_owner=False, root=None)
+
+    user_errors: list[Diagnostic] = []
+    user_locator: Locator | None = None
+    user: dict[str, tuple[Any, Origin]] = {}
+    text: str | None = user_text
+    if text is None and user_file is not None and user_file.exists():
+        text, problems = read_text(user_file)
+        user_errors += problems
+    if text is not None:
+        name = str(user_file) if user_file is not None else "config"
+        data, problems = parse_toml(text, name)
+        user_errors += problems
+        if data is not None:
+            user_locator = Locator(text)
+            good, problems = check_table(data, name, user_locator)
+            user_errors += problems
+            for key, value in good.items():
+                pos = user_locator.key(key)
+                user[key] = (value, Origin("user", name, pos[0] if pos else None))
+
+    cli_values: dict[str, Any] = {}
+    for key, raw in (cli or {}).items():
+        spec = KEY_BY_NAME.get(key)
+        if spec is None:
+            near = suggest(key)
+            user_errors.append(
+                Diagnostic(
+                    path="command line",
+                    line=None,
+                    col=None,
+                    severity="error",
+                    key=key,
+                    message="unknown key",
+                    hint=f"did you mean {near}?" if near else None,
+                )
+            )
+            continue
+        try:
+            cli_values[key] = spec.parse(raw)
+        except ValueProblem as exc:
+            user_errors.append(
+                Diagnostic(
+                    path="command line",
+                    line=None,
+                    col=None,
+                    severity="error",
+                    key=key,
+                    message=str(exc),
+                )
+            )
+
+    # A policy entry that breaks a rule on its own is dropped (and reported); a
+    # rule broken by the user's own value is the user's error.
     content: Content | None = None
-    if with_content and not any(d.severity == "error" for d in user_errors):
-        content = _select_content(values, user_file, user_text, user_errors, diags)
+    for _ in range(len(KEY_BY_NAME) * 3 + 1):
+        merged = _merge(policy, user, cli_values)
+        if _resolve_conflicts(merged, policy, diags, lambda p: _merge(p, user, cli_values)):
+            continue
+        if not with_content or _has_errors(user_errors) or conflicts(merged.values):
+            break
+        content, dropped = _select_content(
+            merged,
+            policy,
+            rebuild=lambda p: _merge(p, user, cli_values),
+            user_file=user_file,
+            user_text=text,
+            user_errors=user_errors,
+            diags=diags,
+        )
+        if not dropped:
+            break
+    _user_conflicts(merged, user_locator, user_errors)
 
     all_diags = diags + user_errors
-    if any(d.severity == "error" for d in user_errors):
+    if _has_errors(user_errors):
         raise ConfigError(all_diags)
     return Effective(
-        settings=_to_settings(values),
+        settings=_to_settings(merged.values),
         content=content,
-        values=values,
-        origins=origins,
-        locked=locked,
+        values=merged.values,
+        origins=merged.origins,
+        locked=merged.locked,
         limits=dict(policy.limits),
-        clamped=tuple(clamped),
-        ignored=tuple(ignored),
+        clamped=tuple(merged.clamped),
+        ignored=tuple(merged.ignored),
         diagnostics=tuple(all_diags),
         user_file=user_file,
         policy_files=tuple(policy.applied),
         organization=policy.organization,
         contact=policy.contact,
     )
+
+
+def try_load(
+    user_file: Path | None = None,
+    *,
+    policy_files: Sequence[Path] | None = None,
+    cli: Mapping[str, Any] | None = None,
+) -> Effective | list[Diagnostic]:
+    """The live-reload contract: the new settings, or every diagnostic when the
+    configuration has errors (then keep the last good :class:`Effective`).
+
+    Never raises for anything in the files and never writes. A returned
+    :class:`Effective` may still carry warnings and policy errors (bad policy
+    entries are dropped, the rest applies): see ``.diagnostics``.
+    """
+    try:
+        return load(user_file, policy_files=policy_files, cli=cli)
+    except ConfigError as exc:
+        return list(exc.diagnostics)
+
+
+def _has_errors(diags: Sequence[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diags)
 
 
 def _within(value: Any, limit: Limit) -> bool:
@@ -596,26 +943,69 @@ def _range(key: str, limit: Limit) -> str:
 
 
 def describe_limit(key: str, limit: Limit) -> str:
+    """``"at most 1h"``, ``"10m to 40m"``."""
     return _range(key, limit)
 
 
 def _select_content(
-    values: dict[str, Any],
+    merged: _Merged,
+    policy: _Policy,
+    *,
+    rebuild: Callable[[_Policy], _Merged],
     user_file: Path | None,
     user_text: str | None,
     user_errors: list[Diagnostic],
     diags: list[Diagnostic],
-) -> Content | None:
+) -> tuple[Content | None, bool]:
+    """The drill rotation; ``(content, dropped)``: ``dropped`` when policy entries
+    alone left no drill and were dropped (then merge and select again)."""
     from ergobreak.library import SelectionError, load_library, selection  # noqa: PLC0415
 
     library, problems = load_library()
-    diags.extend(problems)
+    policy_only = not any(merged.fixable(key) for key in ROUTINE_KEYS)
+    text = None if policy_only else user_text
     try:
         chosen = selection(
-            library, values, path=str(user_file) if user_file else None, text=user_text
+            library,
+            merged.values,
+            path=str(user_file) if user_file else None,
+            text=text,
         )
     except SelectionError as exc:
-        user_errors.extend(exc.diagnostics)
-        return None
-    diags.extend(chosen.diagnostics)
-    return Content(cues=library.cues, drills=chosen.drills, library=library.drills)
+        entries = [e for e in (_policy_entry(merged, k) for k in ROUTINE_KEYS) if e]
+        if policy_only and entries:
+            # Drop one entry if that brings a drill back, else all of them.
+            def mends(entry: tuple[PolicyTable, str]) -> bool:
+                trial = policy.copy()
+                trial.drop(*entry)
+                try:
+                    selection(library, rebuild(trial).values)
+                except SelectionError:
+                    return False
+                return True
+
+            one = next((e for e in reversed(entries) if mends(e)), None)
+            error = next(d for d in exc.diagnostics if d.severity == "error")
+            for table, key in [one] if one else entries:
+                diags.append(
+                    policy.diag(table, key, f"{error.message}; entry ignored", hint=error.hint)
+                )
+                policy.drop(table, key)
+            return None, True
+        diags.extend(problems)
+        user_errors.extend(_relocate(d, merged, policy) for d in exc.diagnostics)
+        return None, False
+    diags.extend(problems)
+    diags.extend(_relocate(d, merged, policy) for d in chosen.diagnostics)
+    return Content(cues=library.cues, drills=chosen.drills, library=library.drills), False
+
+
+def _relocate(diag: Diagnostic, merged: _Merged, policy: _Policy) -> Diagnostic:
+    """Point a selection diagnostic about a policy value at the policy entry."""
+    if diag.key not in KEY_BY_NAME:
+        return diag
+    entry = _policy_entry(merged, diag.key)
+    if entry is None:
+        return diag
+    at = policy.diag(entry[0], entry[1], diag.message)
+    return replace(diag, path=at.path, line=at.line, col=at.col, source=at.source, key=at.key)

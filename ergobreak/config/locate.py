@@ -70,13 +70,21 @@ class Locator:
                     )
 
     def key(self, dotted: str) -> tuple[int, int] | None:
-        """Position of the key itself, or of its table header for a table."""
+        """Position of the key itself, or of its table header for a table; a key
+        the scanner did not find (e.g. deep in nested inline tables) falls back to
+        its nearest located ancestor, so a diagnostic always has a line."""
         hit = self.keys.get(dotted)
         if hit:
             return hit[0], hit[1]
         if dotted in self.tables:
             return self.tables[dotted], 1
-        return None
+        # A table only implied by a deeper header ([a.b] defines a): its first use.
+        inner = [n for name, n in self.tables.items() if name.startswith(dotted + ".")]
+        inner += [hit[0] for name, hit in self.keys.items() if name.startswith(dotted + ".")]
+        if inner:
+            return min(inner), 1
+        parent = dotted.rpartition(".")[0]
+        return self.key(parent) if parent else None
 
     def value(self, dotted: str) -> tuple[int, int] | None:
         hit = self.keys.get(dotted)

@@ -7,9 +7,11 @@ core's :class:`~ergobreak.core.settings.Settings` (seconds) by :func:`to_setting
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib  # routines
+import math
 import re  # routines
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,17 +55,23 @@ class Key:
     min: float | None = None
     max: float | None = None
 
-    def parse(self, raw: object) -> Any:
-        """Convert a TOML value to the core's form, or raise :class:`ValueProblem`."""
+    def parse(self, raw: object, *, bounded: bool = True) -> Any:
+        """Convert a TOML value to the core's form, or raise :class:`ValueProblem`.
+
+        ``bounded=False`` skips the key's own range (policy ``[limits]`` bounds are
+        parsed that way and compared with the range separately).
+        """
         value = _PARSERS[self.kind](raw)
-        if self.kind in ("duration", "int"):
+        if bounded and self.kind in ("duration", "int"):
             self._check_range(value)
         return value
 
+    def show(self, value: float) -> str:
+        """A duration or number as people write it: ``"20m"``, ``3``."""
+        return format_duration(value) if self.kind == "duration" else str(int(value))
+
     def _check_range(self, value: float) -> None:
-        show: Callable[[float], str] = (
-            format_duration if self.kind == "duration" else (lambda v: str(int(v)))
-        )
+        show = self.show
         if self.min is not None and value < self.min:
             raise ValueProblem(
                 f"must be at least {show(self.min)}, got {show(value)}"
@@ -80,7 +88,8 @@ class Key:
         return _EXPECTED[self.kind]
 
 
-def _found(raw: object) -> str:
+def found(raw: object) -> str:
+    """How a TOML value reads in "expected ..., got ..." messages."""
     if isinstance(raw, bool):
         return f"boolean {str(raw).lower()}"
     if isinstance(raw, str):
@@ -92,7 +101,13 @@ def _found(raw: object) -> str:
     if isinstance(raw, list):
         return "an array"
     if isinstance(raw, dict):
-        return "a table"
+        return "a table" if raw else "an empty table"
+    if isinstance(raw, dt.datetime):
+        return f"date-time {raw.isoformat()}"
+    if isinstance(raw, dt.date):
+        return f"date {raw.isoformat()}"
+    if isinstance(raw, dt.time):
+        return f"time {raw.isoformat()}"
     return type(raw).__name__
 
 
@@ -101,22 +116,25 @@ def _duration(raw: object) -> float:
         extra = ""
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             extra = f' (add a unit: "{raw}s" or "{raw}m")'
-        raise ValueProblem(f'expected a duration like "20m", got {_found(raw)}{extra}')
+        raise ValueProblem(f'expected a duration like "20m", got {found(raw)}{extra}')
     try:
-        return parse_duration(raw)
+        seconds = parse_duration(raw)
     except DurationError as exc:
         raise ValueProblem(str(exc)) from None
+    if not math.isfinite(seconds):
+        raise ValueProblem(f'expected a duration like "20m", got "{raw}" (far too long)')
+    return seconds
 
 
 def _bool(raw: object) -> bool:
     if not isinstance(raw, bool):
-        raise ValueProblem(f"expected true or false, got {_found(raw)}")
+        raise ValueProblem(f"expected true or false, got {found(raw)}")
     return raw
 
 
 def _int(raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int):
-        raise ValueProblem(f"expected a whole number, got {_found(raw)}")
+        raise ValueProblem(f"expected a whole number, got {found(raw)}")
     return raw
 
 
@@ -140,11 +158,11 @@ def _days(raw: object) -> frozenset[int]:
     elif isinstance(raw, list):
         items = list(raw)
     else:
-        raise ValueProblem(f'expected days like ["mon", "tue"] or "mon-fri", got {_found(raw)}')
+        raise ValueProblem(f'expected days like ["mon", "tue"] or "mon-fri", got {found(raw)}')
     days: set[int] = set()
     for item in items:
         if not isinstance(item, str):
-            raise ValueProblem(f'expected day names like "mon", got {_found(item)}')
+            raise ValueProblem(f'expected day names like "mon", got {found(item)}')
         text = _DAY_ALIASES.get(item.strip().lower(), item)
         first, sep, last = text.partition("-")
         a = _day(first)
@@ -166,13 +184,13 @@ def _hours(raw: object) -> tuple[tuple[int, int], ...]:
     elif isinstance(raw, list):
         items = list(raw)
     else:
-        raise ValueProblem(f'expected hours like "09:00-17:30", got {_found(raw)}')
+        raise ValueProblem(f'expected hours like "09:00-17:30", got {found(raw)}')
     if not items:
         raise ValueProblem('expected at least one span like "09:00-17:30", got an empty array')
     spans = []
     for item in items:
         if not isinstance(item, str):
-            raise ValueProblem(f'expected hours like "09:00-17:30", got {_found(item)}')
+            raise ValueProblem(f'expected hours like "09:00-17:30", got {found(item)}')
         try:
             spans.append(parse_hours(item))
         except ValueError as exc:
@@ -207,11 +225,11 @@ def _names(raw: object, what: str, example: str) -> list[str]:
     elif isinstance(raw, list):
         items = list(raw)
     else:
-        raise ValueProblem(f"expected {what} like {example}, got {_found(raw)}")
+        raise ValueProblem(f"expected {what} like {example}, got {found(raw)}")
     names: list[str] = []
     for item in items:
         if not isinstance(item, str):
-            raise ValueProblem(f"expected {what} like {example}, got {_found(item)} in the array")
+            raise ValueProblem(f"expected {what} like {example}, got {found(item)} in the array")
         if item in names:
             raise ValueProblem(f'"{item}" is listed twice')
         names.append(item)
@@ -454,28 +472,49 @@ def defaults() -> dict[str, Any]:
     return {key.name: key.parse(key.default) for key in KEYS}
 
 
-def cross_check(values: dict[str, Any]) -> list[tuple[str, str]]:
-    """Relations between keys that single-key bounds cannot express: (key, message)."""
+#: ``(shorter, longer, reported)``: ``shorter`` must be strictly shorter than
+#: ``longer``; a broken relation is reported at ``reported`` unless told otherwise
+RELATIONS: tuple[tuple[str, str, str], ...] = (
+    ("activity.idle_pause", "activity.natural_break", "activity.natural_break"),
+    ("drill.start_after_idle", "activity.idle_pause", "drill.start_after_idle"),
+)
+
+
+def conflicts(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Broken relations between keys, as ``(reported key, the other key)``."""
+    return [
+        (reported, longer if reported == shorter else shorter)
+        for shorter, longer, reported in RELATIONS
+        if values[shorter] >= values[longer]
+    ]
+
+
+def conflict_message(values: Mapping[str, Any], key: str, other: str) -> str:
+    """What is wrong with ``key`` given ``other`` (a pair from :func:`conflicts`)."""
+    for shorter, longer, _ in RELATIONS:
+        if {shorter, longer} == {key, other}:
+            word = "shorter" if key == shorter else "longer"
+            return (
+                f"must be {word} than {other} ({format_duration(values[other])}),"
+                f" got {format_duration(values[key])}"
+            )
+    raise KeyError((key, other))
+
+
+def cross_check(
+    values: Mapping[str, Any], *, blame: Callable[[str], bool] | None = None
+) -> list[tuple[str, str]]:
+    """Relations between keys that single-key bounds cannot express: (key, message).
+
+    Each broken relation is reported at one of its two keys: the one ``blame``
+    accepts (e.g. the one written in the file being checked), else the usual one.
+    """
     problems: list[tuple[str, str]] = []
-    idle = values["activity.idle_pause"]
-    natural = values["activity.natural_break"]
-    start = values["drill.start_after_idle"]
-    if natural <= idle:
-        problems.append(
-            (
-                "activity.natural_break",
-                f"must be longer than activity.idle_pause ({format_duration(idle)}),"
-                f" got {format_duration(natural)}",
-            )
-        )
-    if start >= idle:
-        problems.append(
-            (
-                "drill.start_after_idle",
-                f"must be shorter than activity.idle_pause ({format_duration(idle)}),"
-                f" got {format_duration(start)}",
-            )
-        )
+    for first, second in conflicts(values):
+        at, other = first, second
+        if blame is not None and not blame(first) and blame(second):
+            at, other = second, first
+        problems.append((at, conflict_message(values, at, other)))
     return problems
 
 

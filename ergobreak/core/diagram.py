@@ -14,8 +14,8 @@ def mermaid() -> str:
     edges: dict[tuple[str, str], list[str]] = {}
     for (phase, trigger), target in TRANSITIONS.items():
         edges.setdefault((phase.value, target.value), []).append(trigger)
-    for (source, target), triggers in edges.items():
-        lines.append(f"    {source} --> {target}: {' / '.join(triggers)}")
+    for (source, goal), triggers in edges.items():
+        lines.append(f"    {source} --> {goal}: {' / '.join(triggers)}")
     return "\n".join(lines) + "\n"
 
 
