@@ -23,9 +23,24 @@ def _dirs() -> platformdirs.PlatformDirs:
     return platformdirs.PlatformDirs(APP, appauthor=False, roaming=True)
 
 
+def _program_data() -> Path:  # pragma: no cover - untested on real Windows
+    """%ProgramData% as Windows defines it, not as the (user-set) environment says."""
+    try:
+        import ctypes  # noqa: PLC0415
+
+        buf = ctypes.create_unicode_buffer(260)
+        csidl_common_appdata = 0x23
+        shell32 = ctypes.windll.shell32  # type: ignore[attr-defined]
+        if shell32.SHGetFolderPathW(None, csidl_common_appdata, None, 0, buf) == 0:
+            return Path(buf.value)
+    except (OSError, AttributeError):
+        pass
+    return Path(r"C:\ProgramData")
+
+
 def policy_dir() -> Path:
-    if sys.platform == "win32":
-        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / APP
+    if sys.platform == "win32":  # pragma: no cover - untested on real Windows
+        return _program_data() / APP
     if sys.platform == "darwin":
         return Path("/Library/Application Support") / APP
     return Path("/etc") / APP
