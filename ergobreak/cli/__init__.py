@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "control",
     "simulate",
     "config",
+    "autostart",
     "routines",
     "stats",
     "report",

@@ -830,6 +830,21 @@ def load(
             user_errors += problems
             for key, value in good.items():
                 pos = user_locator.key(key)
+                if KEY_BY_NAME[key].policy_only:
+                    line, col = pos if pos else (None, None)
+                    user_errors.append(
+                        Diagnostic(
+                            path=name,
+                            line=line,
+                            col=col,
+                            severity="warning",
+                            key=key,
+                            message="only IT policy can set this (ignored)",
+                            source=user_locator.source(line),
+                            hint="use `ergobreak autostart enable` or `disable`",
+                        )
+                    )
+                    continue
                 user[key] = (value, Origin("user", name, pos[0] if pos else None))
 
     cli_values: dict[str, Any] = {}

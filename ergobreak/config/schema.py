@@ -54,6 +54,8 @@ class Key:
     doc: str
     min: float | None = None
     max: float | None = None
+    #: only meaningful in IT policy (left out of the user template; warned in user files)
+    policy_only: bool = False
 
     def parse(self, raw: object, *, bounded: bool = True) -> Any:
         """Convert a TOML value to the core's form, or raise :class:`ValueProblem`.
@@ -416,6 +418,15 @@ KEYS: tuple[Key, ...] = (
         min=1,
         max=3650,
         doc="Days of history to keep; older days are deleted automatically.",
+    ),
+    Key(
+        name="autostart.enabled",
+        kind="bool",
+        default=False,
+        policy_only=True,
+        doc="IT policy only: [enforced.autostart] enabled = true keeps `ergobreak autostart`"
+        " from switching login start off (false: from switching it on). Users manage login"
+        " start with `ergobreak autostart enable|disable`; nothing writes entries on its own.",
     ),
     # --- routines (content selection) ---
     # Not part of the core Settings: ergobreak.library.select() turns these into

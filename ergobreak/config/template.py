@@ -68,7 +68,7 @@ def render(*, active: bool = True) -> str:
     """The commented config file; with ``active=False`` every key is commented out."""
     lines = [HEADER, "schema = 1"]
     sections: dict[str, list[Key]] = {}
-    for key in KEYS:
+    for key in (k for k in KEYS if not k.policy_only):
         sections.setdefault(key.name.split(".", 1)[0], []).append(key)
     for table, keys in sections.items():
         lines.append("")
