@@ -28,6 +28,7 @@ from ergobreak.daemon.engine import Engine, IdleReader, Reloaded, Reply, describ
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
 from ergobreak.daemon.ipc import Server
 from ergobreak.daemon.logs import setup_logging
+from ergobreak.daemon.memory import release as release_memory
 from ergobreak.daemon.state import StateFile
 from ergobreak.localtz import LocalTimezone
 from ergobreak.paths import Paths, paths
@@ -131,6 +132,7 @@ class App:
             )
         log.info("settings reloaded: %s", changes)
         self._publish_config()
+        release_memory()
         return Reloaded(effective.settings, effective.content)
 
     def _notice_config_error(self, errors: list[Diagnostic]) -> None:
@@ -341,6 +343,7 @@ def _run(app: App, runtime: Path) -> int:
     try:
         if tray_choice is None:
             log.info("running without a tray icon; control it with `ergobreak status|pause|...`")
+            threading.Timer(5.0, release_memory).start()
             engine.run()
         else:
             _run_with_tray(app, tray_choice, started)
@@ -425,6 +428,9 @@ def _run_with_tray(app: App, choice: Any, started: float) -> None:
     def setup() -> None:
         log.info("tray up %.0f ms after start", (time.monotonic() - started) * 1000)
         engine_thread.start()
+        # Once the icon and the first notifications are drawn, hand back the
+        # memory that start-up needed only briefly.
+        threading.Timer(5.0, release_memory).start()
 
     try:
         app.tray.run(setup=setup)

@@ -7,6 +7,9 @@ from typing import TextIO
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ergobreak.daemon.memory import skip_openssl  # noqa: PLC0415
+
+    skip_openssl()  # before anything else is imported
     from ergobreak.app import RunOptions, run  # noqa: PLC0415
 
     return run(

@@ -14,7 +14,6 @@ import getpass
 import json
 import logging
 import os
-import secrets
 import sys
 import threading
 from collections.abc import Callable
@@ -46,7 +45,7 @@ def key_path(runtime_dir: Path) -> Path:
 
 
 def new_key(runtime_dir: Path) -> bytes:
-    key = secrets.token_bytes(32)
+    key = os.urandom(32)
     path = key_path(runtime_dir)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
