@@ -219,13 +219,15 @@ class App:
     def handle_ipc(self, request: Request) -> dict[str, Any]:
         """IPC thread: status straight from the published snapshot, the rest via the engine."""
         assert self.engine is not None
-        if request.cmd == "status":
-            return {"ok": True, "status": self.engine.status}
+        # Everything, status included, goes through the engine: it may be asleep for
+        # a long pause, and only it can say what is true right now.
         reply = Reply()
         self.engine.post(request, reply)
-        if not reply.done.wait(REPLY_WAIT):
-            return {"ok": False, "error": "ergobreak is busy; try again"}
-        return reply.value
+        if reply.done.wait(REPLY_WAIT):
+            return reply.value
+        if request.cmd == "status" and self.engine.status:
+            return {"ok": True, "status": {**self.engine.status, "stale": True}}
+        return {"ok": False, "error": "ergobreak is busy; try again"}
 
 
 def run(opts: RunOptions) -> int:
