@@ -345,7 +345,7 @@ def _run(app: App, runtime: Path) -> int:
     try:
         if tray_choice is None:
             log.info("running without a tray icon; control it with `ergobreak status|pause|...`")
-            threading.Timer(5.0, release_memory).start()
+            _later(5.0, release_memory)
             engine.run()
         else:
             _run_with_tray(app, tray_choice, started)
@@ -367,6 +367,13 @@ def _watch_config(app: App, engine: Engine) -> Any:
         return None
     log.info("watching config files (%s)", watcher.name)
     return watcher
+
+
+def _later(seconds: float, fn: Any) -> None:
+    """Run ``fn`` once after ``seconds`` on a daemon thread (never delays quitting)."""
+    timer = threading.Timer(seconds, fn)
+    timer.daemon = True
+    timer.start()
 
 
 def _default_content() -> Any:
@@ -432,7 +439,7 @@ def _run_with_tray(app: App, choice: Any, started: float) -> None:
         engine_thread.start()
         # Once the icon and the first notifications are drawn, hand back the
         # memory that start-up needed only briefly.
-        threading.Timer(5.0, release_memory).start()
+        _later(5.0, release_memory)
 
     try:
         app.tray.run(setup=setup)

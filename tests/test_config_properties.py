@@ -20,6 +20,9 @@ from ergobreak.config import edit, layers, template
 from ergobreak.config.diagnostics import ConfigError
 from ergobreak.config.layers import format_toml, load
 from ergobreak.config.schema import KEYS, Key, conflicts, defaults
+
+#: keys a user file can set (policy-only keys are for IT's [enforced] table)
+USER_KEYS = tuple(k for k in KEYS if not k.policy_only)
 from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, TAGS
 from ergobreak.core.duration import format_duration
 from ergobreak.core.hours import format_hours
@@ -115,7 +118,9 @@ def value_for(draw: st.DrawFn, key: Key) -> tuple[str, Any]:
 def valid_configs(draw: st.DrawFn, max_keys: int) -> dict[str, tuple[str, Any]]:
     """Some keys with valid values, respecting the cross-key rules and leaving at
     least one drill in the rotation."""
-    chosen = draw(st.lists(st.sampled_from(KEYS), unique_by=lambda k: k.name, max_size=max_keys))
+    chosen = draw(
+        st.lists(st.sampled_from(USER_KEYS), unique_by=lambda k: k.name, max_size=max_keys)
+    )
     config = {key.name: draw(value_for(key)) for key in chosen}
     values = {**defaults(), **{k: v for k, (_, v) in config.items()}}
     assume(not conflicts(values))
@@ -248,14 +253,14 @@ def test_the_shipped_config_loads_to_the_built_in_defaults() -> None:
     e = load(path, policy_files=[])
     assert e.diagnostics == ()
     assert dict(e.values) == defaults()
-    assert {k for k, o in e.origins.items() if o.layer == "user"} == {k.name for k in KEYS}
+    assert {k for k, o in e.origins.items() if o.layer == "user"} == {k.name for k in USER_KEYS}
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     assert data["schema"] == 1
 
 
 def test_every_key_is_documented_once_in_its_table_in_the_template() -> None:
     text = template.render(active=False)
-    for key in KEYS:
+    for key in USER_KEYS:
         table, leaf = key.name.split(".", 1)
         line = f"# {leaf} = {format_toml(key.default)}"
         section = text.split(f"\n[{table}]\n", 1)[1].split("\n[", 1)[0]
@@ -267,7 +272,7 @@ def test_the_init_template_has_no_active_setting() -> None:
     data = tomllib.loads(template.render(active=False))
     assert data.pop("schema") == 1
     assert all(table == {} for table in data.values())
-    assert set(data) == {key.name.split(".", 1)[0] for key in KEYS}
+    assert set(data) == {key.name.split(".", 1)[0] for key in USER_KEYS}
 
 
 def test_the_example_policy_loads_cleanly_and_uses_all_three_tables() -> None:
@@ -282,14 +287,14 @@ def test_the_example_policy_loads_cleanly_and_uses_all_three_tables() -> None:
     assert any(o.layer == "policy default" for o in e.origins.values())
     assert e.locked
     assert e.limits
-    assert set(e.limits) <= {k.name for k in KEYS if k.kind in ("duration", "int")}
+    assert set(e.limits) <= {k.name for k in USER_KEYS if k.kind in ("duration", "int")}
 
 
 def test_the_key_table_in_the_docs_matches_the_schema() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     rows = [line for line in doc.splitlines() if line.startswith("| `") and "." in line[:30]]
-    assert [row.split("`")[1] for row in rows] == [key.name for key in KEYS]
-    for key, row in zip(KEYS, rows, strict=False):
+    assert [row.split("`")[1] for row in rows] == [key.name for key in USER_KEYS]
+    for key, row in zip(USER_KEYS, rows, strict=False):
         assert row.split(" | ")[1] == f"`{format_toml(key.default)}`", key.name
         if key.min is not None and key.max is not None:
             assert f"{key.show(key.min)} to {key.show(key.max)}" in row, key.name

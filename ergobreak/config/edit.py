@@ -71,6 +71,12 @@ def parse_value(key: str, text: str) -> Any:
     if spec is None:
         near = suggest(key)
         raise _cli_error(key, "unknown key", f"did you mean {near}?" if near else None)
+    if spec.policy_only:
+        raise _cli_error(
+            key,
+            "only IT policy can set this",
+            "use `ergobreak autostart enable` or `ergobreak autostart disable`",
+        )
     try:
         raw: Any = tomllib.loads(f"v = {text.strip()}")["v"]
     except tomllib.TOMLDecodeError:
