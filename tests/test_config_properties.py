@@ -20,14 +20,14 @@ from ergobreak.config import edit, layers, template
 from ergobreak.config.diagnostics import ConfigError
 from ergobreak.config.layers import format_toml, load
 from ergobreak.config.schema import KEYS, Key, conflicts, defaults
-
-#: keys a user file can set (policy-only keys are for IT's [enforced] table)
-USER_KEYS = tuple(k for k in KEYS if not k.policy_only)
 from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, TAGS
 from ergobreak.core.duration import format_duration
 from ergobreak.core.hours import format_hours
 from ergobreak.core.settings import WEEKDAYS
 from ergobreak.library import SelectionError, builtin_library, selection
+
+#: keys a user file can set (policy-only keys are for IT's [enforced] table)
+USER_KEYS = tuple(k for k in KEYS if not k.policy_only)
 
 if sys.version_info >= (3, 11):
     import tomllib
