@@ -337,9 +337,13 @@ def _run(app: App, runtime: Path) -> int:
     _install_signals(engine)
 
     if opts.demo:
+        if getattr(edge.idle, "name", "none") == "none":
+            how = "no keyboard idle reading here, so start it with `ergobreak start`"
+        else:
+            how = "stop typing for 5 s to start it"
         print(
-            "ergobreak demo: posture check in 20 s, a drill offered at 45 s of activity"
-            " (stop typing for 5 s to start it). Ctrl-C to quit.",
+            f"ergobreak demo: a posture check in 20 s, a 2-minute drill offered at 45 s ({how})."
+            " `ergobreak status` shows what comes next; Ctrl-C quits.",
             file=sys.stderr,
         )
     try:
