@@ -143,6 +143,7 @@ def test_working_menu() -> None:
         "Posture check now",
         ("Pause", ["30 minutes", "1 hour", "Until tomorrow"]),
         "Today: 2 of 3 drills",
+        "Open weekly report",
         "Open config",
         "Reload config",
         "About & safety",
@@ -156,6 +157,7 @@ def test_working_menu() -> None:
     assert entry(entries, "30 minutes").action == Request("pause", {"seconds": 1800.0})
     assert entry(entries, "1 hour").action == Request("pause", {"seconds": 3600.0})
     assert entry(entries, "Today: 2 of 3 drills").action == Request("open_report")
+    assert entry(entries, "Open weekly report").action == Request("open_report")
     assert entry(entries, "Open config").action == Request("open_config")
     assert entry(entries, "Reload config").action == Request("reload")
     assert entry(entries, "About & safety").action == Request("open_safety")

@@ -228,6 +228,7 @@ def menu_model(state: TrayState) -> tuple[MenuEntry, ...]:
 
     if state.today:
         entries.append(MenuEntry(state.today, Request("open_report")))
+    entries.append(MenuEntry("Open weekly report", Request("open_report")))
     entries.append(MenuEntry("Open config", Request("open_config"), default=_error_only(state)))
     entries.append(MenuEntry("Reload config", Request("reload")))
     entries.append(MenuEntry("About & safety", Request("open_safety")))
