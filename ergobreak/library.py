@@ -19,7 +19,6 @@ import difflib
 import functools
 import itertools
 import re
-import sys
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any, Literal, cast
 from ergobreak.config.diagnostics import ConfigError, Diagnostic, Severity
 from ergobreak.config.loader import parse_toml, read_text
 from ergobreak.config.schema import KEY_BY_NAME
+from ergobreak.config.schema import found as _found
 from ergobreak.core.content import (
     CATEGORIES,
     EQUIPMENT_TAGS,
@@ -45,11 +45,7 @@ from ergobreak.core.content import (
     Side,
     Step,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from ergobreak.toml import tomllib
 
 #: a built-in drill lasts exactly this long
 BUILTIN_SECONDS = 120
@@ -274,22 +270,6 @@ class _Positions:
 
 
 # -------------------------------------------------------------- validation
-
-
-def _found(raw: object) -> str:
-    if isinstance(raw, bool):
-        return f"boolean {str(raw).lower()}"
-    if isinstance(raw, str):
-        return f'"{raw}"'
-    if isinstance(raw, int):
-        return f"integer {raw}"
-    if isinstance(raw, float):
-        return f"number {raw}"
-    if isinstance(raw, list):
-        return "an array"
-    if isinstance(raw, dict):
-        return "a table"
-    return type(raw).__name__
 
 
 def _near(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:

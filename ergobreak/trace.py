@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ergobreak.commands import Request, to_event
 from ergobreak.core import events as ev
 from ergobreak.core.duration import DurationError, parse_duration
 
@@ -107,22 +108,13 @@ def load_trace(path: Path) -> list[Row]:
 
 
 def command_event(row: Row) -> ev.Command:
-    match row.what:
-        case "start":
-            return ev.Start(routine=row.arg)
-        case "posture":
-            return ev.Posture()
-        case "snooze":
-            return ev.Snooze()
-        case "skip":
-            return ev.Skip()
-        case "pause":
-            return ev.Pause(
-                seconds=None if row.arg is None else parse_duration(row.arg, bare_seconds=True)
-            )
-        case "resume":
-            return ev.Resume()
-    raise ValueError(row.what)  # pragma: no cover
+    """The same command the tray or the CLI would send."""
+    args: dict[str, object] = {}
+    if row.what == "start" and row.arg:
+        args["routine"] = row.arg
+    elif row.what == "pause" and row.arg:
+        args["seconds"] = parse_duration(row.arg, bare_seconds=True)
+    return to_event(Request(row.what, args))
 
 
 @dataclass(slots=True)

@@ -14,11 +14,7 @@ from ergobreak import library, paths
 from ergobreak.cli import main
 from ergobreak.config import layers, template
 from ergobreak.config.schema import KEYS, defaults
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from ergobreak.toml import tomllib
 
 
 @pytest.fixture(autouse=True)

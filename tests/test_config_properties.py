@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,11 @@ from ergobreak.core.duration import format_duration
 from ergobreak.core.hours import format_hours
 from ergobreak.core.settings import WEEKDAYS
 from ergobreak.library import SelectionError, builtin_library, selection
+from ergobreak.toml import tomllib
 
 #: keys a user file can set (policy-only keys are for IT's [enforced] table)
 USER_KEYS = tuple(k for k in KEYS if not k.policy_only)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = builtin_library()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,7 @@ from ergobreak.library import (
     safety_text,
     sources,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from ergobreak.toml import tomllib
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "content.md"
 LIBRARY = builtin_library()

@@ -20,6 +20,21 @@ class Diagnostic:
     source: str | None = None
     hint: str | None = None
 
+    @classmethod
+    def plain(
+        cls,
+        path: str,
+        message: str,
+        *,
+        key: str | None = None,
+        severity: Severity = "error",
+        hint: str | None = None,
+    ) -> Diagnostic:
+        """A problem with no position (the command line, a whole file)."""
+        return cls(
+            path=path, line=None, col=None, severity=severity, key=key, message=message, hint=hint
+        )
+
     def location(self) -> str:
         if self.line is None:
             return self.path

@@ -9,7 +9,6 @@ uncommented in place rather than appended at the end of its table.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +29,7 @@ from ergobreak.config.loader import (
 )
 from ergobreak.config.locate import Locator
 from ergobreak.config.schema import KEY_BY_NAME, ValueProblem, defaults
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from ergobreak.toml import tomllib
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,19 +41,7 @@ class Edit:
 
 
 def _cli_error(key: str | None, message: str, hint: str | None = None) -> ConfigError:
-    return ConfigError(
-        [
-            Diagnostic(
-                path="command line",
-                line=None,
-                col=None,
-                severity="error",
-                key=key,
-                message=message,
-                hint=hint,
-            )
-        ]
-    )
+    return ConfigError([Diagnostic.plain("command line", message, key=key, hint=hint)])
 
 
 def parse_value(key: str, text: str) -> Any:

@@ -24,7 +24,6 @@ import contextlib
 import difflib
 import os
 import stat
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,11 +56,7 @@ from ergobreak.core.duration import format_duration
 from ergobreak.core.hours import format_hours
 from ergobreak.core.settings import WEEKDAYS, Settings
 from ergobreak.paths import paths
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from ergobreak.toml import tomllib
 
 Layer = Literal["default", "policy default", "user", "command line", "enforced", "limit"]
 PolicyTable = Literal["defaults", "enforced", "limits"]
@@ -852,31 +847,13 @@ def load(
         spec = KEY_BY_NAME.get(key)
         if spec is None:
             near = suggest(key)
-            user_errors.append(
-                Diagnostic(
-                    path="command line",
-                    line=None,
-                    col=None,
-                    severity="error",
-                    key=key,
-                    message="unknown key",
-                    hint=f"did you mean {near}?" if near else None,
-                )
-            )
+            hint = f"did you mean {near}?" if near else None
+            user_errors.append(Diagnostic.plain("command line", "unknown key", key=key, hint=hint))
             continue
         try:
             cli_values[key] = spec.parse(raw)
         except ValueProblem as exc:
-            user_errors.append(
-                Diagnostic(
-                    path="command line",
-                    line=None,
-                    col=None,
-                    severity="error",
-                    key=key,
-                    message=str(exc),
-                )
-            )
+            user_errors.append(Diagnostic.plain("command line", str(exc), key=key))
 
     # A policy entry that breaks a rule on its own is dropped (and reported); a
     # rule broken by the user's own value is the user's error.

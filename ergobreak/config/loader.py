@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,7 @@ from ergobreak.config.schema import (
     to_settings,
 )
 from ergobreak.core.settings import Settings
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from ergobreak.toml import tomllib
 
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 _TUPLE = re.compile(r"\((?:'[^']*',\s*)+(?:'[^']*')?\)")
