@@ -7,7 +7,8 @@ entries, app stores, README):
 
 - ``ergobreak.svg``: the master, drawn at 256 units, in the "working" look;
 - ``ergobreak-<size>.png`` for 16, 22, 24, 32, 48, 64, 128 and 256 px, each drawn
-  for its size (stroke widths snap to whole pixels below 32 px), not scaled down.
+  for its size (stroke widths snap to whole pixels below 32 px), not scaled down, by
+  the same rasteriser as the live icon (``ergobreak/tray/raster.py``, no Pillow).
 
 ``tests/test_tray_icon.py`` fails when these files are stale; re-run the script
 after changing the artwork and commit the result.
@@ -32,13 +33,9 @@ PNG_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 
 def outputs() -> dict[str, bytes]:
     """File name -> content of every export."""
-    import io  # noqa: PLC0415
-
     files = {"ergobreak.svg": to_svg(scene(APP_LOOK, MASTER_SIZE), MASTER_SIZE).encode()}
     for size in PNG_SIZES:
-        buf = io.BytesIO()
-        render(APP_LOOK, size).save(buf, "PNG", optimize=True)
-        files[f"ergobreak-{size}.png"] = buf.getvalue()
+        files[f"ergobreak-{size}.png"] = render(APP_LOOK, size).png()
     return files
 
 

@@ -23,8 +23,10 @@ from PIL import Image, ImageChops, ImageStat
 from tray_views import VIEWS, WALL
 
 from ergobreak.tray.art import BADGE, BUCKETS, COLOURS, DIM_GLYPH, GLYPH, KINDS, TRACK, Kind, Look
-from ergobreak.tray.icon import argb32, icon_key, progress_bucket, render, render_set
+from ergobreak.tray.icon import argb32, icon_key, progress_bucket, render_set, to_image
+from ergobreak.tray.icon import render as render_bitmap
 from ergobreak.tray.model import TrayState
+from ergobreak.tray.raster import Bitmap
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "tray"
@@ -44,6 +46,12 @@ LOOKS: dict[Kind, Look] = {
 }
 LIGHT_PANEL = (240, 240, 240)
 DARK_PANEL = (32, 32, 32)
+
+
+def render(look: Look, size: int) -> Image.Image:
+    """The live icon's bitmap as a Pillow image, to measure it."""
+    image: Image.Image = to_image(render_bitmap(look, size))
+    return image
 
 
 def on(background: tuple[int, int, int], image: Image.Image) -> Image.Image:
@@ -91,11 +99,12 @@ def test_snapshot(kind: Kind, size: int) -> None:
     path = SNAPSHOTS / f"{kind}-{size}.png"
     if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
-        image.save(path)
+        path.write_bytes(render_bitmap(LOOKS[kind], size).png())
     assert path.exists(), f"no snapshot {path.name}: run with ERGOBREAK_UPDATE_SNAPSHOTS=1"
     with Image.open(path) as reference:
         assert reference.size == (size, size)
-        # a small tolerance absorbs antialiasing differences between Pillow versions
+        # the rasteriser is deterministic pure Python; the tolerance only lets tiny
+        # deliberate tweaks through without a new snapshot
         assert mean_difference(image, reference) < 1.5
 
 
@@ -159,15 +168,29 @@ def test_small_sizes_are_drawn_not_shrunk() -> None:
 
 def test_renders_are_cached_and_sets_are_drawn_per_size() -> None:
     look = Look("quiet", progress=3)
-    assert render(look, 22) is render(look, 22)
+    assert render_bitmap(look, 22) is render_bitmap(look, 22)
     images = render_set(look)
     assert [im.size for im in images] == [(s, s) for s in (16, 22, 24, 32, 48, 64)]
 
 
 def test_argb32_is_network_byte_order() -> None:
+    """A, R, G, B per pixel, from a bitmap and from a Pillow image alike (what the
+    Pillow-based argb32 sent before the rasteriser)."""
+    rgba = bytes([0x11, 0x22, 0x33, 0x44, 0xAA, 0xBB, 0xCC, 0xFF])
+    argb = bytes([0x44, 0x11, 0x22, 0x33, 0xFF, 0xAA, 0xBB, 0xCC])
+    assert argb32(Bitmap(2, 1, rgba)) == (2, 1, argb)
     image = Image.new("RGBA", (2, 1), (0x11, 0x22, 0x33, 0x44))
     image.putpixel((1, 0), (0xAA, 0xBB, 0xCC, 0xFF))
-    assert argb32(image) == (2, 1, bytes([0x44, 0x11, 0x22, 0x33, 0xFF, 0xAA, 0xBB, 0xCC]))
+    assert argb32(image) == (2, 1, argb)
+
+
+def test_pystray_backends_get_the_same_pixels_as_pillow_images() -> None:
+    bitmap = render_bitmap(LOOKS["prompt"], 22)
+    image = to_image(bitmap)
+    assert (image.mode, image.size) == ("RGBA", (22, 22))
+    assert image.tobytes() == bitmap.rgba
+    assert argb32(image) == argb32(bitmap)
+    assert to_image(image) is image
 
 
 # --------------------------------------------------------------------------- icon_key
@@ -229,7 +252,7 @@ def test_icons_dir_matches_the_drawing_code() -> None:
 
 @pytest.mark.timeout(120)
 def test_svg_master_looks_like_the_png_in_a_browser(tmp_path: Path) -> None:
-    """The SVG export says the same as Pillow's drawing (rendered by headless Chromium)."""
+    """The SVG export says the same as the rasteriser (rendered by headless Chromium)."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.fail("headless Chromium is needed: apt-get install chromium")

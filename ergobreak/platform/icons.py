@@ -1,7 +1,9 @@
-"""Notification icons, drawn once with Pillow into the user cache (no image files shipped).
+"""Notification icons, drawn once into the user cache (no image files shipped).
 
 An icon id is ``"ergobreak"``, ``"posture"`` or ``"drill-<category>"``; anything
-containing a path separator is taken as a file path as it is.
+containing a path separator is taken as a file path as it is. They are drawn with the
+tray's pure-Python rasteriser and written as PNG with zlib, so a daemon that shows
+notifications never loads Pillow (~5 MB resident).
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import os
 from pathlib import Path
 
 import platformdirs
+
+from ergobreak.tray.art import Disc, Shape, Stroke
+from ergobreak.tray.raster import rasterize
 
 SIZE = 64
 #: one colour per drill category, so a glance tells which kind of drill is offered
@@ -46,23 +51,23 @@ def resolve(icon: str | None) -> str:
     return str(path)
 
 
-def _draw(icon: str, path: Path) -> None:
-    from PIL import Image, ImageDraw  # noqa: PLC0415 - only on first use of an icon
-
-    image = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((2, 2, SIZE - 3, SIZE - 3), fill=(*COLORS[icon], 255))
+def shapes(icon: str) -> list[Shape]:
+    """A disc in the icon's colour with a small standing figure: head, spine and arms,
+    and legs upright (posture) or in a stride (drills)."""
     white = (255, 255, 255, 255)
-    # a small standing figure: head, spine, arms, legs
-    draw.ellipse((27, 11, 37, 21), fill=white)
-    draw.line((32, 22, 32, 40), fill=white, width=4)
-    draw.line((21, 29, 43, 29), fill=white, width=4)
-    if icon == "posture":
-        draw.line((32, 40, 32, 53), fill=white, width=4)  # upright
-    else:
-        draw.line((32, 40, 23, 53), fill=white, width=4)  # a stride
-        draw.line((32, 40, 42, 53), fill=white, width=4)
+    legs = ((32, 40), (32, 53)) if icon == "posture" else ((23, 53), (32, 40), (42, 53))
+    return [
+        Disc(SIZE / 2, SIZE / 2, SIZE / 2 - 2, (*COLORS[icon], 255)),
+        Disc(32, 16, 6, white),
+        Stroke(((32, 22), (32, 40)), 4, white),
+        Stroke(((21, 29), (43, 29)), 4, white),
+        Stroke(legs, 4, white),
+    ]
+
+
+def _draw(icon: str, path: Path) -> None:
+    data = rasterize(shapes(icon), SIZE, SIZE).png()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    image.save(tmp, "PNG")
+    tmp.write_bytes(data)
     tmp.replace(path)

@@ -1,10 +1,11 @@
 """The system-tray icon: one pystray-style API over StatusNotifierItem (pure-Python
-D-Bus) or pystray's own backends, a live icon drawn with Pillow, and the full menu.
+D-Bus) or pystray's own backends, a live icon drawn in pure Python, and the full menu.
 
 Modules, each importable without the others' heavy dependencies:
 
 - :mod:`~ergobreak.tray.model`: ``TrayState`` -> menu model, tooltip (pure)
-- :mod:`~ergobreak.tray.art`, :mod:`~ergobreak.tray.icon`: artwork, rendering, cache
+- :mod:`~ergobreak.tray.art`, :mod:`~ergobreak.tray.icon`: artwork, looks, cache
+- :mod:`~ergobreak.tray.raster`: the anti-aliased rasteriser (stdlib only), PNG
 - :mod:`~ergobreak.tray.sni`, :mod:`~ergobreak.tray.dbusmenu`: the SNI item (jeepney)
 - :mod:`~ergobreak.tray.xorg`: pystray's XEmbed backend with its defects fixed
 - :mod:`~ergobreak.tray.facade`, :mod:`~ergobreak.tray.dispatch`: the common Icon API

@@ -2,8 +2,8 @@
 
 An icon is a dark badge (readable on light and dark panels alike) with a ring that
 fills with desk time toward the next drill, and a glyph for the state. :func:`scene`
-returns the shapes for a :class:`Look` at a pixel size; :mod:`ergobreak.tray.icon`
-rasterises them with Pillow and :func:`to_svg` writes them as SVG, so the master
+returns the shapes for a :class:`Look` at a pixel size; :mod:`ergobreak.tray.raster`
+rasterises them (pure Python) and :func:`to_svg` writes them as SVG, so the master
 ``icons/ergobreak.svg`` and the PNGs are exports of this module
 (``python icons/make_icons.py``), never hand-edited copies that could drift.
 

@@ -262,9 +262,9 @@ def create_icon(
         return SniIcon(name, icon, title, menu)
     if choice.backend == "none":
         return NullIcon(name, icon, title, menu)
-    from ergobreak.tray.facade import _as_menu, _images  # noqa: PLC0415
+    from ergobreak.tray.facade import _as_menu, _pil_images  # noqa: PLC0415
 
-    images = _images(icon)
+    images = _pil_images(icon)
     largest = max(images, key=lambda im: im.width) if images else None
     module = _load_pystray(choice.backend)
     cls = module.XorgIcon if choice.backend == "xorg" else module.Icon

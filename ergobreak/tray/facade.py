@@ -4,9 +4,11 @@ Both classes here behave like ``pystray.Icon`` (``name``, ``icon``, ``title``,
 ``menu``, ``visible``, ``run(setup)``, ``stop()``, ``update_menu()``, calling the
 icon runs the menu's default item) and take ``pystray.Menu``/``MenuItem`` menus,
 so the rest of ergobreak never sees which backend is underneath. Two additions:
-``icon`` also accepts a tuple of images drawn at several sizes (SNI sends them all,
-the others pick one), and :meth:`set_tooltip` / :meth:`set_attention` carry what
-pystray cannot express.
+``icon`` also accepts a :class:`~ergobreak.tray.raster.Bitmap` or a tuple of them (or
+of Pillow images) drawn at several sizes (SNI sends them all, the others pick one),
+and :meth:`set_tooltip` / :meth:`set_attention` carry what pystray cannot express.
+SNI sends bitmaps as they are, so the SNI tray never loads Pillow; pystray's backends
+get Pillow images made from them.
 
 Threads: ``run`` blocks the thread that calls it (the main thread: macOS requires
 it) and starts ``setup(icon)`` on a new thread once the tray is up; every other
@@ -21,13 +23,10 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ergobreak.tray.dbusmenu import build_layout
 from ergobreak.tray.dispatch import UiDispatcher
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +87,18 @@ def _as_menu(menu: Any) -> Any:
     return menu if isinstance(menu, menu_cls) else menu_cls(*menu)
 
 
-def _images(icon: Any) -> tuple[Image.Image, ...]:
+def _images(icon: Any) -> tuple[Any, ...]:
+    """Bitmaps or Pillow images, one per size."""
     if icon is None:
         return ()
     return tuple(icon) if isinstance(icon, (tuple, list)) else (icon,)
+
+
+def _pil_images(icon: Any) -> tuple[Any, ...]:
+    """Pillow images, for pystray's backends."""
+    from ergobreak.tray.icon import to_image  # noqa: PLC0415
+
+    return tuple(to_image(image) for image in _images(icon))
 
 
 def combined_tooltip(title: str, text: str, limit: int | None = None) -> str:
@@ -162,7 +169,7 @@ class SniIcon:
 
     @icon.setter
     def icon(self, value: Any) -> None:
-        from ergobreak.tray.icon import argb32  # noqa: PLC0415 - Pillow only when drawing
+        from ergobreak.tray.icon import argb32  # noqa: PLC0415
 
         self._icon = value
         self._item.set_icon([argb32(image) for image in _images(value)])
@@ -277,7 +284,7 @@ class PystrayIcon:
     @icon.setter
     def icon(self, value: Any) -> None:
         self._icon = value
-        images = _images(value)
+        images = _pil_images(value)
         largest = max(images, key=lambda im: im.width) if images else None
 
         def apply() -> None:
