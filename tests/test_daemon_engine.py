@@ -174,7 +174,7 @@ def test_reload_keeps_last_good_settings_on_error() -> None:
     assert rig.engine.core.settings.drill.every == 1800.0
     rig.engine.post(Request("reload"), second)
     rig.engine.step()
-    assert second.value == {"ok": True, "changes": "drills every 45m"}
+    assert second.value == {"ok": True, "changes": "drills every 45 min"}
     assert rig.engine.config_error is None
     assert rig.engine.core.settings.drill.every == 2700.0
 
@@ -264,7 +264,7 @@ def test_describe_changes() -> None:
     assert describe_changes(base, settings(base=base, drill_enabled=False)) == "drills off"
     assert (
         describe_changes(base, settings(base=base, posture_every=900.0))
-        == "posture checks every 15m"
+        == "posture checks every 15 min"
     )
 
 

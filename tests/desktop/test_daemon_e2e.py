@@ -279,7 +279,7 @@ def test_a_broken_config_keeps_the_old_one_and_a_fix_applies_live(
     assert status["settings"]["drill_every"] == 24
     daemon.config.write_text(CONFIG.replace('every = "24s"', 'every = "40s"'))
     _, notice = arrivals(desktop, "ergobreak", 10, body="Settings updated")
-    assert "drills every 40s" in notice["body"]
+    assert "drills every 40 s" in notice["body"]
     status = daemon.status()
     assert status["config_error"] is None
     assert status["settings"]["drill_every"] == 40
@@ -300,7 +300,7 @@ def test_config_edit_through_a_running_daemon(
     assert code == 0, err
     assert "Saved" in out
     _, notice = arrivals(desktop, "ergobreak", 10, body="Settings updated")
-    assert "posture checks every 15s" in notice["body"]
+    assert "posture checks every 15 s" in notice["body"]
     assert daemon.status()["settings"]["posture_every"] == 15
 
 
