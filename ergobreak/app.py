@@ -24,7 +24,7 @@ from ergobreak.config.layers import Effective, load, parse_cli_sets
 from ergobreak.core import effects as fx
 from ergobreak.core.machine import POLL_AWAY, DeskSession, View
 from ergobreak.daemon.clock import SystemClock
-from ergobreak.daemon.engine import Engine, IdleReader, Reloaded, Reply, describe_changes
+from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
 from ergobreak.daemon.ipc import Server
 from ergobreak.daemon.logs import setup_logging
@@ -303,8 +303,8 @@ def _run(app: App, runtime: Path) -> int:
     engine = Engine(
         core,
         clock,
-        idle=IdleReader(edge.idle),
-        quiet=edge.quiet,
+        read_idle=edge.read_idle,
+        quiet_changes=edge.quiet_changes,
         on_step=app.on_step,
         on_request=app.on_request,
         reload=app.reload,
@@ -334,6 +334,7 @@ def _run(app: App, runtime: Path) -> int:
             )
     backends["tray"] = tray_choice.backend if tray_choice else "none"
     engine.status_extra["backends"] = backends
+    engine.status_extra["idle_source"] = edge.idle.name
     _install_signals(engine)
 
     if opts.demo:

@@ -13,7 +13,7 @@ import logging
 import math
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,38 +60,14 @@ class _Posted:
     reply: Reply | None = None
 
 
-class IdleReader:
-    """Idle time with a clear fallback: no source means wall-clock mode (always active)."""
-
-    def __init__(self, source: Any | None, on_lost: Callable[[str], None] | None = None) -> None:
-        self.source = source
-        self._on_lost = on_lost
-
-    @property
-    def name(self) -> str:
-        return getattr(self.source, "name", "none (wall-clock mode)")
-
-    def read(self) -> float:
-        if self.source is None:
-            return 0.0
-        try:
-            return max(0.0, float(self.source.idle_seconds()))
-        except Exception as exc:  # any adapter failure means: fall back
-            log.warning("idle source %s failed (%s); using wall-clock mode", self.name, exc)
-            self.source = None
-            if self._on_lost:
-                self._on_lost(str(exc))
-            return 0.0
-
-
 class Engine:
     def __init__(
         self,
         core: DeskSession,
         clock: Clock,
         *,
-        idle: IdleReader,
-        quiet: Sequence[Any] = (),
+        read_idle: Callable[[], float] = lambda: 0.0,
+        quiet_changes: Callable[[], list[ev.Quiet]] = list,
         on_effects: Callable[[float, list[fx.Effect], View], None] | None = None,
         on_step: Callable[[float, float, list[fx.Effect], View], None] | None = None,
         on_request: Callable[[Request], dict[str, Any] | None] | None = None,
@@ -101,8 +77,10 @@ class Engine:
     ) -> None:
         self.core = core
         self.clock = clock
-        self.idle = idle
-        self.quiet = list(quiet)
+        # The edge's readings (ergobreak.platform.select.Edge): idle seconds with a
+        # wall-clock fallback, and quiet sources that turned on or off since last time.
+        self._read_idle = read_idle
+        self._quiet_changes = quiet_changes
         self._on_effects = on_effects
         self._on_step = on_step
         self._on_request = on_request
@@ -110,7 +88,6 @@ class Engine:
         self._save = save
         self._activity_wake = activity_wake
         self._inbox: queue.SimpleQueue[_Posted] = queue.SimpleQueue()
-        self._quiet_on: set[str] = set()
         self._stopping = False
         self._last_save = -math.inf
         self._saved_key: tuple[Any, ...] | None = None
@@ -150,7 +127,7 @@ class Engine:
         self.wakeups += 1
         t = self.clock.monotonic()
         wall = self.clock.wall()
-        idle = self.idle.read()
+        idle = self._read_idle()
         effects: list[fx.Effect] = []
         posted = [first] if first is not None else []
         while True:
@@ -229,19 +206,8 @@ class Engine:
 
     def _poll_quiet(self, t: float, wall: float, idle: float) -> list[fx.Effect]:
         out: list[fx.Effect] = []
-        for detector in list(self.quiet):
-            try:
-                on = bool(detector.active())
-            except Exception as exc:  # a broken detector is dropped, not fatal
-                log.warning("quiet detector %s stopped working: %s", detector.name, exc)
-                self.quiet.remove(detector)
-                on = False
-            if on != (detector.name in self._quiet_on):
-                if on:
-                    self._quiet_on.add(detector.name)
-                else:
-                    self._quiet_on.discard(detector.name)
-                out += self._handle(t, wall, ev.Quiet(detector.name, on), idle)
+        for change in self._quiet_changes():
+            out += self._handle(t, wall, change, idle)
         return out
 
     def _handle(self, t: float, wall: float, event: ev.Event, idle: float) -> list[fx.Effect]:
@@ -299,8 +265,6 @@ class Engine:
             "quiet": list(view.quiet),
             "routine": view.routine,
             "snoozes": view.snoozes,
-            "idle_source": self.idle.name,
-            "quiet_detectors": [d.name for d in self.quiet],
             "config_error": self.config_error,
             "settings": {
                 "posture_every": s.posture.every if s.posture.enabled else None,
