@@ -802,14 +802,7 @@ def builtin_library() -> Library:
         drills.extend(checked.drills)
     ids = [drill.id for drill in drills]
     problems.extend(
-        Diagnostic(
-            path="ergobreak/content",
-            line=None,
-            col=None,
-            severity="error",
-            key=None,
-            message=f'duplicate drill id "{ident}"',
-        )
+        Diagnostic.plain("ergobreak/content", f'duplicate drill id "{ident}"')
         for ident in sorted({i for i in ids if ids.count(i) > 1})
     )
     if problems or not cues or not drills:
@@ -888,9 +881,7 @@ def load_library(
 
 
 def _plain(path: Path, message: str) -> Diagnostic:
-    return Diagnostic(
-        path=str(path), line=None, col=None, severity="warning", key=None, message=message
-    )
+    return Diagnostic.plain(str(path), message, severity="warning")
 
 
 # ---------------------------------------------------------------- rotation

@@ -57,16 +57,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from ergobreak.config.diagnostics import Diagnostic  # noqa: PLC0415
 
             if args.files:
-                all_diags.append(
-                    Diagnostic(
-                        path=str(target),
-                        line=None,
-                        col=None,
-                        severity="error",
-                        key=None,
-                        message="file not found",
-                    )
-                )
+                all_diags.append(Diagnostic.plain(str(target), "file not found"))
                 ok = False
                 continue
         try:
@@ -131,13 +122,10 @@ def _draft_permission_notes(drafts: list[Path]) -> list[Diagnostic]:
         reason = unsafe_reason(draft)
         if reason and draft.exists():
             notes.append(
-                Diagnostic(
-                    path=str(draft),
-                    line=None,
-                    col=None,
+                Diagnostic.plain(
+                    str(draft),
+                    f"once installed this would be refused: {reason}",
                     severity="warning",
-                    key=None,
-                    message=f"once installed this would be refused: {reason}",
                     hint="install policy files as root:root, mode 0644",
                 )
             )

@@ -319,14 +319,9 @@ def _read_policy(
         if data is None:
             diags.extend(problems)
             diags.append(
-                Diagnostic(
-                    path=name,
-                    line=None,
-                    col=None,
-                    severity="error",
-                    key=None,
-                    message="policy file skipped: it is not valid TOML; other policy files"
-                    " still apply",
+                Diagnostic.plain(
+                    name,
+                    "policy file skipped: it is not valid TOML; other policy files still apply",
                 )
             )
             continue
@@ -620,13 +615,8 @@ def parse_cli_sets(items: Sequence[str]) -> tuple[dict[str, Any], list[Diagnosti
         key = key.strip()
         if not sep or not key:
             diags.append(
-                Diagnostic(
-                    path="command line",
-                    line=None,
-                    col=None,
-                    severity="error",
-                    key=None,
-                    message=f'expected --set KEY=VALUE (e.g. drill.every=45m), got "{item}"',
+                Diagnostic.plain(
+                    "command line", f'expected --set KEY=VALUE (e.g. drill.every=45m), got "{item}"'
                 )
             )
             continue
@@ -764,17 +754,7 @@ def _user_conflicts(
         if origin.layer == "user" and origin.path is not None:
             errors.append(_located(origin.path, user_locator, at, message, hint=hint))
         else:
-            errors.append(
-                Diagnostic(
-                    path=origin.path or origin.layer,
-                    line=None,
-                    col=None,
-                    severity="error",
-                    key=at,
-                    message=message,
-                    hint=hint,
-                )
-            )
+            errors.append(Diagnostic.plain(origin.path or origin.layer, message, key=at, hint=hint))
 
 
 def load(

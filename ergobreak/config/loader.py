@@ -106,9 +106,7 @@ def parse_toml(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagno
             )
         ]
     except UnicodeDecodeError as exc:  # pragma: no cover - loads() takes str
-        return None, [
-            Diagnostic(path=path, line=None, col=None, severity="error", key=None, message=str(exc))
-        ]
+        return None, [Diagnostic.plain(path, str(exc))]
 
 
 def schema_problem(raw: object) -> tuple[str, str | None] | None:
@@ -258,9 +256,7 @@ def cross_diagnostics(
 
 
 def _file_diag(path: Path, message: str) -> Diagnostic:
-    return Diagnostic(
-        path=str(path), line=None, col=None, severity="error", key=None, message=message
-    )
+    return Diagnostic.plain(str(path), message)
 
 
 def load_file(path: Path | None) -> Loaded:
