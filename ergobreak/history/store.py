@@ -103,36 +103,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 LATEST = len(MIGRATIONS)
 
-#: tables and columns the current schema must have (checked on open)
-_EXPECTED = {
-    "events": {
-        "id",
-        "wall",
-        "day",
-        "kind",
-        "routine",
-        "cue",
-        "outcome",
-        "reason",
-        "attempt",
-        "requested",
-        "seconds",
-    },
-    "days": {"day", "desk_seconds", "longest_stretch"},
-    "stretches": {
-        "id",
-        "start_wall",
-        "end_wall",
-        "day",
-        "desk_seconds",
-        "start_min",
-        "end_min",
-        "open",
-        "ended_by",
-    },
-    "meta": {"key", "value"},
-}
-
 EVENT_COLUMNS = (
     "wall",
     "day",
@@ -157,6 +127,13 @@ STRETCH_COLUMNS = (
     "open",
     "ended_by",
 )
+#: tables and columns the current schema must have (checked on open)
+_EXPECTED = {
+    "events": {"id", *EVENT_COLUMNS},
+    "days": set(DAY_COLUMNS),
+    "stretches": set(STRETCH_COLUMNS),
+    "meta": {"key", "value"},
+}
 EXPORT_TABLES = ("events", "days", "stretches")
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)})"  # noqa: S608 - fixed column names
