@@ -32,8 +32,8 @@ Phases of a cycle (the table :data:`TRANSITIONS` is the whole list)::
 
     WORKING --due--> PROMPTED --inactive/start--> DRILL --done/skip--> WORKING
                       |  ^
-             snooze/  |  | due (after ``snooze`` of desk time, or when quiet ends)
-             quiet    v  |
+             snooze/  |  | due (after ``snooze`` of desk time, or when quiet ends
+             hold     v  |      or the user is back)
                      SNOOZED
 
 Orthogonal conditions: paused (R6: timers frozen, nothing prompts), quiet (R7:
@@ -86,7 +86,7 @@ TRANSITIONS: dict[tuple[Phase, str], Phase] = {
     (P, "inactive"): D,
     (P, "start"): D,
     (P, "snooze"): S,
-    (P, "quiet"): S,
+    (P, "hold"): S,  # quiet began or the screen locked: offer it again later
     (P, "ignored"): W,
     (P, "skip"): W,
     (P, "cancel"): W,
@@ -622,7 +622,7 @@ class DeskSession:
         if self._phase is Phase.PROMPTED:
             # Nobody can answer a prompt behind the lock screen: hold it and offer it
             # again on return (or let a natural break close it).
-            self._transition("quiet")
+            self._transition("hold")
             self._snooze_desk = self._settings.drill.snooze
 
     def _suspend(self, t: float, out: list[fx.Effect]) -> None:
@@ -646,7 +646,7 @@ class DeskSession:
         if now and not was and self._settings.quiet.enabled and self._phase is Phase.PROMPTED:
             # The prompt is on screen as a meeting or video starts: withdraw it
             # and offer it again once quiet ends, without counting a snooze.
-            self._transition("quiet")
+            self._transition("hold")
             self._snooze_desk = self._settings.drill.snooze
             self._defer("drill", out)
 
