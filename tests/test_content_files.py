@@ -6,15 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from ergobreak.content import builtin_library, load_library, select
+from ergobreak.content.files import ContentError, parse_content
 from ergobreak.core.content import TAGS
-from ergobreak.library import (
-    ContentError,
-    _Positions,
-    builtin_library,
-    load_library,
-    parse_content,
-    select,
-)
+from ergobreak.tomlfile import Positions
 
 BASE = """\
 schema = 1
@@ -368,7 +363,7 @@ def test_content_error_carries_diagnostics() -> None:
 
 
 def test_positions_of_keys_and_elements() -> None:
-    pos = _Positions(
+    pos = Positions(
         '# [not = "a header"]\n'
         'a.b = [1, [2, 3], { c = "}" }]\n'
         "[t . 'u v']\n"
@@ -393,7 +388,7 @@ def test_positions_of_keys_and_elements() -> None:
 
 
 def test_positions_keep_what_they_found_on_odd_text() -> None:
-    pos = _Positions('a = 1\nb = "unterminated\nc = 2\n')
+    pos = Positions('a = 1\nb = "unterminated\nc = 2\n')
     assert pos.find(("a",)) == (1, 5)
     assert pos.find(("b",)) == (2, 5)
     assert pos.find(("c",)) is None

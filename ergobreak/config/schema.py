@@ -1,23 +1,26 @@
 """The one schema of user settings: every key, its type, default, bounds and meaning.
 
-Defaults here are the built-in layer; ``config/ergobreak.toml`` is tested to match
-them. Values are written as people write them (``"20m"``) and converted to the
-core's :class:`~ergobreak.core.settings.Settings` (seconds) by :func:`to_settings`.
+Values are written as people write them (``"20m"``) and converted to the core's
+:class:`~ergobreak.core.settings.Settings` (seconds) by :func:`to_settings`, and
+to the content's :class:`~ergobreak.content.selection.Filters` by :func:`to_filters`.
+Those two own the built-in defaults: every key that maps onto one of their
+fields takes its default from there, so tests and users run the same defaults;
+``config/ergobreak.toml`` is tested to match them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib  # routines
+import dataclasses
 import math
 import re  # routines
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ergobreak.content.selection import Filters
 from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, ID_PATTERN, TAGS  # routines
 from ergobreak.core.duration import DurationError, format_duration, parse_duration
-from ergobreak.core.hours import parse_hours
+from ergobreak.core.hours import format_hours, parse_hours
 from ergobreak.core.settings import (
     WEEKDAYS,
     ActivitySettings,
@@ -27,6 +30,7 @@ from ergobreak.core.settings import (
     ScheduleSettings,
     Settings,
 )
+from ergobreak.tomlfile import found, near
 
 Kind = Literal[
     "duration",
@@ -50,7 +54,8 @@ class ValueProblem(ValueError):
 class Key:
     name: str
     kind: Kind
-    default: Any
+    #: the built-in value, in the core's form (seconds, weekday numbers, ...)
+    builtin: Any
     doc: str
     min: float | None = None
     max: float | None = None
@@ -89,28 +94,33 @@ class Key:
     def expected(self) -> str:
         return _EXPECTED[self.kind]
 
+    @property
+    def default(self) -> Any:
+        """The built-in value as the shipped config file writes it (``"30m"``).
 
-def found(raw: object) -> str:
-    """How a TOML value reads in "expected ..., got ..." messages."""
-    if isinstance(raw, bool):
-        return f"boolean {str(raw).lower()}"
-    if isinstance(raw, str):
-        return f'"{raw}"'
-    if isinstance(raw, int):
-        return f"integer {raw}"
-    if isinstance(raw, float):
-        return f"number {raw}"
-    if isinstance(raw, list):
-        return "an array"
-    if isinstance(raw, dict):
-        return "a table" if raw else "an empty table"
-    if isinstance(raw, dt.datetime):
-        return f"date-time {raw.isoformat()}"
-    if isinstance(raw, dt.date):
-        return f"date {raw.isoformat()}"
-    if isinstance(raw, dt.time):
-        return f"time {raw.isoformat()}"
-    return type(raw).__name__
+        Short durations read best in seconds there (``"60s"``, not ``"1m"``).
+        """
+        if self.kind == "duration" and self.builtin < _SECONDS_BELOW:
+            return f"{self.builtin:g}s"
+        return _toml_form(self.kind, self.builtin)
+
+
+#: durations shorter than this are written in seconds in the shipped config file
+_SECONDS_BELOW = 120
+
+
+def _toml_form(kind: Kind, value: Any) -> Any:
+    if kind == "duration":
+        return format_duration(value)
+    if kind == "days":
+        return [WEEKDAYS[d] for d in sorted(value)]
+    if kind == "hours":
+        return [format_hours(span) for span in value]
+    if kind == "int":
+        return int(value)
+    if isinstance(value, (tuple, frozenset, set)):
+        return list(value)
+    return value
 
 
 def _duration(raw: object) -> float:
@@ -243,10 +253,10 @@ def _pick(raw: object, what: str, one: str, choices: tuple[str, ...]) -> tuple[s
     names = _names(raw, what, example)
     for name in names:
         if name not in choices:
-            close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-            near = f' (did you mean "{close[0]}"?)' if close else ""
+            close = near(name, choices)
+            hint = f' (did you mean "{close}"?)' if close else ""
             raise ValueProblem(
-                f'unknown {one} "{name}"{near}; expected one of {", ".join(choices)}'
+                f'unknown {one} "{name}"{hint}; expected one of {", ".join(choices)}'
             )
     return tuple(names)
 
@@ -298,11 +308,15 @@ _EXPECTED.update(
 )
 # --- end routines (content selection): list parsers ---
 
+#: the owners of the built-in defaults
+_CORE = Settings()
+_FILTERS = Filters()
+
 KEYS: tuple[Key, ...] = (
     Key(
         name="activity.idle_pause",
         kind="duration",
-        default="60s",
+        builtin=_CORE.activity.idle_pause,
         min=2,
         max=1800,
         doc="Input at most this long ago counts as desk time; longer idle pauses the timers.",
@@ -310,7 +324,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="activity.natural_break",
         kind="duration",
-        default="5m",
+        builtin=_CORE.activity.natural_break,
         min=5,
         max=7200,
         doc="Away (idle, locked or asleep) this long resets both timers.",
@@ -318,25 +332,32 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="activity.prompt_gap",
         kind="duration",
-        default="5m",
+        builtin=_CORE.activity.prompt_gap,
         min=0,
         max=7200,
         doc="Never two prompts closer than this; a posture check this close to a drill is skipped.",
     ),
-    Key(name="posture.enabled", kind="bool", default=True, doc="Show posture checks."),
+    Key(
+        name="posture.enabled",
+        kind="bool",
+        builtin=_CORE.posture.enabled,
+        doc="Show posture checks.",
+    ),
     Key(
         name="posture.every",
         kind="duration",
-        default="20m",
+        builtin=_CORE.posture.every,
         min=10,
         max=8 * 3600,
         doc="Desk time between posture checks.",
     ),
-    Key(name="drill.enabled", kind="bool", default=True, doc="Offer 2-minute drills."),
+    Key(
+        name="drill.enabled", kind="bool", builtin=_CORE.drill.enabled, doc="Offer 2-minute drills."
+    ),
     Key(
         name="drill.every",
         kind="duration",
-        default="30m",
+        builtin=_CORE.drill.every,
         min=10,
         max=8 * 3600,
         doc="Desk time between drills.",
@@ -344,7 +365,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="drill.start_after_idle",
         kind="duration",
-        default="10s",
+        builtin=_CORE.drill.start_after_idle,
         min=1,
         max=300,
         doc="After a prompt, this much inactivity starts the drill.",
@@ -352,7 +373,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="drill.prelude",
         kind="duration",
-        default="60s",
+        builtin=_CORE.drill.prelude,
         min=5,
         max=1800,
         doc="Keep working this long after a prompt and it is snoozed.",
@@ -360,7 +381,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="drill.snooze",
         kind="duration",
-        default="5m",
+        builtin=_CORE.drill.snooze,
         min=5,
         max=7200,
         doc="Desk time before a snoozed drill returns.",
@@ -368,7 +389,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="drill.max_snoozes",
         kind="int",
-        default=2,
+        builtin=_CORE.drill.max_snoozes,
         min=0,
         max=10,
         doc="Snoozes per drill; the next ignored prompt ends as ignored.",
@@ -376,13 +397,13 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="quiet.enabled",
         kind="bool",
-        default=True,
+        builtin=_CORE.quiet.enabled,
         doc="Hold prompts during fullscreen, do-not-disturb and calls.",
     ),
     Key(
         name="quiet.catch_up_delay",
         kind="duration",
-        default="10s",
+        builtin=_CORE.quiet.catch_up_delay,
         min=0,
         max=60,
         doc="Offer a held prompt this long after quiet ends.",
@@ -390,31 +411,31 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="schedule.enabled",
         kind="bool",
-        default=True,
+        builtin=_CORE.schedule.enabled,
         doc="Only count and prompt within working hours.",
     ),
     Key(
         name="schedule.days",
         kind="days",
-        default=["mon", "tue", "wed", "thu", "fri"],
+        builtin=_CORE.schedule.days,
         doc="Working days.",
     ),
     Key(
         name="schedule.hours",
         kind="hours",
-        default=["09:00-17:30"],
+        builtin=_CORE.schedule.hours,
         doc="Working hours, local time; several spans allowed.",
     ),
     Key(
         name="history.enabled",
         kind="bool",
-        default=True,
+        builtin=True,
         doc="Keep a local history of prompts, drills and desk time (never leaves this machine).",
     ),
     Key(
         name="history.keep_days",
         kind="int",
-        default=90,
+        builtin=90,
         min=1,
         max=3650,
         doc="Days of history to keep; older days are deleted automatically.",
@@ -422,51 +443,51 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="autostart.enabled",
         kind="bool",
-        default=False,
+        builtin=False,
         policy_only=True,
         doc="IT policy only: [enforced.autostart] enabled = true keeps `ergobreak autostart`"
         " from switching login start off (false: from switching it on). Users manage login"
         " start with `ergobreak autostart enable|disable`; nothing writes entries on its own.",
     ),
     # --- routines (content selection) ---
-    # Not part of the core Settings: ergobreak.library.select() turns these into
+    # Not part of the core Settings: ergobreak.content.select() turns these into
     # the drill rotation. Documented in docs/content.md.
     Key(
         name="routines.categories",
         kind="categories",
-        default=["hip_flexor", "hinge", "mobility", "glutes"],
+        builtin=_FILTERS.categories,
         doc="Drill categories in the rotation, in the order they alternate"
         " (hip_flexor, hinge, mobility, glutes, seated).",
     ),
     Key(
         name="routines.only",
         kind="routine_ids",
-        default=[],
+        builtin=_FILTERS.only,
         doc="Drill ids to rotate through in this order; when not empty it replaces"
         " routines.categories (the other filters still apply).",
     ),
     Key(
         name="routines.equipment",
         kind="equipment",
-        default=["wall"],
+        builtin=_FILTERS.equipment,
         doc="Equipment you have: wall, stick, band. Drills needing anything else are left out.",
     ),
     Key(
         name="routines.floor",
         kind="bool",
-        default=False,
+        builtin=_FILTERS.floor,
         doc="Include floor drills (kneeling or lying on a mat).",
     ),
     Key(
         name="routines.prefer_seated",
         kind="bool",
-        default=False,
+        builtin=_FILTERS.prefer_seated,
         doc="Only drills done sitting on a chair (adds the seated category).",
     ),
     Key(
         name="routines.exclude_tags",
         kind="tags",
-        default=[],
+        builtin=_FILTERS.exclude_tags,
         doc="Leave out drills with any of these tags, e.g. kneeling, lying-on-back,"
         " deep-hip-flexion, crossing-legs, hip-adduction, balance.",
     ),
@@ -478,9 +499,13 @@ TABLES: frozenset[str] = frozenset(key.name.rsplit(".", 1)[0] for key in KEYS)
 META_KEYS: frozenset[str] = frozenset({"schema"})
 
 
+#: the ``[routines]`` keys, one per field of :class:`Filters`
+ROUTINE_KEYS: tuple[str, ...] = tuple(key for key in KEY_BY_NAME if key.startswith("routines."))
+
+
 def defaults() -> dict[str, Any]:
     """Built-in defaults, already parsed."""
-    return {key.name: key.parse(key.default) for key in KEYS}
+    return {key.name: key.builtin for key in KEYS}
 
 
 #: ``(shorter, longer, reported)``: ``shorter`` must be strictly shorter than
@@ -552,3 +577,14 @@ def to_settings(values: dict[str, Any]) -> Settings:
             enabled=v["schedule.enabled"], days=v["schedule.days"], hours=v["schedule.hours"]
         ),
     )
+
+
+def to_filters(values: Mapping[str, Any]) -> Filters:
+    """The content's ``[routines]`` filters from a mapping of parsed values
+    (``routines.floor`` is :attr:`Filters.floor`)."""
+    return Filters(**{f.name: values[f"routines.{f.name}"] for f in dataclasses.fields(Filters)})
+
+
+def to_toml(key: str, value: Any) -> Any:
+    """A parsed value back in the form people write in TOML."""
+    return _toml_form(KEY_BY_NAME[key].kind, value)
