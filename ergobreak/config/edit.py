@@ -18,8 +18,9 @@ import tomlkit
 from tomlkit.items import Table
 
 from ergobreak.atomic import write_atomic
+from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.loader import check_text, suggest
-from ergobreak.config.schema import KEY_BY_NAME, ValueProblem, to_toml
+from ergobreak.config.schema import KEY_BY_NAME, to_toml
 from ergobreak.config.values import format_toml, parse_cli_value
 from ergobreak.tomlfile import ConfigError, Diagnostic, parse_toml, read_text
 

@@ -26,13 +26,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.loader import check_table, suggest
 from ergobreak.config.origin import Origin
 from ergobreak.config.policy import TABLE_OF_LAYER, Limit, Policy, PolicyTable, load_policy, within
 from ergobreak.config.schema import (
     KEY_BY_NAME,
     ROUTINE_KEYS,
-    ValueProblem,
     conflict_message,
     conflicts,
     defaults,

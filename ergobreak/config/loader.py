@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.schema import (
     KEY_BY_NAME,
     META_KEYS,
     TABLES,
-    ValueProblem,
     cross_check,
     defaults,
     to_settings,

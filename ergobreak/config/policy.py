@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.loader import check_table, schema_problem, suggest, suggest_table
 from ergobreak.config.origin import Layer, Origin
-from ergobreak.config.schema import KEY_BY_NAME, TABLES, ValueProblem
+from ergobreak.config.schema import KEY_BY_NAME, TABLES
 from ergobreak.config.values import show_value
 from ergobreak.paths import paths
 from ergobreak.tomlfile import Diagnostic, Positions, found, near, parse_toml, read_text

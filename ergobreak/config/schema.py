@@ -11,18 +11,15 @@ fields takes its default from there, so tests and users run the same defaults;
 from __future__ import annotations
 
 import dataclasses
-import math
-import re  # routines
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from ergobreak.config import kinds
+from ergobreak.config.kinds import Kind, ValueProblem
 from ergobreak.content.selection import Filters
-from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, ID_PATTERN, TAGS  # routines
-from ergobreak.core.duration import DurationError, format_duration, parse_duration
-from ergobreak.core.hours import format_hours, parse_hours
+from ergobreak.core.duration import format_duration
 from ergobreak.core.settings import (
-    WEEKDAYS,
     ActivitySettings,
     DrillSettings,
     PostureSettings,
@@ -30,28 +27,13 @@ from ergobreak.core.settings import (
     ScheduleSettings,
     Settings,
 )
-from ergobreak.tomlfile import found, near
-
-Kind = Literal[
-    "duration",
-    "bool",
-    "int",
-    "days",
-    "hours",
-    # routines (content selection)
-    "categories",
-    "routine_ids",
-    "equipment",
-    "tags",
-]
-
-
-class ValueProblem(ValueError):
-    """A value of the wrong type or out of range; the message says expected vs found."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Key:
+    """One setting: its name, kind (:mod:`~ergobreak.config.kinds`), built-in value,
+    bounds and meaning."""
+
     name: str
     kind: Kind
     #: the built-in value, in the core's form (seconds, weekday numbers, ...)
@@ -68,7 +50,7 @@ class Key:
         ``bounded=False`` skips the key's own range (policy ``[limits]`` bounds are
         parsed that way and compared with the range separately).
         """
-        value = _PARSERS[self.kind](raw)
+        value = kinds.parse(self.kind, raw)
         if bounded and self.kind in ("duration", "int"):
             self._check_range(value)
         return value
@@ -92,7 +74,7 @@ class Key:
 
     @property
     def expected(self) -> str:
-        return _EXPECTED[self.kind]
+        return kinds.expected(self.kind)
 
     @property
     def default(self) -> Any:
@@ -102,211 +84,12 @@ class Key:
         """
         if self.kind == "duration" and self.builtin < _SECONDS_BELOW:
             return f"{self.builtin:g}s"
-        return _toml_form(self.kind, self.builtin)
+        return kinds.toml_form(self.kind, self.builtin)
 
 
 #: durations shorter than this are written in seconds in the shipped config file
 _SECONDS_BELOW = 120
 
-
-def _toml_form(kind: Kind, value: Any) -> Any:
-    if kind == "duration":
-        return format_duration(value)
-    if kind == "days":
-        return [WEEKDAYS[d] for d in sorted(value)]
-    if kind == "hours":
-        return [format_hours(span) for span in value]
-    if kind == "int":
-        return int(value)
-    if isinstance(value, (tuple, frozenset, set)):
-        return list(value)
-    return value
-
-
-def _duration(raw: object) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, str):
-        extra = ""
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            extra = f' (add a unit: "{raw}s" or "{raw}m")'
-        raise ValueProblem(f'expected a duration like "20m", got {found(raw)}{extra}')
-    try:
-        seconds = parse_duration(raw)
-    except DurationError as exc:
-        raise ValueProblem(str(exc)) from None
-    if not math.isfinite(seconds):
-        raise ValueProblem(f'expected a duration like "20m", got "{raw}" (far too long)')
-    return seconds
-
-
-def _bool(raw: object) -> bool:
-    if not isinstance(raw, bool):
-        raise ValueProblem(f"expected true or false, got {found(raw)}")
-    return raw
-
-
-def _int(raw: object) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise ValueProblem(f"expected a whole number, got {found(raw)}")
-    return raw
-
-
-_DAY_ALIASES = {"weekdays": "mon-fri", "weekends": "sat-sun", "all": "mon-sun"}
-_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def _day(name: str) -> int | None:
-    name = name.strip().lower()
-    if name in WEEKDAYS:
-        return WEEKDAYS.index(name)
-    if name in _FULL_DAYS:
-        return _FULL_DAYS.index(name)
-    return None
-
-
-def _days(raw: object) -> frozenset[int]:
-    items: list[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f'expected days like ["mon", "tue"] or "mon-fri", got {found(raw)}')
-    days: set[int] = set()
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueProblem(f'expected day names like "mon", got {found(item)}')
-        text = _DAY_ALIASES.get(item.strip().lower(), item)
-        first, sep, last = text.partition("-")
-        a = _day(first)
-        b = _day(last) if sep else a
-        if a is None or b is None:
-            raise ValueProblem(
-                f'expected day names mon, tue, wed, thu, fri, sat, sun (or "mon-fri"), got "{item}"'
-            )
-        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(b + 1)])
-    if not days:
-        raise ValueProblem("expected at least one working day, got an empty array")
-    return frozenset(days)
-
-
-def _hours(raw: object) -> tuple[tuple[int, int], ...]:
-    items: list[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f'expected hours like "09:00-17:30", got {found(raw)}')
-    if not items:
-        raise ValueProblem('expected at least one span like "09:00-17:30", got an empty array')
-    spans = []
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueProblem(f'expected hours like "09:00-17:30", got {found(item)}')
-        try:
-            spans.append(parse_hours(item))
-        except ValueError as exc:
-            raise ValueProblem(str(exc)) from None
-    return tuple(spans)
-
-
-_PARSERS: dict[Kind, Callable[[object], Any]] = {
-    "duration": _duration,
-    "bool": _bool,
-    "int": _int,
-    "days": _days,
-    "hours": _hours,
-}
-_EXPECTED: dict[Kind, str] = {
-    "duration": 'a duration like "20m"',
-    "bool": "true or false",
-    "int": "a whole number",
-    "days": 'day names like ["mon", "tue"]',
-    "hours": 'hours like "09:00-17:30"',
-}
-
-# --- routines (content selection): list parsers ---
-_ROUTINE_ID = re.compile(ID_PATTERN)
-
-
-def _names(raw: object, what: str, example: str) -> list[str]:
-    """A TOML array of distinct strings (a lone string is accepted as a one-item list)."""
-    items: list[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f"expected {what} like {example}, got {found(raw)}")
-    names: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueProblem(f"expected {what} like {example}, got {found(item)} in the array")
-        if item in names:
-            raise ValueProblem(f'"{item}" is listed twice')
-        names.append(item)
-    return names
-
-
-def _pick(raw: object, what: str, one: str, choices: tuple[str, ...]) -> tuple[str, ...]:
-    example = "[" + ", ".join(f'"{c}"' for c in choices[:2]) + "]"
-    names = _names(raw, what, example)
-    for name in names:
-        if name not in choices:
-            close = near(name, choices)
-            hint = f' (did you mean "{close}"?)' if close else ""
-            raise ValueProblem(
-                f'unknown {one} "{name}"{hint}; expected one of {", ".join(choices)}'
-            )
-    return tuple(names)
-
-
-def _categories(raw: object) -> tuple[str, ...]:
-    names = _pick(raw, "categories", "category", CATEGORIES)
-    if not names:
-        raise ValueProblem(
-            "expected at least one category, got an empty array"
-            " (to choose drills one by one, use routines.only)"
-        )
-    return names
-
-
-def _routine_ids(raw: object) -> tuple[str, ...]:
-    names = _names(raw, "routine ids", '["hipflexor_standing", "hinge_wall"]')
-    for name in names:
-        if not _ROUTINE_ID.fullmatch(name):
-            raise ValueProblem(
-                f'expected routine ids like "hinge_wall" (lowercase letters, digits and'
-                f' underscores), got "{name}"'
-            )
-    return tuple(names)
-
-
-def _equipment(raw: object) -> tuple[str, ...]:
-    return _pick(raw, "equipment", "equipment", EQUIPMENT_TAGS)
-
-
-def _tags(raw: object) -> tuple[str, ...]:
-    return _pick(raw, "tags", "tag", TAGS)
-
-
-_PARSERS.update(
-    {
-        "categories": _categories,
-        "routine_ids": _routine_ids,
-        "equipment": _equipment,
-        "tags": _tags,
-    }
-)
-_EXPECTED.update(
-    {
-        "categories": 'categories like ["hip_flexor", "hinge"]',
-        "routine_ids": 'routine ids like ["hinge_wall"]',
-        "equipment": 'equipment like ["wall", "band"]',
-        "tags": 'tags like ["kneeling"]',
-    }
-)
-# --- end routines (content selection): list parsers ---
 
 #: the owners of the built-in defaults
 _CORE = Settings()
@@ -587,4 +370,4 @@ def to_filters(values: Mapping[str, Any]) -> Filters:
 
 def to_toml(key: str, value: Any) -> Any:
     """A parsed value back in the form people write in TOML."""
-    return _toml_form(KEY_BY_NAME[key].kind, value)
+    return kinds.toml_form(KEY_BY_NAME[key].kind, value)

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ergobreak.config import ConfigError, load_file
+from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.schema import (
     KEY_BY_NAME,
     ROUTINE_KEYS,
-    ValueProblem,
     defaults,
     to_filters,
 )
