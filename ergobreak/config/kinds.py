@@ -105,16 +105,18 @@ def _day(name: str) -> int | None:
     return None
 
 
-def _days(raw: object) -> frozenset[int]:
-    items: list[object]
+def _items(raw: object, expected: str) -> list[object]:
+    """A TOML array's items; a lone string is accepted as a one-item list."""
     if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f'expected days like ["mon", "tue"] or "mon-fri", got {found(raw)}')
+        return [raw]
+    if isinstance(raw, list):
+        return list(raw)
+    raise ValueProblem(f"expected {expected}, got {found(raw)}")
+
+
+def _days(raw: object) -> frozenset[int]:
     days: set[int] = set()
-    for item in items:
+    for item in _items(raw, 'days like ["mon", "tue"] or "mon-fri"'):
         if not isinstance(item, str):
             raise ValueProblem(f'expected day names like "mon", got {found(item)}')
         text = _DAY_ALIASES.get(item.strip().lower(), item)
@@ -132,13 +134,7 @@ def _days(raw: object) -> frozenset[int]:
 
 
 def _hours(raw: object) -> tuple[tuple[int, int], ...]:
-    items: list[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f'expected hours like "09:00-17:30", got {found(raw)}')
+    items = _items(raw, 'hours like "09:00-17:30"')
     if not items:
         raise ValueProblem('expected at least one span like "09:00-17:30", got an empty array')
     spans = []
@@ -173,15 +169,8 @@ _ROUTINE_ID = re.compile(ID_PATTERN)
 
 def _names(raw: object, what: str, example: str) -> list[str]:
     """A TOML array of distinct strings (a lone string is accepted as a one-item list)."""
-    items: list[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f"expected {what} like {example}, got {found(raw)}")
     names: list[str] = []
-    for item in items:
+    for item in _items(raw, f"{what} like {example}"):
         if not isinstance(item, str):
             raise ValueProblem(f"expected {what} like {example}, got {found(item)} in the array")
         if item in names:
