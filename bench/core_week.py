@@ -13,9 +13,9 @@ import statistics
 import time
 from datetime import datetime, timezone
 
+from ergobreak.content import default_content
 from ergobreak.core.machine import DeskSession
 from ergobreak.core.settings import Settings
-from ergobreak.library import default_content
 from ergobreak.simulate import replay
 from ergobreak.trace import compile_trace, parse_trace
 

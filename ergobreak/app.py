@@ -19,8 +19,8 @@ from typing import Any
 
 from ergobreak import __version__
 from ergobreak.commands import Request
-from ergobreak.config.diagnostics import ConfigError, Diagnostic
-from ergobreak.config.layers import Effective, load, parse_cli_sets
+from ergobreak.config.layers import Effective, load
+from ergobreak.config.values import parse_cli_sets
 from ergobreak.core import effects as fx
 from ergobreak.core.machine import POLL_AWAY, DeskSession, View
 from ergobreak.daemon.clock import SystemClock
@@ -32,6 +32,7 @@ from ergobreak.daemon.memory import release as release_memory
 from ergobreak.daemon.state import StateFile
 from ergobreak.localtz import LocalTimezone
 from ergobreak.paths import Paths, paths
+from ergobreak.tomlfile import ConfigError, Diagnostic
 
 log = logging.getLogger("ergobreak")
 
@@ -382,7 +383,7 @@ def _later(seconds: float, fn: Any) -> None:
 
 
 def _default_content() -> Any:
-    from ergobreak.library import default_content  # noqa: PLC0415
+    from ergobreak.content import default_content  # noqa: PLC0415
 
     return default_content()
 

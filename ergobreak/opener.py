@@ -65,7 +65,7 @@ def open_safety(state_dir: Path) -> dict[str, Any]:
     import html  # noqa: PLC0415
 
     from ergobreak.atomic import write_atomic  # noqa: PLC0415
-    from ergobreak.library import safety_text  # noqa: PLC0415
+    from ergobreak.content import safety_text  # noqa: PLC0415
 
     parts = [
         "<!doctype html><meta charset=utf-8><title>ergobreak: about and safety</title>",

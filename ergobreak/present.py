@@ -12,10 +12,10 @@ import textwrap
 from collections.abc import Sequence
 
 from ergobreak.commands import Request
-from ergobreak.config.diagnostics import Diagnostic
 from ergobreak.core import effects as fx
 from ergobreak.core.content import Content, Drill, Step
 from ergobreak.platform.base import Action, Dismiss, Notification
+from ergobreak.tomlfile import Diagnostic
 
 LINE_MAX = 120
 TITLE_MAX = 60

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from ergobreak.content import default_content
 from ergobreak.core.content import Content
 from ergobreak.core.duration import format_clock
 from ergobreak.core.machine import POLL_AWAY, DeskSession
 from ergobreak.core.settings import ScheduleSettings, Settings
-from ergobreak.library import default_content
 from ergobreak.localtz import get_timezone
 from ergobreak.simulate import Record, Sampling, replay
 from ergobreak.trace import compile_trace, parse_trace

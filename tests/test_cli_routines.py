@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ergobreak import library
 from ergobreak.cli import main
-from ergobreak.library import builtin_library, safety_text, sources
+from ergobreak.content import builtin_library, library, safety_text, sources
 
 DEFAULT_ROTATION = [
     "hipflexor_standing",

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ergobreak import library, paths
+from ergobreak import paths
 from ergobreak.cli import main
-from ergobreak.config import layers, template
-from ergobreak.config.schema import KEYS, defaults
-from ergobreak.toml import tomllib
+from ergobreak.config import layers, policy, template
+from ergobreak.config.schema import KEYS, defaults, to_toml
+from ergobreak.content import library
+from ergobreak.tomlfile.read import tomllib
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +27,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(paths, "policy_dir", lambda: tmp_path / "etc" / "ergobreak")
     monkeypatch.setattr(library, "content_dirs", lambda: ())
     # Files made by the test runner count as root-owned (the runner may not be root).
-    monkeypatch.setattr(layers, "unsafe_reason", lambda path, root=None: None)
+    monkeypatch.setattr(policy, "unsafe_reason", lambda path, root=None: None)
 
 
 @pytest.fixture
@@ -190,9 +191,7 @@ def test_show_prints_the_effective_settings_as_toml(cfg: Path) -> None:
     assert out.startswith(f"# Effective ergobreak settings\n# user file: {cfg}\n")
     shown = tomllib.loads(out)
     flat = {f"{t}.{k}": v for t, table in shown.items() for k, v in table.items()}
-    assert flat == {
-        k: layers.to_toml(k, v) for k, v in {**defaults(), "drill.every": 2700.0}.items()
-    }
+    assert flat == {k: to_toml(k, v) for k, v in {**defaults(), "drill.every": 2700.0}.items()}
 
 
 def test_show_origin(tmp_path: Path, cfg: Path) -> None:
@@ -335,7 +334,7 @@ def test_policy_paths_are_fixed_whatever_the_environment(
     found = paths.paths(tmp_path / "x" / "config.toml")
     assert found.policy_file == Path("/etc/ergobreak/policy.toml")
     assert found.policy_d == Path("/etc/ergobreak/policy.d")
-    assert layers.discover_policy_files() == [
+    assert policy.discover_policy_files() == [
         p for p in [Path("/etc/ergobreak/policy.toml")] if p.is_file()
     ] + sorted(Path("/etc/ergobreak/policy.d").glob("[!.]*.toml"))
 

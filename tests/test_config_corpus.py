@@ -25,9 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from ergobreak import library, paths
+from ergobreak import paths
 from ergobreak.cli import main
-from ergobreak.config import layers
+from ergobreak.config import policy
+from ergobreak.content import library
 
 CORPUS = Path(__file__).resolve().parent / "config_corpus"
 KINDS = ("user", "policy")
@@ -64,7 +65,7 @@ def isolation(tmp: Path, mp: pytest.MonkeyPatch) -> Iterator[None]:
     mp.setenv("ERGOBREAK_CONFIG", str(tmp / "absent.toml"))
     mp.setattr(paths, "policy_dir", lambda: tmp / "etc")
     mp.setattr(library, "content_dirs", lambda: ())
-    mp.setattr(layers, "unsafe_reason", lambda path, root=None: None)
+    mp.setattr(policy, "unsafe_reason", lambda path, root=None: None)
     mp.chdir(CORPUS)
     yield
 

@@ -11,13 +11,15 @@ import tomlkit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ergobreak import library, paths
+from ergobreak import paths
 from ergobreak.cli import main
 from ergobreak.config import layers
-from ergobreak.config.diagnostics import Diagnostic
 from ergobreak.config.edit import validate_text
 from ergobreak.config.layers import Effective, load
-from ergobreak.config.schema import KEYS, TABLES, conflicts
+from ergobreak.config.policy import POLICY_TABLES
+from ergobreak.config.schema import KEYS, TABLES, conflicts, to_toml
+from ergobreak.content import library
+from ergobreak.tomlfile import Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = (ROOT / "config" / "ergobreak.toml").read_bytes()
@@ -126,7 +128,7 @@ def toml_documents(draw: st.DrawFn, policy: bool) -> bytes:
         table, _, leaf = key.partition(".")
         value = draw(toml_values)
         if policy:
-            table = f"{draw(st.sampled_from((*layers.POLICY_TABLES, 'meta', 'x')))}.{table}"
+            table = f"{draw(st.sampled_from((*POLICY_TABLES, 'meta', 'x')))}.{table}"
         target: dict[str, object] = doc
         for part in table.split("."):
             nxt = target.setdefault(part, {})
@@ -174,7 +176,7 @@ def check_policy(path: Path, data: bytes) -> None:
         assert limit.max is None or e.values[key] <= limit.max
     spec = {k.name: k for k in KEYS}
     for key, value in e.values.items():
-        spec[key].parse(layers.to_toml(key, value))  # every value is in its key's range
+        spec[key].parse(to_toml(key, value))  # every value is in its key's range
     assert not conflicts(e.values)
 
 

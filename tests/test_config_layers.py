@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from ergobreak import library, paths
+from ergobreak import paths
 from ergobreak.cli import main
-from ergobreak.config import layers
-from ergobreak.config.diagnostics import ConfigError, Diagnostic
 from ergobreak.config.layers import Effective, load, try_load
+from ergobreak.config.origin import Origin
+from ergobreak.config.policy import describe_limit, unsafe_reason
 from ergobreak.config.schema import defaults
+from ergobreak.content import library
+from ergobreak.tomlfile import ConfigError, Diagnostic
 
 needs_root = pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0,
@@ -120,8 +122,8 @@ def test_origins_name_the_file_and_line(tmp_path: Path) -> None:
     pfile = policy(tmp_path, 'schema = 1\n\n[defaults.drill]\nsnooze = "10m"\n')
     ufile = user(tmp_path, '# mine\n[posture]\n\nevery = "25m"\n')
     e = load(ufile, policy_files=[pfile])
-    assert e.origins["drill.snooze"] == layers.Origin("policy default", str(pfile), 4)
-    assert e.origins["posture.every"] == layers.Origin("user", str(ufile), 4)
+    assert e.origins["drill.snooze"] == Origin("policy default", str(pfile), 4)
+    assert e.origins["posture.every"] == Origin("user", str(ufile), 4)
     assert e.origins["posture.every"].where() == f"{ufile}:4"
     assert e.origins["drill.every"].where() == "default"
 
@@ -133,7 +135,7 @@ def test_enforced_beats_set_and_the_user_file_and_both_are_listed_as_ignored(
     ufile = user(tmp_path, "[quiet]\nenabled = false\n")
     e = load(ufile, policy_files=[pfile], cli={"quiet.enabled": False})
     assert e.values["quiet.enabled"] is True
-    assert e.locked == {"quiet.enabled": layers.Origin("enforced", str(pfile), 3)}
+    assert e.locked == {"quiet.enabled": Origin("enforced", str(pfile), 3)}
     assert [(i.key, i.value, i.origin.layer) for i in e.ignored] == [
         ("quiet.enabled", False, "user"),
         ("quiet.enabled", False, "command line"),
@@ -190,7 +192,7 @@ def test_limits_clamp_every_lower_layer_in_both_directions(
     assert clamp.key == "posture.every"
     assert clamp.origin.layer == source
     assert clamp.value == bound
-    assert e.origins["posture.every"] == layers.Origin("limit", str(pfile), 3)
+    assert e.origins["posture.every"] == Origin("limit", str(pfile), 3)
     assert e.diagnostics == ()
 
 
@@ -233,7 +235,7 @@ def test_a_bound_beyond_the_keys_own_range_is_harmless(tmp_path: Path) -> None:
     e = load(user(tmp_path, "[history]\nkeep_days = 3650\n"), policy_files=[pfile])
     assert e.values["history.keep_days"] == 3650
     assert e.limits["history.keep_days"].max == 3650
-    assert layers.describe_limit("posture.every", e.limits["posture.every"]) == "at least 10s"
+    assert describe_limit("posture.every", e.limits["posture.every"]) == "at least 10s"
     assert e.diagnostics == ()
 
 
@@ -376,7 +378,7 @@ def test_policy_d_is_read_in_lexical_order_and_later_files_win(etc: Path) -> Non
         etc / "policy.d" / "30-c.toml",
     )
     assert e.values["drill.every"] == 3000.0
-    assert e.origins["drill.every"] == layers.Origin(
+    assert e.origins["drill.every"] == Origin(
         "policy default", str(etc / "policy.d" / "20-b.toml"), 2
     )
     assert e.values["drill.snooze"] == 540.0
@@ -544,9 +546,9 @@ def test_config_check_on_an_unsafe_draft_warns_how_it_would_be_refused(tmp_path:
 def test_unsafe_reason_accepts_a_root_owned_file(etc: Path) -> None:
     path = write(etc / "policy.toml", "")
     if os.geteuid() == 0:
-        assert layers.unsafe_reason(path, root=etc) is None
+        assert unsafe_reason(path, root=etc) is None
     else:
-        assert "not root" in (layers.unsafe_reason(path, root=etc) or "")
+        assert "not root" in (unsafe_reason(path, root=etc) or "")
 
 
 # --------------------------------------------------------------- live reload

@@ -13,18 +13,19 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ergobreak import library, paths
+from ergobreak import paths
 from ergobreak.cli import main
-from ergobreak.config import edit, layers, template
-from ergobreak.config.diagnostics import ConfigError
-from ergobreak.config.layers import format_toml, load
-from ergobreak.config.schema import KEYS, Key, conflicts, defaults
+from ergobreak.config import edit, template
+from ergobreak.config.layers import load
+from ergobreak.config.schema import KEYS, Key, conflicts, defaults, to_filters, to_settings
+from ergobreak.config.values import format_toml, parse_cli_sets
+from ergobreak.content import SelectionError, builtin_library, library, selection
 from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, TAGS
 from ergobreak.core.duration import format_duration
 from ergobreak.core.hours import format_hours
-from ergobreak.core.settings import WEEKDAYS
-from ergobreak.library import SelectionError, builtin_library, selection
-from ergobreak.toml import tomllib
+from ergobreak.core.settings import WEEKDAYS, Settings
+from ergobreak.tomlfile import ConfigError
+from ergobreak.tomlfile.read import tomllib
 
 #: keys a user file can set (policy-only keys are for IT's [enforced] table)
 USER_KEYS = tuple(k for k in KEYS if not k.policy_only)
@@ -121,7 +122,7 @@ def valid_configs(draw: st.DrawFn, max_keys: int) -> dict[str, tuple[str, Any]]:
     values = {**defaults(), **{k: v for k, (_, v) in config.items()}}
     assume(not conflicts(values))
     try:
-        selection(LIBRARY, values)
+        selection(LIBRARY, to_filters(values))
     except SelectionError:
         assume(False)
     return config
@@ -218,7 +219,7 @@ def test_edits_round_trip(config: dict[str, tuple[str, Any]], start: str) -> Non
     assert dict(effective.values) == {**defaults(), **{k: v for k, (_, v) in config.items()}}
     assert user_keys(text) == before | set(config)
     # `--set KEY=VALUE` on the command line gives the same settings as the file.
-    sets, problems = layers.parse_cli_sets([f"{k}={t}" for k, (t, _) in config.items()])
+    sets, problems = parse_cli_sets([f"{k}={t}" for k, (t, _) in config.items()])
     assert not problems
     from_cli = load(None, policy_files=[], cli=sets, user_text=STARTS[start])
     assert from_cli.settings == effective.settings
@@ -252,6 +253,12 @@ def test_the_shipped_config_loads_to_the_built_in_defaults() -> None:
     assert {k for k, o in e.origins.items() if o.layer == "user"} == {k.name for k in USER_KEYS}
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     assert data["schema"] == 1
+
+
+def test_the_schema_takes_its_scheduling_defaults_from_the_core() -> None:
+    assert to_settings(defaults()) == Settings()
+    for key in KEYS:  # each default as written is in range and reads back as itself
+        assert key.parse(key.default) == key.builtin, key.name
 
 
 def test_every_key_is_documented_once_in_its_table_in_the_template() -> None:

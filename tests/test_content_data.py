@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from ergobreak.content import builtin_library, default_content, safety_text, sources
+from ergobreak.content.checker import BUILTIN_SECONDS
 from ergobreak.core.content import (
     CATEGORIES,
     EQUIPMENT_TAGS,
@@ -22,14 +24,7 @@ from ergobreak.core.content import (
     Drill,
     step_notice,
 )
-from ergobreak.library import (
-    BUILTIN_SECONDS,
-    builtin_library,
-    default_content,
-    safety_text,
-    sources,
-)
-from ergobreak.toml import tomllib
+from ergobreak.tomlfile.read import tomllib
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "content.md"
 LIBRARY = builtin_library()

@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ergobreak.content import builtin_library, load_library, select
+from ergobreak.content.files import ContentError, parse_content
 from ergobreak.core.content import TAGS
-from ergobreak.library import (
-    ContentError,
-    _Positions,
-    builtin_library,
-    load_library,
-    parse_content,
-    select,
-)
 
 BASE = """\
 schema = 1
@@ -362,41 +356,6 @@ def test_content_error_carries_diagnostics() -> None:
     error = ContentError(checked.diagnostics)
     assert error.diagnostics == list(checked.diagnostics)
     assert str(error) == 'drills.toml:1:1: error: drill: expected [[drill]] tables, got "x"'
-
-
-# ------------------------------------------------------------ positions
-
-
-def test_positions_of_keys_and_elements() -> None:
-    pos = _Positions(
-        '# [not = "a header"]\n'
-        'a.b = [1, [2, 3], { c = "}" }]\n'
-        "[t . 'u v']\n"
-        "x = '''\n[[no]]\n'''\n"
-        "[[arr]]\n"
-        "y = 1\n"
-        "[[arr]]\n"
-        "y = 2\n"
-        "[arr.sub]\n"
-        "z = 3\n"
-    )
-    assert pos.find(("a", "b")) == (2, 7)
-    assert pos.find(("a", "b"), at_key=True) == (2, 1)
-    assert pos.find(("a", "b", 1, 1)) == (2, 15)
-    assert pos.find(("a", "b", 2, "c")) == (2, 25)
-    assert pos.find(("t", "u v", "x")) == (4, 5)
-    assert pos.find(("arr", 0, "y")) == (8, 5)
-    assert pos.find(("arr", 1, "y")) == (10, 5)
-    assert pos.find(("arr", 1, "sub", "z")) == (12, 5)
-    assert pos.find(("arr", 1, "missing")) == (9, 1)
-    assert pos.find(("nowhere",)) is None
-
-
-def test_positions_keep_what_they_found_on_odd_text() -> None:
-    pos = _Positions('a = 1\nb = "unterminated\nc = 2\n')
-    assert pos.find(("a",)) == (1, 5)
-    assert pos.find(("b",)) == (2, 5)
-    assert pos.find(("c",)) is None
 
 
 # ---------------------------------------------------------- loading dirs

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ergobreak.content import default_content
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.machine import DeskSession
@@ -20,7 +21,6 @@ from ergobreak.core.settings import (
     ScheduleSettings,
     Settings,
 )
-from ergobreak.library import default_content
 from ergobreak.simulate import Record, replay
 from ergobreak.trace import Row, compile_trace
 

@@ -280,9 +280,9 @@ def test_report_to_an_unwritable_place_fails_cleanly(db: Path, tmp_path: Path) -
 
 
 def test_stats_reads_while_the_daemon_is_writing(tmp_path: Path) -> None:
+    from ergobreak.content import default_content
     from ergobreak.core import effects as fx
     from ergobreak.history.recorder import HistoryRecorder
-    from ergobreak.library import default_content
 
     class View:
         posture_desk = drill_desk = 0.0

@@ -465,6 +465,6 @@ def test_demo_history_is_plausible() -> None:
 
 
 def _cue() -> Cue:
-    from ergobreak.library import default_content
+    from ergobreak.content import default_content
 
     return default_content().cues[0]

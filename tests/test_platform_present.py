@@ -8,11 +8,11 @@ import pytest
 
 from ergobreak import present
 from ergobreak.commands import Request
-from ergobreak.config.diagnostics import Diagnostic
+from ergobreak.content import default_content
 from ergobreak.core import effects as fx
 from ergobreak.core.content import Content, Drill
-from ergobreak.library import default_content
 from ergobreak.platform.base import Dismiss, Notification
+from ergobreak.tomlfile import Diagnostic
 
 CONTENT = default_content()
 

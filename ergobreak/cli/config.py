@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK
 
 if TYPE_CHECKING:
-    from ergobreak.config.diagnostics import Diagnostic
-    from ergobreak.config.layers import Effective, Origin
+    from ergobreak.config.layers import Effective
+    from ergobreak.config.origin import Origin
+    from ergobreak.tomlfile import Diagnostic
 
 
 def _user_file(args: argparse.Namespace) -> Path:
@@ -43,8 +44,8 @@ def _origin_text(origin: Origin) -> str:
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ergobreak.config.diagnostics import ConfigError  # noqa: PLC0415
     from ergobreak.config.layers import load  # noqa: PLC0415
+    from ergobreak.tomlfile import ConfigError  # noqa: PLC0415
 
     drafts = [Path(p) for p in args.policy] if args.policy else None
     targets: list[Path | None] = [Path(f) for f in args.files] or (
@@ -54,7 +55,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     ok = True
     for target in targets:
         if target is not None and not target.exists():
-            from ergobreak.config.diagnostics import Diagnostic  # noqa: PLC0415
+            from ergobreak.tomlfile import Diagnostic  # noqa: PLC0415
 
             if args.files:
                 all_diags.append(Diagnostic.plain(str(target), "file not found"))
@@ -114,8 +115,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _draft_permission_notes(drafts: list[Path]) -> list[Diagnostic]:
     """A draft is not installed yet: its ownership is a note, not an error."""
-    from ergobreak.config.diagnostics import Diagnostic  # noqa: PLC0415
-    from ergobreak.config.layers import unsafe_reason  # noqa: PLC0415
+    from ergobreak.config.policy import unsafe_reason  # noqa: PLC0415
+    from ergobreak.tomlfile import Diagnostic  # noqa: PLC0415
 
     notes = []
     for draft in drafts:
@@ -136,8 +137,9 @@ def _draft_permission_notes(drafts: list[Path]) -> list[Diagnostic]:
 
 
 def _show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ergobreak.config.diagnostics import ConfigError  # noqa: PLC0415
-    from ergobreak.config.layers import load, parse_cli_sets  # noqa: PLC0415
+    from ergobreak.config.layers import load  # noqa: PLC0415
+    from ergobreak.config.values import parse_cli_sets  # noqa: PLC0415
+    from ergobreak.tomlfile import ConfigError  # noqa: PLC0415
 
     cli, problems = parse_cli_sets(args.set or [])
     if problems:
@@ -161,7 +163,8 @@ def _show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def show_json(e: Effective) -> dict[str, Any]:
-    from ergobreak.config.layers import describe_limit, to_toml  # noqa: PLC0415
+    from ergobreak.config.policy import describe_limit  # noqa: PLC0415
+    from ergobreak.config.schema import to_toml  # noqa: PLC0415
 
     def origin(o: Origin) -> dict[str, Any]:
         return {"layer": o.layer, "path": o.path, "line": o.line}
@@ -204,7 +207,9 @@ def show_json(e: Effective) -> dict[str, Any]:
 
 
 def show_text(e: Effective, *, origin: bool) -> str:
-    from ergobreak.config.layers import describe_limit, format_toml, to_toml  # noqa: PLC0415
+    from ergobreak.config.policy import describe_limit  # noqa: PLC0415
+    from ergobreak.config.schema import to_toml  # noqa: PLC0415
+    from ergobreak.config.values import format_toml  # noqa: PLC0415
 
     lines = ["# Effective ergobreak settings"]
     if e.user_file is not None:
@@ -299,10 +304,12 @@ def _unset(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) -> int:
-    from ergobreak.config.diagnostics import ConfigError  # noqa: PLC0415
     from ergobreak.config.edit import apply, parse_value  # noqa: PLC0415
-    from ergobreak.config.layers import describe_limit, format_toml, load  # noqa: PLC0415
+    from ergobreak.config.layers import load  # noqa: PLC0415
+    from ergobreak.config.policy import describe_limit  # noqa: PLC0415
     from ergobreak.config.template import render  # noqa: PLC0415
+    from ergobreak.config.values import format_toml  # noqa: PLC0415
+    from ergobreak.tomlfile import ConfigError  # noqa: PLC0415
 
     key = args.key
     path = _user_file(args)

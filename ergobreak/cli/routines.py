@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
-    from ergobreak.config.diagnostics import Diagnostic
+    from ergobreak.content import Library, Selection
     from ergobreak.core.content import Drill
-    from ergobreak.library import Library, Selection
+    from ergobreak.tomlfile import Diagnostic
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,7 +74,7 @@ def _write_diags(diags: Sequence[Diagnostic], err: TextIO) -> None:
 
 
 def _library(err: TextIO) -> Library:
-    from ergobreak.library import load_library  # noqa: PLC0415
+    from ergobreak.content import load_library  # noqa: PLC0415
 
     library, diags = load_library()
     _write_diags(diags, err)
@@ -83,7 +83,7 @@ def _library(err: TextIO) -> Library:
 
 def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.config import ConfigError, load  # noqa: PLC0415 - keep startup light
-    from ergobreak.library import SelectionError, selection  # noqa: PLC0415
+    from ergobreak.content import SelectionError, selection  # noqa: PLC0415
     from ergobreak.paths import paths  # noqa: PLC0415
 
     found = paths(args.config).config_file
@@ -103,7 +103,7 @@ def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             text = None
     chosen: Selection | None
     try:
-        chosen = selection(library, loaded.values, path=str(config) if config else None, text=text)
+        chosen = selection(library, loaded.filters, path=str(config) if config else None, text=text)
     except SelectionError as exc:
         _write_diags(exc.diagnostics, err)
         chosen = None
@@ -162,7 +162,7 @@ def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ergobreak.library import safety_text, sources  # noqa: PLC0415
+    from ergobreak.content import safety_text, sources  # noqa: PLC0415
 
     library = _library(err)
     drill = library.drill(args.id)

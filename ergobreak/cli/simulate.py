@@ -40,8 +40,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.config import ConfigError, load  # noqa: PLC0415 - keep startup light
+    from ergobreak.content import default_content  # noqa: PLC0415
     from ergobreak.core.machine import POLL_AWAY, DeskSession  # noqa: PLC0415
-    from ergobreak.library import default_content  # noqa: PLC0415
     from ergobreak.localtz import get_timezone  # noqa: PLC0415
     from ergobreak.paths import paths  # noqa: PLC0415
     from ergobreak.simulate import (  # noqa: PLC0415

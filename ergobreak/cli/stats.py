@@ -123,7 +123,7 @@ def parse_until(args: argparse.Namespace, err: TextIO, command: str) -> date | N
 
 
 def titles() -> dict[str, str]:
-    from ergobreak.library import default_content  # noqa: PLC0415
+    from ergobreak.content import default_content  # noqa: PLC0415
 
     return {d.id: d.title for d in default_content().drills}
 

@@ -18,18 +18,11 @@ import tomlkit
 from tomlkit.items import Table
 
 from ergobreak.atomic import write_atomic
-from ergobreak.config.diagnostics import ConfigError, Diagnostic
-from ergobreak.config.layers import format_toml, to_toml
-from ergobreak.config.loader import (
-    check_table,
-    cross_diagnostics,
-    parse_toml,
-    read_text,
-    suggest,
-)
-from ergobreak.config.locate import Locator
-from ergobreak.config.schema import KEY_BY_NAME, ValueProblem, defaults
-from ergobreak.toml import tomllib
+from ergobreak.config.kinds import ValueProblem
+from ergobreak.config.loader import check_text, suggest
+from ergobreak.config.schema import KEY_BY_NAME, to_toml
+from ergobreak.config.values import format_toml, parse_cli_value
+from ergobreak.tomlfile import ConfigError, Diagnostic, parse_toml, read_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +54,7 @@ def parse_value(key: str, text: str) -> Any:
             "use `ergobreak autostart enable` or `ergobreak autostart disable`",
         )
     try:
-        raw: Any = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        raw = text.strip()
-    try:
-        parsed = spec.parse(raw)
+        parsed = spec.parse(parse_cli_value(text))
     except ValueProblem as exc:
         raise _cli_error(key, str(exc)) from None
     return to_toml(key, parsed)
@@ -131,20 +120,12 @@ def unset_in_text(text: str, key: str) -> str:
 
 def validate_text(text: str, path: str) -> list[Diagnostic]:
     """Every diagnostic for a user file's text on its own (no policy, no content)."""
-    data, diags = parse_toml(text, path)
+    return check_text(text, path)[1]
+
+
+def _current(text: str, path: str, key: str) -> Any:
+    data, _ = parse_toml(text, path)
     if data is None:
-        return diags
-    locator = Locator(text)
-    good, diags = check_table(data, path, locator)
-    values = defaults()
-    values.update(good)
-    return diags + cross_diagnostics(values, path, locator, set(good))
-
-
-def _current(text: str, key: str) -> Any:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
         return None
     table, leaf = key.split(".", 1)
     section = data.get(table)
@@ -190,7 +171,7 @@ def apply(
     before = validate_text(text, str(path))
     if any(d.severity == "error" for d in before):
         raise ConfigError(before)
-    old = _current(text, key)
+    old = _current(text, str(path), key)
     new_text = unset_in_text(text, key) if value is None else set_in_text(text, key, value)
     new_text = _same_newlines(new_text, text)
     after = list(validate_text(new_text, str(path)))

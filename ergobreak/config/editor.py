@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TextIO
 
 from ergobreak.atomic import write_atomic
-from ergobreak.config.diagnostics import ConfigError, Diagnostic
 from ergobreak.config.layers import load
+from ergobreak.tomlfile import ConfigError, Diagnostic
 
 
 class NoEditor(RuntimeError):

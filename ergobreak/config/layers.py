@@ -20,84 +20,34 @@ without settings. :func:`try_load` is the reload contract: an immutable
 
 from __future__ import annotations
 
-import contextlib
-import difflib
-import os
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-from ergobreak.config.diagnostics import ConfigError, Diagnostic, Severity
-from ergobreak.config.loader import (
-    check_table,
-    parse_toml,
-    read_text,
-    schema_problem,
-    suggest,
-    suggest_table,
-)
-from ergobreak.config.locate import Locator
+from ergobreak.config.kinds import ValueProblem
+from ergobreak.config.loader import check_table, suggest
+from ergobreak.config.origin import Origin
+from ergobreak.config.policy import TABLE_OF_LAYER, Limit, Policy, PolicyTable, load_policy, within
 from ergobreak.config.schema import (
     KEY_BY_NAME,
-    TABLES,
-    Key,
-    ValueProblem,
+    ROUTINE_KEYS,
     conflict_message,
     conflicts,
     defaults,
-    found,
+    to_filters,
+    to_settings,
 )
-from ergobreak.config.schema import to_settings as _to_settings
+from ergobreak.config.values import show_value
+from ergobreak.content.library import load_library
+from ergobreak.content.selection import Filters, SelectionError, selection
 from ergobreak.core.content import Content
-from ergobreak.core.duration import format_duration
-from ergobreak.core.hours import format_hours
-from ergobreak.core.settings import WEEKDAYS, Settings
-from ergobreak.paths import paths
-from ergobreak.toml import tomllib
+from ergobreak.core.settings import Settings
+from ergobreak.tomlfile import ConfigError, Diagnostic, Positions, parse_toml, read_text
 
-Layer = Literal["default", "policy default", "user", "command line", "enforced", "limit"]
-PolicyTable = Literal["defaults", "enforced", "limits"]
-POLICY_TABLES: tuple[PolicyTable, ...] = ("defaults", "enforced", "limits")
-POLICY_TOP = frozenset({"schema", "meta", *POLICY_TABLES})
-META_FIELDS = ("organization", "contact")
-LIMIT_KINDS = frozenset({"duration", "int"})
-ROUTINE_KEYS = tuple(key for key in KEY_BY_NAME if key.startswith("routines."))
 #: layers a user can change (a value from one of them that breaks a rule is the user's to fix)
 USER_LAYERS = frozenset({"user", "command line"})
-_TABLE_OF_LAYER: dict[str, PolicyTable] = {
-    "policy default": "defaults",
-    "enforced": "enforced",
-    "limit": "limits",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a value came from: its layer and, for files, ``path:line``."""
-
-    layer: Layer
-    path: str | None = None
-    line: int | None = None
-
-    def where(self) -> str:
-        if self.path is None:
-            return self.layer
-        return f"{self.path}:{self.line}" if self.line else self.path
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    """A policy range; ``origin`` is the last policy entry that set a bound."""
-
-    min: float | None
-    max: float | None
-    origin: Origin
-    #: where each bound was set, when files merged them (else ``origin``)
-    min_origin: Origin | None = None
-    max_origin: Origin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +97,11 @@ class Effective:
                 object.__setattr__(self, name, MappingProxyType(dict(mapping)))
 
     @property
+    def filters(self) -> Filters:
+        """The ``[routines]`` settings in force, for choosing drills."""
+        return to_filters(self.values)
+
+    @property
     def managed(self) -> bool:
         """A policy file applies (the tray says "Managed by your organization")."""
         return bool(self.policy_files)
@@ -158,473 +113,6 @@ class Effective:
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == "warning")
-
-
-# ----------------------------------------------------------------- policy files
-
-
-def discover_policy_files(
-    policy_file: Path | None = None, policy_d: Path | None = None
-) -> list[Path]:
-    """``policy.toml`` then ``policy.d/*.toml`` in lexical order (later files win).
-
-    Hidden files (``.name.toml``, e.g. an editor's swap or a half-copied file)
-    are skipped. Paths are fixed per OS (:func:`ergobreak.paths.policy_dir`); no
-    environment variable moves them.
-    """
-    p = paths()
-    main = policy_file or p.policy_file
-    folder = policy_d or p.policy_d
-    found_files = [main] if main.is_file() else []
-    with contextlib.suppress(OSError):
-        found_files += sorted(
-            f for f in folder.glob("*.toml") if f.is_file() and not f.name.startswith(".")
-        )
-    return found_files
-
-
-def unsafe_reason(path: Path, *, root: Path | None = None) -> str | None:
-    """Why a policy file cannot be trusted, or ``None``.
-
-    On POSIX the file and every directory from its own up to ``root`` (default:
-    its own directory) must be owned by root and not writable by group or
-    others; a symlink is checked at both ends. Always ``None`` elsewhere.
-    """
-    if os.name != "posix":
-        return None
-    items: list[Path] = [path]
-    folder = path.parent
-    while True:
-        items.append(folder)
-        if root is None or folder in (root, folder.parent):
-            break
-        if root not in folder.parents:
-            break
-        folder = folder.parent
-    try:
-        if path.is_symlink():  # where it points first: that is the file read
-            real = path.resolve()
-            items = [real, real.parent, *items]
-        for item in items:
-            info = item.stat()
-            if info.st_uid != 0:
-                return f"{item} is owned by uid {info.st_uid}, not root"
-            if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                return f"{item} is writable by group or others (mode {stat.filemode(info.st_mode)})"
-    except OSError as exc:
-        return f"cannot check {path}: {exc.strerror or exc}"
-    return None
-
-
-def _located(
-    path: str,
-    locator: Locator | None,
-    key: str | None,
-    message: str,
-    *,
-    severity: Severity = "error",
-    hint: str | None = None,
-    at_key: bool = False,
-) -> Diagnostic:
-    pos = None
-    if locator is not None and key is not None:
-        pos = locator.key(key) if at_key else locator.value(key)
-    line, col = pos if pos else (None, None)
-    return Diagnostic(
-        path=path,
-        line=line,
-        col=col,
-        severity=severity,
-        key=key,
-        message=message,
-        source=locator.source(line) if locator else None,
-        hint=hint,
-    )
-
-
-@dataclass
-class _Policy:
-    """Every policy file merged (later files win per key and per bound)."""
-
-    defaults: dict[str, tuple[Any, Origin]] = field(default_factory=dict)
-    enforced: dict[str, tuple[Any, Origin]] = field(default_factory=dict)
-    limits: dict[str, Limit] = field(default_factory=dict)
-    organization: str | None = None
-    contact: str | None = None
-    applied: list[Path] = field(default_factory=list)
-    locators: dict[str, Locator] = field(default_factory=dict)
-
-    def origin(self, table: PolicyTable, key: str) -> Origin | None:
-        if table == "limits":
-            limit = self.limits.get(key)
-            return limit.origin if limit else None
-        entry = (self.defaults if table == "defaults" else self.enforced).get(key)
-        return entry[1] if entry else None
-
-    def diag(
-        self, table: PolicyTable, key: str, message: str, *, hint: str | None = None
-    ) -> Diagnostic:
-        """An error at the entry ``[table] key`` currently comes from."""
-        origin = self.origin(table, key)
-        path = origin.path if origin and origin.path else "policy"
-        return _located(
-            path,
-            self.locators.get(path),
-            f"{table}.{key}",
-            message,
-            hint=hint,
-            at_key=table == "limits",
-        )
-
-    def copy(self) -> _Policy:
-        return replace(
-            self,
-            defaults=dict(self.defaults),
-            enforced=dict(self.enforced),
-            limits=dict(self.limits),
-        )
-
-    def drop(self, table: PolicyTable, key: str) -> None:
-        if table == "limits":
-            self.limits.pop(key, None)
-        else:
-            (self.defaults if table == "defaults" else self.enforced).pop(key, None)
-
-
-def _read_policy(
-    files: Sequence[Path], diags: list[Diagnostic], *, check_owner: bool, root: Path | None
-) -> _Policy:
-    policy = _Policy()
-    for path in files:
-        name = str(path)
-        if check_owner:
-            reason = unsafe_reason(path, root=root)
-            if reason is not None:
-                diags.append(
-                    _located(
-                        name,
-                        None,
-                        None,
-                        f"policy file refused: {reason}",
-                        hint="install policy files as root:root, mode 0644,"
-                        " in directories only root can write",
-                    )
-                )
-                continue
-        text, problems = read_text(path)
-        diags.extend(problems)
-        if text is None:
-            continue
-        data, problems = parse_toml(text, name)
-        if data is None:
-            diags.extend(problems)
-            diags.append(
-                Diagnostic.plain(
-                    name,
-                    "policy file skipped: it is not valid TOML; other policy files still apply",
-                )
-            )
-            continue
-        locator = Locator(text)
-        policy.locators[name] = locator
-        policy.applied.append(path)
-        file_diags: list[Diagnostic] = []
-        _read_policy_file(data, name, locator, policy, file_diags)
-        file_diags.sort(key=lambda d: (d.line or 0, d.col or 0))
-        diags.extend(file_diags)
-    # An enforced value outside the policy's own limits is IT's mistake: say so, drop it.
-    for key, (value, _origin) in list(policy.enforced.items()):
-        limit = policy.limits.get(key)
-        if limit is not None and not _within(value, limit):
-            diags.append(
-                policy.diag(
-                    "enforced",
-                    key,
-                    f"enforced value {_show(key, value)} is outside the policy's own limits"
-                    f" ({_range(key, limit)}, {limit.origin.where()}); entry ignored",
-                )
-            )
-            policy.drop("enforced", key)
-    return policy
-
-
-def _read_policy_file(
-    data: dict[str, Any],
-    name: str,
-    locator: Locator,
-    policy: _Policy,
-    diags: list[Diagnostic],
-) -> None:
-    for top, raw in data.items():
-        if top in POLICY_TOP:
-            continue
-        hint = "a policy has schema, [meta], [defaults], [enforced] and [limits]"
-        close = difflib.get_close_matches(top, sorted(POLICY_TOP), n=1, cutoff=0.6)
-        if top in TABLES:
-            hint = f"settings go in [defaults.{top}], [enforced.{top}] or [limits.{top}]"
-        elif close:
-            hint = f"did you mean {close[0] if close[0] == 'schema' else f'[{close[0]}]'}?"
-        diags.append(
-            _located(
-                name,
-                locator,
-                top,
-                f"unknown policy {'table' if isinstance(raw, dict) else 'key'} (ignored)",
-                severity="warning",
-                at_key=True,
-                hint=hint,
-            )
-        )
-    if "schema" in data:
-        problem = schema_problem(data["schema"])
-        if problem is not None:
-            diags.append(_located(name, locator, "schema", problem[0], hint=problem[1]))
-    meta = data.get("meta", {})
-    if not isinstance(meta, dict):
-        diags.append(_located(name, locator, "meta", f"expected a table [meta], got {found(meta)}"))
-        meta = {}
-    for key, raw in meta.items():
-        if key not in META_FIELDS:
-            diags.append(
-                _located(
-                    name,
-                    locator,
-                    f"meta.{key}",
-                    "unknown key (ignored)",
-                    severity="warning",
-                    at_key=True,
-                    hint="[meta] has organization and contact",
-                )
-            )
-        elif not isinstance(raw, str):
-            diags.append(
-                _located(name, locator, f"meta.{key}", f"expected a string, got {found(raw)}")
-            )
-        elif key == "organization":
-            policy.organization = raw
-        else:
-            policy.contact = raw
-    for table in ("defaults", "enforced"):
-        section = data.get(table, {})
-        if not isinstance(section, dict):
-            diags.append(
-                _located(name, locator, table, f"expected a table [{table}], got {found(section)}")
-            )
-            continue
-        good, problems = check_table(section, name, locator, allow_meta=False, prefix=f"{table}.")
-        diags.extend(problems)
-        target = policy.defaults if table == "defaults" else policy.enforced
-        layer: Layer = "enforced" if table == "enforced" else "policy default"
-        for key, value in good.items():
-            pos = locator.key(f"{table}.{key}")
-            target[key] = (value, Origin(layer, name, pos[0] if pos else None))
-    section = data.get("limits", {})
-    if not isinstance(section, dict):
-        diags.append(
-            _located(name, locator, "limits", f"expected a table [limits], got {found(section)}")
-        )
-        return
-    for top, raw in section.items():
-        if top not in TABLES:
-            near_top = suggest_table(top) if isinstance(raw, dict) else suggest(top)
-            diags.append(
-                _located(
-                    name,
-                    locator,
-                    f"limits.{top}",
-                    f"unknown {'table' if isinstance(raw, dict) else 'key'} (ignored)",
-                    severity="warning",
-                    at_key=True,
-                    hint=(
-                        None
-                        if not near_top
-                        else f"did you mean [limits.{near_top}]?"
-                        if isinstance(raw, dict)
-                        else f"did you mean limits.{near_top}?"
-                    ),
-                )
-            )
-        elif not isinstance(raw, dict):
-            diags.append(
-                _located(
-                    name,
-                    locator,
-                    f"limits.{top}",
-                    f"expected a table [limits.{top}], got {found(raw)}",
-                )
-            )
-        else:
-            for leaf, bounds in raw.items():
-                _read_limit(
-                    f"{top}.{leaf}", bounds, name=name, locator=locator, policy=policy, diags=diags
-                )
-
-
-def _read_limit(
-    key: str,
-    raw: object,
-    *,
-    name: str,
-    locator: Locator,
-    policy: _Policy,
-    diags: list[Diagnostic],
-) -> None:
-    dotted = f"limits.{key}"
-    spec = KEY_BY_NAME.get(key)
-
-    def error(message: str, *, at: str = dotted, hint: str | None = None) -> None:
-        diags.append(_located(name, locator, at, message, hint=hint))
-
-    if spec is None:
-        near = suggest(key)
-        diags.append(
-            _located(
-                name,
-                locator,
-                dotted,
-                "unknown key (ignored)",
-                severity="warning",
-                at_key=True,
-                hint=f"did you mean limits.{near}?" if near else None,
-            )
-        )
-        return
-    if spec.kind not in LIMIT_KINDS:
-        error(
-            f"limits apply to durations and numbers; {key} is {spec.expected}",
-            hint="to fix its value, put it in [enforced] instead",
-        )
-        return
-    example = '{ min = "10m", max = "1h" }' if spec.kind == "duration" else "{ min = 1, max = 3 }"
-    if not isinstance(raw, dict):
-        error(f"expected bounds like {example} (either or both), got {found(raw)}")
-        return
-    if not raw:
-        error(f"expected bounds like {example} (either or both), got an empty table")
-        return
-    ok = True
-    for bound in raw:
-        if bound not in ("min", "max"):
-            error(
-                f'unknown bound "{bound}" (a limit has min and/or max); entry ignored',
-                at=f"{dotted}.{bound}",
-            )
-            ok = False
-    bounds: dict[str, float | None] = {"min": None, "max": None}
-    for bound in ("min", "max"):
-        if bound not in raw:
-            continue
-        try:
-            value = spec.parse(raw[bound], bounded=False)
-        except ValueProblem as exc:
-            error(f"{exc}; entry ignored", at=f"{dotted}.{bound}")
-            ok = False
-            continue
-        # Compare with the key's own range before any float conversion (TOML
-        # integers are unbounded); a bound beyond it is no bound at all.
-        if bound == "min" and spec.max is not None and value > spec.max:
-            error(
-                f"min {spec.show(value)} is above the largest value {key} allows"
-                f" ({spec.show(spec.max)}); entry ignored",
-                at=f"{dotted}.min",
-            )
-            ok = False
-        elif bound == "max" and spec.min is not None and value < spec.min:
-            error(
-                f"max {spec.show(value)} is below the smallest value {key} allows"
-                f" ({spec.show(spec.min)}); entry ignored",
-                at=f"{dotted}.max",
-            )
-            ok = False
-        else:
-            if spec.min is not None:
-                value = max(value, spec.min)
-            if spec.max is not None:
-                value = min(value, spec.max)
-            bounds[bound] = float(value)
-    if not ok:
-        return
-    earlier = policy.limits.get(key)
-    pos = locator.key(dotted)
-    here = Origin("limit", name, pos[0] if pos else None)
-    low, low_from = bounds["min"], here
-    high, high_from = bounds["max"], here
-    if earlier is not None and low is None:
-        low, low_from = earlier.min, earlier.min_origin or earlier.origin
-    if earlier is not None and high is None:
-        high, high_from = earlier.max, earlier.max_origin or earlier.origin
-    if low is not None and high is not None and low > high:
-        other = high_from if low_from == here else low_from
-        also = f" (with the bound from {other.where()})" if other != here else ""
-        error(f"min {spec.show(low)} is above max {spec.show(high)}{also}; entry ignored")
-        return
-    policy.limits[key] = Limit(
-        low,
-        high,
-        here,
-        min_origin=low_from if low is not None else None,
-        max_origin=high_from if high is not None else None,
-    )
-
-
-# -------------------------------------------------------------- value display
-
-
-def _show(spec: Key | str, value: Any) -> str:
-    """A value for prose ("at most 1h", "at most 3")."""
-    key = KEY_BY_NAME[spec] if isinstance(spec, str) else spec
-    shown = to_toml(key.name, value)
-    return shown if isinstance(shown, str) else format_toml(shown)
-
-
-def to_toml(key: str, value: Any) -> Any:
-    """A parsed value back in the form people write in TOML."""
-    kind = KEY_BY_NAME[key].kind
-    if kind == "duration":
-        return format_duration(value)
-    if kind == "days":
-        return [WEEKDAYS[d] for d in sorted(value)]
-    if kind == "hours":
-        return [format_hours(span) for span in value]
-    if kind == "int":
-        return int(value)
-    if isinstance(value, (tuple, frozenset, set)):
-        return list(value)
-    return value
-
-
-def format_toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(format_toml(v) for v in value) + "]"
-    return str(value)
-
-
-# ----------------------------------------------------------------- command line
-
-
-def parse_cli_sets(items: Sequence[str]) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """``--set drill.every=45m`` items: TOML values, or bare words taken as strings."""
-    raw: dict[str, Any] = {}
-    diags: list[Diagnostic] = []
-    for item in items:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            diags.append(
-                Diagnostic.plain(
-                    "command line", f'expected --set KEY=VALUE (e.g. drill.every=45m), got "{item}"'
-                )
-            )
-            continue
-        try:
-            raw[key] = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            raw[key] = text.strip()
-    return raw, diags
 
 
 # ------------------------------------------------------------------------ load
@@ -644,7 +132,7 @@ class _Merged:
 
 
 def _merge(
-    policy: _Policy,
+    policy: Policy,
     user: Mapping[str, tuple[Any, Origin]],
     cli: Mapping[str, Any],
 ) -> _Merged:
@@ -670,7 +158,7 @@ def _merge(
     clamped: list[Clamped] = []
     for key, limit in policy.limits.items():
         value = values[key]
-        if _within(value, limit):
+        if within(value, limit):
             continue
         bound = limit.min if limit.min is not None and value < limit.min else limit.max
         assert bound is not None
@@ -681,15 +169,15 @@ def _merge(
 
 
 def _policy_entry(merged: _Merged, key: str) -> tuple[PolicyTable, str] | None:
-    table = _TABLE_OF_LAYER.get(merged.origins[key].layer)
+    table = TABLE_OF_LAYER.get(merged.origins[key].layer)
     return (table, key) if table else None
 
 
 def _resolve_conflicts(
     merged: _Merged,
-    policy: _Policy,
+    policy: Policy,
     diags: list[Diagnostic],
-    rebuild: Callable[[_Policy], _Merged],
+    rebuild: Callable[[Policy], _Merged],
 ) -> bool:
     """Drop one policy entry that breaks a relation between keys on its own (no
     user value involved), preferring one whose removal mends the relation.
@@ -713,16 +201,16 @@ def _resolve_conflicts(
             clamp = next(c for c in merged.clamped if c.key == culprit)
             verb = "raises" if clamp.value > clamp.wanted else "lowers"
             message = (
-                f"{verb} {culprit} to {_show(culprit, clamp.value)}, but it {problem};"
+                f"{verb} {culprit} to {show_value(culprit, clamp.value)}, but it {problem};"
                 " entry ignored"
             )
         else:
             message = f"{problem}; entry ignored"
         partner_origin = merged.origins[partner]
         hint = f"set {partner} in the policy as well"
-        if partner_origin.layer in _TABLE_OF_LAYER:
+        if partner_origin.layer in TABLE_OF_LAYER:
             hint = (
-                f"{partner} = {_show(partner, merged.values[partner])} is also set by the"
+                f"{partner} = {show_value(partner, merged.values[partner])} is also set by the"
                 f" policy ({partner_origin.where()})"
             )
         diags.append(policy.diag(table, culprit, message, hint=hint))
@@ -732,7 +220,7 @@ def _resolve_conflicts(
 
 
 def _user_conflicts(
-    merged: _Merged, user_locator: Locator | None, errors: list[Diagnostic]
+    merged: _Merged, user_positions: Positions | None, errors: list[Diagnostic]
 ) -> None:
     """Relations broken by a value the user can change: errors at that value."""
     for key, other in conflicts(merged.values):
@@ -745,16 +233,76 @@ def _user_conflicts(
         origin = merged.origins[at]
         other_origin = merged.origins[partner]
         hint = None
-        if other_origin.layer in _TABLE_OF_LAYER:
+        if other_origin.layer in TABLE_OF_LAYER:
             hint = (
-                f"{partner} = {_show(partner, merged.values[partner])} comes from your"
+                f"{partner} = {show_value(partner, merged.values[partner])} comes from your"
                 f" organization's policy ({other_origin.where()})"
             )
         message = conflict_message(merged.values, at, partner)
         if origin.layer == "user" and origin.path is not None:
-            errors.append(_located(origin.path, user_locator, at, message, hint=hint))
+            errors.append(Diagnostic.at(origin.path, user_positions, at, message, hint=hint))
         else:
             errors.append(Diagnostic.plain(origin.path or origin.layer, message, key=at, hint=hint))
+
+
+@dataclass
+class _UserFile:
+    """The user's file as read: its values with their origins, where they sit, problems."""
+
+    text: str | None
+    positions: Positions | None = None
+    values: dict[str, tuple[Any, Origin]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _read_user(user_file: Path | None, user_text: str | None) -> _UserFile:
+    user = _UserFile(text=user_text)
+    if user.text is None and user_file is not None and user_file.exists():
+        user.text, user.diagnostics = read_text(user_file)
+    if user.text is None:
+        return user
+    name = str(user_file) if user_file is not None else "config"
+    data, problems = parse_toml(user.text, name)
+    user.diagnostics += problems
+    if data is None:
+        return user
+    user.positions = Positions(user.text)
+    good, problems = check_table(data, name, user.positions)
+    user.diagnostics += problems
+    for key, value in good.items():
+        if KEY_BY_NAME[key].policy_only:
+            user.diagnostics.append(
+                Diagnostic.at(
+                    name,
+                    user.positions,
+                    key,
+                    "only IT policy can set this (ignored)",
+                    severity="warning",
+                    hint="use `ergobreak autostart enable` or `disable`",
+                    at_key=True,
+                )
+            )
+            continue
+        pos = user.positions.find(key, at_key=True)
+        user.values[key] = (value, Origin("user", name, pos[0] if pos else None))
+    return user
+
+
+def _cli_values(cli: Mapping[str, Any], errors: list[Diagnostic]) -> dict[str, Any]:
+    """``--set`` values parsed by the schema; problems go to ``errors``."""
+    values: dict[str, Any] = {}
+    for key, raw in cli.items():
+        spec = KEY_BY_NAME.get(key)
+        if spec is None:
+            near = suggest(key)
+            hint = f"did you mean {near}?" if near else None
+            errors.append(Diagnostic.plain("command line", "unknown key", key=key, hint=hint))
+            continue
+        try:
+            values[key] = spec.parse(raw)
+        except ValueProblem as exc:
+            errors.append(Diagnostic.plain("command line", str(exc), key=key))
+    return values
 
 
 def load(
@@ -779,89 +327,38 @@ def load(
             diagnostic, policy ones included).
     """
     diags: list[Diagnostic] = []
-    if policy_files is None:
-        found_paths = paths()
-        files = discover_policy_files(found_paths.policy_file, found_paths.policy_d)
-        policy = _read_policy(
-            files, diags, check_owner=check_owner, root=found_paths.policy_file.parent
-        )
-    else:
-        policy = _read_policy(list(policy_files), diags, check_owner=False, root=None)
-
-    user_errors: list[Diagnostic] = []
-    user_locator: Locator | None = None
-    user: dict[str, tuple[Any, Origin]] = {}
-    text: str | None = user_text
-    if text is None and user_file is not None and user_file.exists():
-        text, problems = read_text(user_file)
-        user_errors += problems
-    if text is not None:
-        name = str(user_file) if user_file is not None else "config"
-        data, problems = parse_toml(text, name)
-        user_errors += problems
-        if data is not None:
-            user_locator = Locator(text)
-            good, problems = check_table(data, name, user_locator)
-            user_errors += problems
-            for key, value in good.items():
-                pos = user_locator.key(key)
-                if KEY_BY_NAME[key].policy_only:
-                    line, col = pos if pos else (None, None)
-                    user_errors.append(
-                        Diagnostic(
-                            path=name,
-                            line=line,
-                            col=col,
-                            severity="warning",
-                            key=key,
-                            message="only IT policy can set this (ignored)",
-                            source=user_locator.source(line),
-                            hint="use `ergobreak autostart enable` or `disable`",
-                        )
-                    )
-                    continue
-                user[key] = (value, Origin("user", name, pos[0] if pos else None))
-
-    cli_values: dict[str, Any] = {}
-    for key, raw in (cli or {}).items():
-        spec = KEY_BY_NAME.get(key)
-        if spec is None:
-            near = suggest(key)
-            hint = f"did you mean {near}?" if near else None
-            user_errors.append(Diagnostic.plain("command line", "unknown key", key=key, hint=hint))
-            continue
-        try:
-            cli_values[key] = spec.parse(raw)
-        except ValueProblem as exc:
-            user_errors.append(Diagnostic.plain("command line", str(exc), key=key))
+    policy = load_policy(policy_files, diags, check_owner=check_owner)
+    user = _read_user(user_file, user_text)
+    user_errors = user.diagnostics
+    cli_values = _cli_values(cli or {}, user_errors)
 
     # A policy entry that breaks a rule on its own is dropped (and reported); a
     # rule broken by the user's own value is the user's error.
     content: Content | None = None
     for _ in range(len(KEY_BY_NAME) * 3 + 1):
-        merged = _merge(policy, user, cli_values)
-        if _resolve_conflicts(merged, policy, diags, lambda p: _merge(p, user, cli_values)):
+        merged = _merge(policy, user.values, cli_values)
+        if _resolve_conflicts(merged, policy, diags, lambda p: _merge(p, user.values, cli_values)):
             continue
         if not with_content or _has_errors(user_errors) or conflicts(merged.values):
             break
         content, dropped = _select_content(
             merged,
             policy,
-            rebuild=lambda p: _merge(p, user, cli_values),
+            rebuild=lambda p: _merge(p, user.values, cli_values),
             user_file=user_file,
-            user_text=text,
+            user_text=user.text,
             user_errors=user_errors,
             diags=diags,
         )
         if not dropped:
             break
-    _user_conflicts(merged, user_locator, user_errors)
+    _user_conflicts(merged, user.positions, user_errors)
 
     all_diags = diags + user_errors
     if _has_errors(user_errors):
         raise ConfigError(all_diags)
     return Effective(
-        settings=_to_settings(merged.values),
+        settings=to_settings(merged.values),
         content=content,
         values=merged.values,
         origins=merged.origins,
@@ -900,30 +397,11 @@ def _has_errors(diags: Sequence[Diagnostic]) -> bool:
     return any(d.severity == "error" for d in diags)
 
 
-def _within(value: Any, limit: Limit) -> bool:
-    if limit.min is not None and value < limit.min:
-        return False
-    return not (limit.max is not None and value > limit.max)
-
-
-def _range(key: str, limit: Limit) -> str:
-    if limit.min is not None and limit.max is not None:
-        return f"{_show(key, limit.min)} to {_show(key, limit.max)}"
-    if limit.min is not None:
-        return f"at least {_show(key, limit.min)}"
-    return f"at most {_show(key, limit.max)}"
-
-
-def describe_limit(key: str, limit: Limit) -> str:
-    """``"at most 1h"``, ``"10m to 40m"``."""
-    return _range(key, limit)
-
-
 def _select_content(
     merged: _Merged,
-    policy: _Policy,
+    policy: Policy,
     *,
-    rebuild: Callable[[_Policy], _Merged],
+    rebuild: Callable[[Policy], _Merged],
     user_file: Path | None,
     user_text: str | None,
     user_errors: list[Diagnostic],
@@ -931,15 +409,13 @@ def _select_content(
 ) -> tuple[Content | None, bool]:
     """The drill rotation; ``(content, dropped)``: ``dropped`` when policy entries
     alone left no drill and were dropped (then merge and select again)."""
-    from ergobreak.library import SelectionError, load_library, selection  # noqa: PLC0415
-
     library, problems = load_library()
     policy_only = not any(merged.fixable(key) for key in ROUTINE_KEYS)
     text = None if policy_only else user_text
     try:
         chosen = selection(
             library,
-            merged.values,
+            to_filters(merged.values),
             path=str(user_file) if user_file else None,
             text=text,
         )
@@ -951,7 +427,7 @@ def _select_content(
                 trial = policy.copy()
                 trial.drop(*entry)
                 try:
-                    selection(library, rebuild(trial).values)
+                    selection(library, to_filters(rebuild(trial).values))
                 except SelectionError:
                     return False
                 return True
@@ -972,7 +448,7 @@ def _select_content(
     return Content(cues=library.cues, drills=chosen.drills, library=library.drills), False
 
 
-def _relocate(diag: Diagnostic, merged: _Merged, policy: _Policy) -> Diagnostic:
+def _relocate(diag: Diagnostic, merged: _Merged, policy: Policy) -> Diagnostic:
     """Point a selection diagnostic about a policy value at the policy entry."""
     if diag.key not in KEY_BY_NAME:
         return diag

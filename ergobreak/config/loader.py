@@ -6,32 +6,31 @@ Loading never writes anything.
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ergobreak.config.diagnostics import ConfigError, Diagnostic, Severity
-from ergobreak.config.locate import Locator, Positions
+from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.schema import (
     KEY_BY_NAME,
     META_KEYS,
     TABLES,
-    ValueProblem,
     cross_check,
     defaults,
-    found,
     to_settings,
 )
 from ergobreak.core.settings import Settings
-from ergobreak.toml import tomllib
+from ergobreak.tomlfile import (
+    ConfigError,
+    Diagnostic,
+    Positions,
+    Severity,
+    found,
+    near,
+    parse_toml,
+    read_text,
+)
 
-_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-_TUPLE = re.compile(r"\((?:'[^']*',\s*)+(?:'[^']*')?\)")
-_PART = re.compile(r"'([^']*)'")
-#: tomllib's words for a value it cannot read, typically an unquoted ``30m`` or ``yes``
-_UNQUOTED = frozenset({"invalid value", "expected newline or end of document after a statement"})
 SCHEMA_VERSION = 1
 
 
@@ -63,50 +62,12 @@ def suggest(name: str) -> str | None:
     leaf_matches = [k for k in KEY_BY_NAME if k.rsplit(".", 1)[-1] == leaf and k != name]
     if len(leaf_matches) == 1:
         return leaf_matches[0]
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
-    return close[0] if close else None
+    return near(name, candidates, cutoff=0.75)
 
 
 def suggest_table(name: str) -> str | None:
     """A close known table for a misspelt one."""
-    close = difflib.get_close_matches(name, sorted(TABLES - {name}), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def parse_toml(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    """Parse TOML; a syntax error becomes a diagnostic with line, column and excerpt."""
-    try:
-        return tomllib.loads(text), []
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        col = getattr(exc, "colno", None)
-        message = getattr(exc, "msg", None) or str(exc)
-        match = _AT.search(str(exc))
-        if match and line is None:
-            line, col = int(match.group(1)), int(match.group(2))
-        message = _AT.sub("", message).strip()
-        # tomllib names tables as Python tuples: ('drill', 'sub') -> [drill.sub]
-        message = _TUPLE.sub(lambda m: "[" + ".".join(_PART.findall(m.group(0))) + "]", message)
-        lines = text.splitlines()
-        source = lines[line - 1] if line is not None and 1 <= line <= len(lines) else None
-        message = message[0].lower() + message[1:] if message else "syntax error"
-        hint = None
-        if message in _UNQUOTED and source is not None and "=" in source[: (col or 1) - 1]:
-            hint = 'text values need quotes (every = "30m"); true and false are lowercase'
-        return None, [
-            Diagnostic(
-                path=path,
-                line=line,
-                col=col,
-                severity="error",
-                key=None,
-                message=f"invalid TOML: {message}",
-                source=source,
-                hint=hint,
-            )
-        ]
-    except UnicodeDecodeError as exc:  # pragma: no cover - loads() takes str
-        return None, [Diagnostic.plain(path, str(exc))]
+    return near(name, sorted(TABLES - {name}))
 
 
 def schema_problem(raw: object) -> tuple[str, str | None] | None:
@@ -120,7 +81,7 @@ def schema_problem(raw: object) -> tuple[str, str | None] | None:
 def check_table(
     data: dict[str, Any],
     path: str,
-    locator: Positions,
+    positions: Positions,
     *,
     allow_meta: bool = True,
     prefix: str = "",
@@ -143,18 +104,15 @@ def check_table(
         at_value: bool,
         hint: str | None = None,
     ) -> None:
-        pos = locator.value(prefix + key) if at_value else locator.key(prefix + key)
-        line, col = pos if pos else (None, None)
         diags.append(
-            Diagnostic(
-                path=path,
-                line=line,
-                col=col,
+            Diagnostic.at(
+                path,
+                positions,
+                prefix + key,
+                message,
                 severity=severity,
-                key=prefix + key,
-                message=message,
-                source=locator.source(line),
                 hint=hint,
+                at_key=not at_value,
             )
         )
 
@@ -207,56 +165,27 @@ def check_table(
     return good, diags
 
 
-def read_text(path: Path) -> tuple[str | None, list[Diagnostic]]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, [_file_diag(path, "file not found")]
-    except OSError as exc:
-        return None, [_file_diag(path, f"cannot read: {exc.strerror or exc}")]
-    try:
-        return raw.decode("utf-8"), []
-    except UnicodeDecodeError as exc:
-        start = raw.rfind(b"\n", 0, exc.start) + 1
-        end = raw.find(b"\n", exc.start)
-        line_bytes = raw[start : end if end >= 0 else len(raw)].rstrip(b"\r")
-        return None, [
-            Diagnostic(
-                path=str(path),
-                line=raw[: exc.start].count(b"\n") + 1,
-                col=len(raw[start : exc.start].decode("utf-8", "replace")) + 1,
-                severity="error",
-                key=None,
-                message=f"invalid TOML: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
-                source=line_bytes.decode("utf-8", "replace"),
-            )
-        ]
-
-
 def cross_diagnostics(
-    values: dict[str, Any], path: str, locator: Positions, written: set[str]
+    values: dict[str, Any], path: str, positions: Positions, written: set[str]
 ) -> list[Diagnostic]:
     """Errors for broken relations between keys, at the key written in the file."""
-    diags = []
-    for key, message in cross_check(values, blame=written.__contains__):
-        pos = locator.value(key) if key in written else None
-        line, col = pos if pos else (None, None)
-        diags.append(
-            Diagnostic(
-                path=path,
-                line=line,
-                col=col,
-                severity="error",
-                key=key,
-                message=message,
-                source=locator.source(line),
-            )
-        )
-    return diags
+    return [
+        Diagnostic.at(path, positions, key if key in written else None, message, key=key)
+        for key, message in cross_check(values, blame=written.__contains__)
+    ]
 
 
-def _file_diag(path: Path, message: str) -> Diagnostic:
-    return Diagnostic.plain(str(path), message)
+def check_text(text: str, path: str) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """A user file's text on its own (no policy, no content): the built-in
+    defaults overlaid with its good values, and every diagnostic."""
+    values = defaults()
+    data, diags = parse_toml(text, path)
+    if data is None:
+        return values, diags
+    positions = Positions(text)
+    good, diags = check_table(data, path, positions)
+    values.update(good)
+    return values, diags + cross_diagnostics(values, path, positions, set(good))
 
 
 def load_file(path: Path | None) -> Loaded:
@@ -270,12 +199,7 @@ def load_file(path: Path | None) -> Loaded:
     if path is not None:
         text, diags = read_text(path)
         if text is not None:
-            data, diags = parse_toml(text, str(path))
-            if data is not None:
-                locator = Locator(text)
-                good, diags = check_table(data, str(path), locator)
-                values.update(good)
-                diags += cross_diagnostics(values, str(path), locator, set(good))
+            values, diags = check_text(text, str(path))
     if any(d.severity == "error" for d in diags):
         raise ConfigError(diags)
     return Loaded(settings=to_settings(values), values=values, diagnostics=diags)

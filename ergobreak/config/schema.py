@@ -1,25 +1,25 @@
 """The one schema of user settings: every key, its type, default, bounds and meaning.
 
-Defaults here are the built-in layer; ``config/ergobreak.toml`` is tested to match
-them. Values are written as people write them (``"20m"``) and converted to the
-core's :class:`~ergobreak.core.settings.Settings` (seconds) by :func:`to_settings`.
+Values are written as people write them (``"20m"``) and converted to the core's
+:class:`~ergobreak.core.settings.Settings` (seconds) by :func:`to_settings`, and
+to the content's :class:`~ergobreak.content.selection.Filters` by :func:`to_filters`.
+Those two own the built-in defaults: every key that maps onto one of their
+fields takes its default from there, so tests and users run the same defaults;
+``config/ergobreak.toml`` is tested to match them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib  # routines
-import math
-import re  # routines
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, ID_PATTERN, TAGS  # routines
-from ergobreak.core.duration import DurationError, format_duration, parse_duration
-from ergobreak.core.hours import parse_hours
+from ergobreak.config import kinds
+from ergobreak.config.kinds import Kind, ValueProblem
+from ergobreak.content.selection import Filters
+from ergobreak.core.duration import format_duration
 from ergobreak.core.settings import (
-    WEEKDAYS,
     ActivitySettings,
     DrillSettings,
     PostureSettings,
@@ -28,29 +28,16 @@ from ergobreak.core.settings import (
     Settings,
 )
 
-Kind = Literal[
-    "duration",
-    "bool",
-    "int",
-    "days",
-    "hours",
-    # routines (content selection)
-    "categories",
-    "routine_ids",
-    "equipment",
-    "tags",
-]
-
-
-class ValueProblem(ValueError):
-    """A value of the wrong type or out of range; the message says expected vs found."""
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Key:
+    """One setting: its name, kind (:mod:`~ergobreak.config.kinds`), built-in value,
+    bounds and meaning."""
+
     name: str
     kind: Kind
-    default: Any
+    #: the built-in value, in the core's form (seconds, weekday numbers, ...)
+    builtin: Any
     doc: str
     min: float | None = None
     max: float | None = None
@@ -63,7 +50,7 @@ class Key:
         ``bounded=False`` skips the key's own range (policy ``[limits]`` bounds are
         parsed that way and compared with the range separately).
         """
-        value = _PARSERS[self.kind](raw)
+        value = kinds.parse(self.kind, raw)
         if bounded and self.kind in ("duration", "int"):
             self._check_range(value)
         return value
@@ -87,222 +74,32 @@ class Key:
 
     @property
     def expected(self) -> str:
-        return _EXPECTED[self.kind]
+        return kinds.expected(self.kind)
+
+    @property
+    def default(self) -> Any:
+        """The built-in value as the shipped config file writes it (``"30m"``).
+
+        Short durations read best in seconds there (``"60s"``, not ``"1m"``).
+        """
+        if self.kind == "duration" and self.builtin < _SECONDS_BELOW:
+            return f"{self.builtin:g}s"
+        return kinds.toml_form(self.kind, self.builtin)
 
 
-def found(raw: object) -> str:
-    """How a TOML value reads in "expected ..., got ..." messages."""
-    if isinstance(raw, bool):
-        return f"boolean {str(raw).lower()}"
-    if isinstance(raw, str):
-        return f'"{raw}"'
-    if isinstance(raw, int):
-        return f"integer {raw}"
-    if isinstance(raw, float):
-        return f"number {raw}"
-    if isinstance(raw, list):
-        return "an array"
-    if isinstance(raw, dict):
-        return "a table" if raw else "an empty table"
-    if isinstance(raw, dt.datetime):
-        return f"date-time {raw.isoformat()}"
-    if isinstance(raw, dt.date):
-        return f"date {raw.isoformat()}"
-    if isinstance(raw, dt.time):
-        return f"time {raw.isoformat()}"
-    return type(raw).__name__
+#: durations shorter than this are written in seconds in the shipped config file
+_SECONDS_BELOW = 120
 
 
-def _duration(raw: object) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, str):
-        extra = ""
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            extra = f' (add a unit: "{raw}s" or "{raw}m")'
-        raise ValueProblem(f'expected a duration like "20m", got {found(raw)}{extra}')
-    try:
-        seconds = parse_duration(raw)
-    except DurationError as exc:
-        raise ValueProblem(str(exc)) from None
-    if not math.isfinite(seconds):
-        raise ValueProblem(f'expected a duration like "20m", got "{raw}" (far too long)')
-    return seconds
-
-
-def _bool(raw: object) -> bool:
-    if not isinstance(raw, bool):
-        raise ValueProblem(f"expected true or false, got {found(raw)}")
-    return raw
-
-
-def _int(raw: object) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise ValueProblem(f"expected a whole number, got {found(raw)}")
-    return raw
-
-
-_DAY_ALIASES = {"weekdays": "mon-fri", "weekends": "sat-sun", "all": "mon-sun"}
-_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def _day(name: str) -> int | None:
-    name = name.strip().lower()
-    if name in WEEKDAYS:
-        return WEEKDAYS.index(name)
-    if name in _FULL_DAYS:
-        return _FULL_DAYS.index(name)
-    return None
-
-
-def _days(raw: object) -> frozenset[int]:
-    items: list[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f'expected days like ["mon", "tue"] or "mon-fri", got {found(raw)}')
-    days: set[int] = set()
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueProblem(f'expected day names like "mon", got {found(item)}')
-        text = _DAY_ALIASES.get(item.strip().lower(), item)
-        first, sep, last = text.partition("-")
-        a = _day(first)
-        b = _day(last) if sep else a
-        if a is None or b is None:
-            raise ValueProblem(
-                f'expected day names mon, tue, wed, thu, fri, sat, sun (or "mon-fri"), got "{item}"'
-            )
-        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(b + 1)])
-    if not days:
-        raise ValueProblem("expected at least one working day, got an empty array")
-    return frozenset(days)
-
-
-def _hours(raw: object) -> tuple[tuple[int, int], ...]:
-    items: list[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f'expected hours like "09:00-17:30", got {found(raw)}')
-    if not items:
-        raise ValueProblem('expected at least one span like "09:00-17:30", got an empty array')
-    spans = []
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueProblem(f'expected hours like "09:00-17:30", got {found(item)}')
-        try:
-            spans.append(parse_hours(item))
-        except ValueError as exc:
-            raise ValueProblem(str(exc)) from None
-    return tuple(spans)
-
-
-_PARSERS: dict[Kind, Callable[[object], Any]] = {
-    "duration": _duration,
-    "bool": _bool,
-    "int": _int,
-    "days": _days,
-    "hours": _hours,
-}
-_EXPECTED: dict[Kind, str] = {
-    "duration": 'a duration like "20m"',
-    "bool": "true or false",
-    "int": "a whole number",
-    "days": 'day names like ["mon", "tue"]',
-    "hours": 'hours like "09:00-17:30"',
-}
-
-# --- routines (content selection): list parsers ---
-_ROUTINE_ID = re.compile(ID_PATTERN)
-
-
-def _names(raw: object, what: str, example: str) -> list[str]:
-    """A TOML array of distinct strings (a lone string is accepted as a one-item list)."""
-    items: list[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list):
-        items = list(raw)
-    else:
-        raise ValueProblem(f"expected {what} like {example}, got {found(raw)}")
-    names: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueProblem(f"expected {what} like {example}, got {found(item)} in the array")
-        if item in names:
-            raise ValueProblem(f'"{item}" is listed twice')
-        names.append(item)
-    return names
-
-
-def _pick(raw: object, what: str, one: str, choices: tuple[str, ...]) -> tuple[str, ...]:
-    example = "[" + ", ".join(f'"{c}"' for c in choices[:2]) + "]"
-    names = _names(raw, what, example)
-    for name in names:
-        if name not in choices:
-            close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-            near = f' (did you mean "{close[0]}"?)' if close else ""
-            raise ValueProblem(
-                f'unknown {one} "{name}"{near}; expected one of {", ".join(choices)}'
-            )
-    return tuple(names)
-
-
-def _categories(raw: object) -> tuple[str, ...]:
-    names = _pick(raw, "categories", "category", CATEGORIES)
-    if not names:
-        raise ValueProblem(
-            "expected at least one category, got an empty array"
-            " (to choose drills one by one, use routines.only)"
-        )
-    return names
-
-
-def _routine_ids(raw: object) -> tuple[str, ...]:
-    names = _names(raw, "routine ids", '["hipflexor_standing", "hinge_wall"]')
-    for name in names:
-        if not _ROUTINE_ID.fullmatch(name):
-            raise ValueProblem(
-                f'expected routine ids like "hinge_wall" (lowercase letters, digits and'
-                f' underscores), got "{name}"'
-            )
-    return tuple(names)
-
-
-def _equipment(raw: object) -> tuple[str, ...]:
-    return _pick(raw, "equipment", "equipment", EQUIPMENT_TAGS)
-
-
-def _tags(raw: object) -> tuple[str, ...]:
-    return _pick(raw, "tags", "tag", TAGS)
-
-
-_PARSERS.update(
-    {
-        "categories": _categories,
-        "routine_ids": _routine_ids,
-        "equipment": _equipment,
-        "tags": _tags,
-    }
-)
-_EXPECTED.update(
-    {
-        "categories": 'categories like ["hip_flexor", "hinge"]',
-        "routine_ids": 'routine ids like ["hinge_wall"]',
-        "equipment": 'equipment like ["wall", "band"]',
-        "tags": 'tags like ["kneeling"]',
-    }
-)
-# --- end routines (content selection): list parsers ---
+#: the owners of the built-in defaults
+_CORE = Settings()
+_FILTERS = Filters()
 
 KEYS: tuple[Key, ...] = (
     Key(
         name="activity.idle_pause",
         kind="duration",
-        default="60s",
+        builtin=_CORE.activity.idle_pause,
         min=2,
         max=1800,
         doc="Input at most this long ago counts as desk time; longer idle pauses the timers.",
@@ -310,7 +107,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="activity.natural_break",
         kind="duration",
-        default="5m",
+        builtin=_CORE.activity.natural_break,
         min=5,
         max=7200,
         doc="Away (idle, locked or asleep) this long resets both timers.",
@@ -318,25 +115,32 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="activity.prompt_gap",
         kind="duration",
-        default="5m",
+        builtin=_CORE.activity.prompt_gap,
         min=0,
         max=7200,
         doc="Never two prompts closer than this; a posture check this close to a drill is skipped.",
     ),
-    Key(name="posture.enabled", kind="bool", default=True, doc="Show posture checks."),
+    Key(
+        name="posture.enabled",
+        kind="bool",
+        builtin=_CORE.posture.enabled,
+        doc="Show posture checks.",
+    ),
     Key(
         name="posture.every",
         kind="duration",
-        default="20m",
+        builtin=_CORE.posture.every,
         min=10,
         max=8 * 3600,
         doc="Desk time between posture checks.",
     ),
-    Key(name="drill.enabled", kind="bool", default=True, doc="Offer 2-minute drills."),
+    Key(
+        name="drill.enabled", kind="bool", builtin=_CORE.drill.enabled, doc="Offer 2-minute drills."
+    ),
     Key(
         name="drill.every",
         kind="duration",
-        default="30m",
+        builtin=_CORE.drill.every,
         min=10,
         max=8 * 3600,
         doc="Desk time between drills.",
@@ -344,7 +148,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="drill.start_after_idle",
         kind="duration",
-        default="10s",
+        builtin=_CORE.drill.start_after_idle,
         min=1,
         max=300,
         doc="After a prompt, this much inactivity starts the drill.",
@@ -352,7 +156,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="drill.prelude",
         kind="duration",
-        default="60s",
+        builtin=_CORE.drill.prelude,
         min=5,
         max=1800,
         doc="Keep working this long after a prompt and it is snoozed.",
@@ -360,7 +164,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="drill.snooze",
         kind="duration",
-        default="5m",
+        builtin=_CORE.drill.snooze,
         min=5,
         max=7200,
         doc="Desk time before a snoozed drill returns.",
@@ -368,7 +172,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="drill.max_snoozes",
         kind="int",
-        default=2,
+        builtin=_CORE.drill.max_snoozes,
         min=0,
         max=10,
         doc="Snoozes per drill; the next ignored prompt ends as ignored.",
@@ -376,13 +180,13 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="quiet.enabled",
         kind="bool",
-        default=True,
+        builtin=_CORE.quiet.enabled,
         doc="Hold prompts during fullscreen, do-not-disturb and calls.",
     ),
     Key(
         name="quiet.catch_up_delay",
         kind="duration",
-        default="10s",
+        builtin=_CORE.quiet.catch_up_delay,
         min=0,
         max=60,
         doc="Offer a held prompt this long after quiet ends.",
@@ -390,31 +194,31 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="schedule.enabled",
         kind="bool",
-        default=True,
+        builtin=_CORE.schedule.enabled,
         doc="Only count and prompt within working hours.",
     ),
     Key(
         name="schedule.days",
         kind="days",
-        default=["mon", "tue", "wed", "thu", "fri"],
+        builtin=_CORE.schedule.days,
         doc="Working days.",
     ),
     Key(
         name="schedule.hours",
         kind="hours",
-        default=["09:00-17:30"],
+        builtin=_CORE.schedule.hours,
         doc="Working hours, local time; several spans allowed.",
     ),
     Key(
         name="history.enabled",
         kind="bool",
-        default=True,
+        builtin=True,
         doc="Keep a local history of prompts, drills and desk time (never leaves this machine).",
     ),
     Key(
         name="history.keep_days",
         kind="int",
-        default=90,
+        builtin=90,
         min=1,
         max=3650,
         doc="Days of history to keep; older days are deleted automatically.",
@@ -422,51 +226,51 @@ KEYS: tuple[Key, ...] = (
     Key(
         name="autostart.enabled",
         kind="bool",
-        default=False,
+        builtin=False,
         policy_only=True,
         doc="IT policy only: [enforced.autostart] enabled = true keeps `ergobreak autostart`"
         " from switching login start off (false: from switching it on). Users manage login"
         " start with `ergobreak autostart enable|disable`; nothing writes entries on its own.",
     ),
     # --- routines (content selection) ---
-    # Not part of the core Settings: ergobreak.library.select() turns these into
+    # Not part of the core Settings: ergobreak.content.select() turns these into
     # the drill rotation. Documented in docs/content.md.
     Key(
         name="routines.categories",
         kind="categories",
-        default=["hip_flexor", "hinge", "mobility", "glutes"],
+        builtin=_FILTERS.categories,
         doc="Drill categories in the rotation, in the order they alternate"
         " (hip_flexor, hinge, mobility, glutes, seated).",
     ),
     Key(
         name="routines.only",
         kind="routine_ids",
-        default=[],
+        builtin=_FILTERS.only,
         doc="Drill ids to rotate through in this order; when not empty it replaces"
         " routines.categories (the other filters still apply).",
     ),
     Key(
         name="routines.equipment",
         kind="equipment",
-        default=["wall"],
+        builtin=_FILTERS.equipment,
         doc="Equipment you have: wall, stick, band. Drills needing anything else are left out.",
     ),
     Key(
         name="routines.floor",
         kind="bool",
-        default=False,
+        builtin=_FILTERS.floor,
         doc="Include floor drills (kneeling or lying on a mat).",
     ),
     Key(
         name="routines.prefer_seated",
         kind="bool",
-        default=False,
+        builtin=_FILTERS.prefer_seated,
         doc="Only drills done sitting on a chair (adds the seated category).",
     ),
     Key(
         name="routines.exclude_tags",
         kind="tags",
-        default=[],
+        builtin=_FILTERS.exclude_tags,
         doc="Leave out drills with any of these tags, e.g. kneeling, lying-on-back,"
         " deep-hip-flexion, crossing-legs, hip-adduction, balance.",
     ),
@@ -478,9 +282,13 @@ TABLES: frozenset[str] = frozenset(key.name.rsplit(".", 1)[0] for key in KEYS)
 META_KEYS: frozenset[str] = frozenset({"schema"})
 
 
+#: the ``[routines]`` keys, one per field of :class:`Filters`
+ROUTINE_KEYS: tuple[str, ...] = tuple(key for key in KEY_BY_NAME if key.startswith("routines."))
+
+
 def defaults() -> dict[str, Any]:
     """Built-in defaults, already parsed."""
-    return {key.name: key.parse(key.default) for key in KEYS}
+    return {key.name: key.builtin for key in KEYS}
 
 
 #: ``(shorter, longer, reported)``: ``shorter`` must be strictly shorter than
@@ -552,3 +360,14 @@ def to_settings(values: dict[str, Any]) -> Settings:
             enabled=v["schedule.enabled"], days=v["schedule.days"], hours=v["schedule.hours"]
         ),
     )
+
+
+def to_filters(values: Mapping[str, Any]) -> Filters:
+    """The content's ``[routines]`` filters from a mapping of parsed values
+    (``routines.floor`` is :attr:`Filters.floor`)."""
+    return Filters(**{f.name: values[f"routines.{f.name}"] for f in dataclasses.fields(Filters)})
+
+
+def to_toml(key: str, value: Any) -> Any:
+    """A parsed value back in the form people write in TOML."""
+    return kinds.toml_form(KEY_BY_NAME[key].kind, value)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import textwrap
 
-from ergobreak.config.layers import format_toml
 from ergobreak.config.schema import KEYS, Key
+from ergobreak.config.values import format_toml
 from ergobreak.core.duration import format_duration
 
 HEADER = """\

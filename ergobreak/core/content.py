@@ -1,7 +1,7 @@
 """What ergobreak asks people to do: posture cues and timed drills.
 
 These are plain values. Loading and validating the shipped library lives in
-:mod:`ergobreak.library`; the core only needs the rotation it was given.
+:mod:`ergobreak.content`; the core only needs the rotation it was given.
 """
 
 from __future__ import annotations

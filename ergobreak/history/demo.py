@@ -11,13 +11,13 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
+from ergobreak.content import default_content
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.machine import DeskSession, View
 from ergobreak.core.settings import Settings
 from ergobreak.history.recorder import Accumulator
 from ergobreak.history.store import HistoryStore
-from ergobreak.library import default_content
 from ergobreak.simulate import replay
 from ergobreak.trace import compile_trace, parse_trace
 

@@ -15,9 +15,9 @@ import pytest
 
 from ergobreak import present
 from ergobreak.commands import Request
+from ergobreak.content import default_content
 from ergobreak.core import effects as fx
 from ergobreak.core.content import Drill
-from ergobreak.library import default_content
 from ergobreak.platform.base import Notification
 from ergobreak.platform.bubbles import Bubbles
 from ergobreak.platform.dbus_link import DBusLink

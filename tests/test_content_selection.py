@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -13,18 +14,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ergobreak.config import ConfigError, load_file
-from ergobreak.config.schema import KEY_BY_NAME, ValueProblem, defaults
-from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, TAGS, Cue, Drill, Step
-from ergobreak.library import (
+from ergobreak.config.kinds import ValueProblem
+from ergobreak.config.schema import (
+    KEY_BY_NAME,
     ROUTINE_KEYS,
+    defaults,
+    to_filters,
+)
+from ergobreak.content import (
+    Filters,
     Library,
     SelectionError,
     builtin_library,
     default_content,
-    rotation,
     select,
     selection,
 )
+from ergobreak.content.rotation import rotation
+from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, TAGS, Cue, Drill, Step
 from ergobreak.testing import events, fields, run
 
 BUILTIN = builtin_library()
@@ -49,6 +56,11 @@ def values(**changes: Any) -> dict[str, Any]:
     return out
 
 
+def filters(**changes: Any) -> Filters:
+    """``values(...)`` as the content's filters."""
+    return to_filters(values(**changes))
+
+
 def ids(drills: Sequence[Drill]) -> list[str]:
     return [d.id for d in drills]
 
@@ -66,6 +78,11 @@ def test_routines_keys_have_documented_defaults() -> None:
     assert parsed["routines.prefer_seated"] is False
     assert parsed["routines.exclude_tags"] == ()
     assert all(KEY_BY_NAME[name].doc for name in ROUTINE_KEYS)
+
+
+def test_the_routines_defaults_are_the_contents_own() -> None:
+    assert [f"routines.{f.name}" for f in dataclasses.fields(Filters)] == list(ROUTINE_KEYS)
+    assert to_filters(defaults()) == Filters()
 
 
 @pytest.mark.parametrize(
@@ -146,44 +163,44 @@ def test_default_rotation_alternates_the_four_standing_categories() -> None:
 
 
 def test_floor_and_equipment_widen_the_rotation() -> None:
-    chosen = select(BUILTIN, values(floor=True, equipment=["wall", "stick", "band"]))
+    chosen = select(BUILTIN, filters(floor=True, equipment=["wall", "stick", "band"]))
     assert sorted(ids(chosen.drills)) == sorted(
         d.id for d in BUILTIN.drills if d.category != "seated"
     )
 
 
 def test_prefer_seated_keeps_only_seated_drills() -> None:
-    chosen = select(BUILTIN, values(prefer_seated=True))
+    chosen = select(BUILTIN, filters(prefer_seated=True))
     assert ids(chosen.drills) == ["figure4_seated", "seated_reset"]
 
 
 def test_after_hip_surgery_seated_still_leaves_the_seated_fallback() -> None:
     after_surgery = ["crossing-legs", "deep-hip-flexion", "kneeling", "hip-adduction"]
-    chosen = select(BUILTIN, values(prefer_seated=True, exclude_tags=after_surgery))
+    chosen = select(BUILTIN, filters(prefer_seated=True, exclude_tags=after_surgery))
     assert ids(chosen.drills) == ["seated_reset"]
 
 
 def test_pregnancy_filter_removes_lying_on_back() -> None:
-    chosen = select(BUILTIN, values(floor=True, exclude_tags=["lying-on-back"]))
+    chosen = select(BUILTIN, filters(floor=True, exclude_tags=["lying-on-back"]))
     assert "glute_bridge" not in ids(chosen.drills)
     assert "clamshell" in ids(chosen.drills)
 
 
 def test_only_replaces_categories_in_the_given_order() -> None:
-    chosen = selection(BUILTIN, values(only=["seated_reset", "hinge_wall", "hipflexor_standing"]))
+    chosen = selection(BUILTIN, filters(only=["seated_reset", "hinge_wall", "hipflexor_standing"]))
     assert ids(chosen.drills) == ["seated_reset", "hinge_wall", "hipflexor_standing"]
     assert chosen.left_out["good_morning_bw"] == "not in routines.only"
     assert chosen.diagnostics == ()
 
 
 def test_filters_apply_to_only_too() -> None:
-    chosen = selection(BUILTIN, values(only=["glute_bridge", "hinge_wall"]))
+    chosen = selection(BUILTIN, filters(only=["glute_bridge", "hinge_wall"]))
     assert ids(chosen.drills) == ["hinge_wall"]
     assert chosen.left_out["glute_bridge"] == "floor work (routines.floor = false)"
 
 
 def test_left_out_says_why() -> None:
-    chosen = selection(BUILTIN, values(exclude_tags=["balance"]))
+    chosen = selection(BUILTIN, filters(exclude_tags=["balance"]))
     assert chosen.left_out == {
         "hipflexor_standing": "tagged balance (routines.exclude_tags)",
         "hipflexor_half_kneel": "floor work (routines.floor = false);"
@@ -203,7 +220,7 @@ def test_left_out_says_why() -> None:
 def test_unknown_ids_in_only_are_warnings_with_did_you_mean() -> None:
     text = '[routines]\nonly = ["hinge_wal", "seated_reset"]\n'
     chosen = selection(
-        BUILTIN, values(only=["hinge_wal", "seated_reset"]), path="config.toml", text=text
+        BUILTIN, filters(only=["hinge_wal", "seated_reset"]), path="config.toml", text=text
     )
     assert ids(chosen.drills) == ["seated_reset"]
     (diag,) = chosen.diagnostics
@@ -220,7 +237,7 @@ def test_an_empty_set_is_an_error_naming_the_filters() -> None:
     with pytest.raises(SelectionError) as caught:
         select(
             BUILTIN,
-            values(categories=["glutes"], exclude_tags=["balance"], equipment=[]),
+            filters(categories=["glutes"], exclude_tags=["balance"], equipment=[]),
             path="config.toml",
             text=text,
         )
@@ -242,7 +259,7 @@ def test_an_empty_set_is_an_error_naming_the_filters() -> None:
 
 def test_only_unknown_ids_is_an_error() -> None:
     with pytest.raises(SelectionError) as caught:
-        select(BUILTIN, values(only=["nope_nope"]))
+        select(BUILTIN, filters(only=["nope_nope"]))
     warning, error = caught.value.diagnostics
     assert warning.severity == "warning"
     assert error.headline() == (
@@ -255,7 +272,7 @@ def test_selection_reads_values_from_a_loaded_config(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[routines]\nfloor = true\ncategories = ["glutes"]\n', encoding="utf-8")
     loaded = load_file(path)
-    chosen = select(BUILTIN, loaded.values)
+    chosen = select(BUILTIN, to_filters(loaded.values))
     assert ids(chosen.drills) == [
         "glute_squeeze_backlift",
         "hip_abduction_standing",
@@ -360,7 +377,7 @@ def test_filters_and_rotation_behave_as_documented(data: st.DataObject) -> None:
     expected = expected_eligible(library, v)
     if not expected:
         with pytest.raises(SelectionError) as caught:
-            select(library, v)
+            select(library, to_filters(v))
         error = caught.value.diagnostics[-1]
         assert error.severity == "error"
         assert error.key == "routines"
@@ -373,7 +390,7 @@ def test_filters_and_rotation_behave_as_documented(data: st.DataObject) -> None:
                 named = error.message.split(name, 1)[1].split(";")[0]
                 assert all(ident in named.split(" removes ")[1].split(", ") for ident in gone)
         return
-    chosen = select(library, v).drills
+    chosen = select(library, to_filters(v)).drills
     # a permutation of the eligible set: nothing repeats before all had a turn
     assert sorted(ids(chosen)) == sorted(ids(expected))
     assert len(set(ids(chosen))) == len(chosen)
@@ -387,7 +404,7 @@ def test_filters_and_rotation_behave_as_documented(data: st.DataObject) -> None:
     else:
         assert {d.category for d in chosen} <= {*v["routines.categories"], "seated"}
     # deterministic: cycling the rotation twice repeats the same order
-    assert select(library, v).drills == chosen
+    assert select(library, to_filters(v)).drills == chosen
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,9 +1,11 @@
-"""Config problems that explain themselves: ``path:line:col: error: key: message``."""
+"""Problems that explain themselves: ``path:line:col: error: key: message``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from ergobreak.tomlfile.positions import Positions, Where
 
 Severity = Literal["error", "warning"]
 
@@ -19,6 +21,36 @@ class Diagnostic:
     #: the offending source line, shown with a caret under ``col``
     source: str | None = None
     hint: str | None = None
+
+    @classmethod
+    def at(
+        cls,
+        path: str,
+        positions: Positions | None,
+        where: Where | None,
+        message: str,
+        *,
+        key: str | None = None,
+        severity: Severity = "error",
+        hint: str | None = None,
+        at_key: bool = False,
+    ) -> Diagnostic:
+        """A problem at ``where`` in the text ``positions`` scanned: a dotted key
+        or a path, at its value (``at_key``: at the key). ``key`` is what the
+        message names, by default ``where`` when that is a dotted key. Without
+        ``positions`` or ``where`` (or when the text does not have it), no line."""
+        found = positions.find(where, at_key=at_key) if positions and where is not None else None
+        line, col = found if found else (None, None)
+        return cls(
+            path=path,
+            line=line,
+            col=col,
+            severity=severity,
+            key=key if key is not None or not isinstance(where, str) else where,
+            message=message,
+            source=positions.source(line) if positions else None,
+            hint=hint,
+        )
 
     @classmethod
     def plain(
@@ -67,7 +99,7 @@ class Diagnostic:
 
 
 class ConfigError(Exception):
-    """One or more errors (and maybe warnings) found while loading config."""
+    """One or more errors (and maybe warnings) found while loading settings."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = diagnostics

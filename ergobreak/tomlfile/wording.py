@@ -1,0 +1,36 @@
+"""How messages speak of what a person wrote: ``got "30"``, ``did you mean ...?``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable
+
+
+def found(raw: object) -> str:
+    """How a TOML value reads in "expected ..., got ..." messages."""
+    if isinstance(raw, bool):
+        return f"boolean {str(raw).lower()}"
+    if isinstance(raw, str):
+        return f'"{raw}"'
+    if isinstance(raw, int):
+        return f"integer {raw}"
+    if isinstance(raw, float):
+        return f"number {raw}"
+    if isinstance(raw, list):
+        return "an array"
+    if isinstance(raw, dict):
+        return "a table" if raw else "an empty table"
+    if isinstance(raw, dt.datetime):
+        return f"date-time {raw.isoformat()}"
+    if isinstance(raw, dt.date):
+        return f"date {raw.isoformat()}"
+    if isinstance(raw, dt.time):
+        return f"time {raw.isoformat()}"
+    return type(raw).__name__
+
+
+def near(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice closest to a misspelt ``name``, if any is close enough."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
