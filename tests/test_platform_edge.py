@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
 
 import pytest
+from platform_fakes import Watcher
 
 from ergobreak.core.events import (
     Observation,
@@ -142,23 +142,6 @@ def test_dedup_passes_only_changes() -> None:
     for event in events:
         emit(event)
     assert seen == [ScreenLocked(), ScreenUnlocked(), Suspending(), Resumed(), Quiet("dnd", True)]
-
-
-class Watcher:
-    """A session watcher whose subscription the bus may refuse."""
-
-    def __init__(self, name: str, refuse: bool = False) -> None:
-        self.name = name
-        self.refuse = refuse
-        self.emit: Callable[[Observation], None] | None = None
-
-    def start(self, emit: Callable[[Observation], None]) -> None:
-        if self.refuse:
-            raise Unavailable("AddMatch refused")
-        self.emit = emit
-
-    def stop(self) -> None:
-        self.emit = None
 
 
 def test_a_watcher_that_cannot_start_is_dropped_and_its_choice_says_so(
