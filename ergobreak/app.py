@@ -311,6 +311,7 @@ def _run(app: App, runtime: Path) -> int:
         reload=app.reload,
         save=state.save if state is not None else None,
         activity_wake=edge.wake_on_activity if edge.can_wake_on_activity else None,
+        slept=edge.slept,
     )
     app.engine = engine
     for item in posted:

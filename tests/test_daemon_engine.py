@@ -16,6 +16,7 @@ from ergobreak.core.settings import Settings
 from ergobreak.daemon.clock import FakeClock
 from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.state import StateFile
+from ergobreak.platform.timejump import TimeJump
 from ergobreak.testing import ALWAYS_ON, make_machine, settings
 
 
@@ -73,8 +74,8 @@ class Rig:
         return [e.event for _, e in self.effects if e.event not in ("state", "drill_step")]
 
 
-def make_rig(config: Settings = ALWAYS_ON, **kwargs: Any) -> Rig:
-    clock = FakeClock()
+def make_rig(config: Settings = ALWAYS_ON, clock: FakeClock | None = None, **kwargs: Any) -> Rig:
+    clock = clock or FakeClock()
     idle = ScriptedIdle(clock)
     effects: list[tuple[float, fx.Effect]] = []
     saves: list[dict[str, Any]] = []
@@ -254,3 +255,97 @@ def test_observations_from_watchers_are_stamped_by_the_engine() -> None:
     rig.engine.post(ev.ScreenLocked())
     rig.engine.step()
     assert rig.engine.core.state() == "away"
+
+
+# --------------------------------------------------------------------------- sleep backstop
+
+
+class Machine:
+    """The backstop's two clocks over the rig's: the rig's clock runs on while the
+    machine sleeps (like CLOCK_BOOTTIME), ``steady`` stops (like CLOCK_MONOTONIC)."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+        self.asleep_for = 0.0
+        self.backstop = TimeJump(self.steady, self.clock.monotonic)
+
+    def steady(self) -> float:
+        return self.clock.monotonic() - self.asleep_for
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.asleep_for += seconds
+
+
+def sleepy_rig(*, backstop: bool = True) -> tuple[Rig, Machine]:
+    machine = Machine()
+    slept = machine.backstop.check if backstop else None
+    return make_rig(clock=machine.clock, slept=slept), machine
+
+
+def ends(rig: Rig) -> list[tuple[str, str | None]]:
+    return [(e.outcome, e.reason) for _, e in rig.effects if isinstance(e, fx.DrillEnd)]
+
+
+def test_an_unreported_sleep_withdraws_the_prompt_instead_of_starting_the_drill() -> None:
+    """100 s asleep is under the core's SLEEP_GAP, so only the backstop can tell it from
+    a user who stood up for the drill."""
+    outcomes = {}
+    for backstop in (True, False):
+        rig, machine = sleepy_rig(backstop=backstop)
+        rig.work(30 * 60 + 30)
+        assert rig.engine.core.phase.value == "prompted"
+        machine.sleep(100)
+        rig.engine.step()
+        outcomes[backstop] = (rig.engine.core.phase.value, ends(rig))
+    assert outcomes[True] == ("working", [("cancelled", "asleep")])
+    assert outcomes[False] == ("drill", [])
+
+
+def test_an_unreported_sleep_is_not_desk_time() -> None:
+    desk = {}
+    for backstop in (True, False):
+        rig, machine = sleepy_rig(backstop=backstop)
+        rig.work(10 * 60)
+        machine.sleep(100)
+        rig.engine.step()
+        desk[backstop] = rig.engine.core.view().drill_desk
+    assert desk[True] == pytest.approx(10 * 60)
+    # without it, the first idle_pause (60 s) of the sleep counted as typing
+    assert desk[False] == pytest.approx(11 * 60)
+
+
+def test_a_watcher_that_reported_the_sleep_in_time_stays_in_charge() -> None:
+    rig, machine = sleepy_rig()
+    rig.work(5 * 60)
+    rig.engine.post(ev.Suspending())
+    rig.engine.step()
+    machine.sleep(100)
+    rig.idle.type_now()  # on the lock screen after resume, before logind says Resumed
+    rig.engine.step()
+    assert rig.engine.core.state() == "away"  # still asleep: the backstop woke nothing
+    rig.engine.post(ev.Resumed())
+    rig.engine.step()
+    rig.work(60)
+    assert rig.engine.core.state() == "working"
+    assert rig.engine.core.view().drill_desk == pytest.approx(6 * 60, abs=10)
+
+
+def test_sleep_signals_that_arrive_late_count_the_sleep_once() -> None:
+    """The engine was frozen with the machine, so logind's signals wait in the queue
+    until after the wake-up: the same day as with no signals at all."""
+    days = {}
+    for late_signals in (True, False):
+        rig, machine = sleepy_rig()
+        rig.work(30 * 60 + 30)
+        machine.sleep(2 * 3600)
+        if late_signals:
+            rig.engine.post(ev.Suspending())
+            rig.engine.post(ev.Resumed())
+        rig.engine.step()
+        rig.work(5 * 60)
+        days[late_signals] = (rig.names(), ends(rig), rig.engine.core.view().drill_desk)
+    assert days[True] == days[False]
+    names, drill_ends, _ = days[True]
+    assert drill_ends == [("cancelled", "asleep")]
+    assert names.count("natural_break") == 1

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from ergobreak.commands import Request
-from ergobreak.core.events import (
-    Observation,
-    Quiet,
-    Resumed,
-    ScreenLocked,
-    ScreenUnlocked,
-    Suspending,
-)
-from ergobreak.platform import icons
+from ergobreak.platform import icons, select
 from ergobreak.platform.base import (
     Action,
     Capabilities,
@@ -32,16 +26,9 @@ from ergobreak.platform.base import (
 )
 from ergobreak.platform.bubbles import Bubbles
 from ergobreak.platform.console import ConsoleNotifier
+from ergobreak.platform.edge import Choice, FallbackNotifier, WallClockIdle
 from ergobreak.platform.plyer_notify import PlyerNotifier
-from ergobreak.platform.select import (
-    AnyOf,
-    Choice,
-    Edge,
-    FallbackNotifier,
-    WallClockIdle,
-    _Dedup,
-    open_edge,
-)
+from ergobreak.platform.select import open_edge
 from ergobreak.platform.timejump import TimeJump
 
 NOWHERE = {
@@ -137,16 +124,48 @@ def test_overrides() -> None:
 
 
 def test_unknown_override_names_the_choices() -> None:
-    env = {**NOWHERE, "ERGOBREAK_IDLE": "wayland", "ERGOBREAK_QUIET": "meeting"}
+    env = {
+        **NOWHERE,
+        "ERGOBREAK_IDLE": "wayland",
+        "ERGOBREAK_NOTIFIER": "toast",
+        "ERGOBREAK_SESSION": "systemd",
+        "ERGOBREAK_QUIET": "meeting",
+    }
     edge = open_edge(lambda r: None, env=env, platform="linux", stream=io.StringIO())
     try:
         choices = by_role(edge.choices)
         assert (
             "unknown idle source 'wayland'; choose from x11, mutter" in choices["idle"].tried[0][1]
         )
+        assert choices["notifier"].tried == (
+            ("toast", "unknown notifier 'toast'; choose from freedesktop, plyer, console"),
+        )
+        assert choices["session:systemd"].detail == (
+            "unknown session watcher 'systemd'; choose from logind, screensaver"
+        )
         assert "choose from fullscreen, dnd, camera" in choices["quiet:meeting"].detail
     finally:
         edge.close()
+
+
+def test_override_names_are_the_opener_tables_as_documented() -> None:
+    """Each role's names come from its table of openers; the module and
+    docs/platforms.md list the same names, in the same order."""
+    tables: dict[str, tuple[tuple[str, ...], Mapping[str, object]]] = {
+        "ERGOBREAK_IDLE": (select.IDLE_NAMES, select.IDLE_OPENERS),
+        "ERGOBREAK_NOTIFIER": (select.NOTIFIER_NAMES, select.NOTIFIER_OPENERS),
+        "ERGOBREAK_SESSION": (select.SESSION_NAMES, select.SESSION_OPENERS),
+        "ERGOBREAK_QUIET": (select.QUIET_NAMES, select.QUIET_OPENERS),
+    }
+    assert select.IDLE_NAMES[-1] == "none"  # wall-clock mode: the one name without an opener
+    docs = (Path(__file__).parent.parent / "docs" / "platforms.md").read_text()
+    for key, (names, openers) in tables.items():
+        assert [n for n in names if n != "none"] == list(openers), key
+        for text in (select.__doc__ or "", docs):
+            match = re.search(rf"{key}=([a-z0-9_,| ]+)", text)
+            assert match is not None, key
+            listed = [n.strip() for n in re.split(r"[|,]", match.group(1))]
+            assert [n for n in listed if n != "none"] == list(openers), (key, listed)
 
 
 def test_choice_json() -> None:
@@ -159,130 +178,6 @@ def test_choice_json() -> None:
         "hint": "hint",
         "tried": [{"name": "x11", "reason": "no display"}],
     }
-
-
-# --------------------------------------------------------------------------- edge
-
-
-class FakeQuiet:
-    def __init__(self, name: str, on: bool = False) -> None:
-        self.name = name
-        self.on = on
-        self.broken = False
-
-    def active(self) -> bool:
-        if self.broken:
-            raise Unavailable("gone")
-        return self.on
-
-    def close(self) -> None:
-        pass
-
-
-class FailingIdle:
-    name = "flaky"
-
-    def __init__(self) -> None:
-        self.fail = True
-
-    def idle_seconds(self) -> float:
-        if self.fail:
-            raise Unavailable("display closed")
-        return 12.5
-
-    def close(self) -> None:
-        pass
-
-
-def make_edge(**kwargs: object) -> Edge:
-    defaults: dict[str, object] = {
-        "idle": WallClockIdle(),
-        "notifier": ConsoleNotifier(io.StringIO()),
-        "watchers": [],
-        "quiet": [],
-        "timejump": TimeJump(lambda: 0.0, lambda: 0.0),
-        "choices": [],
-    }
-    defaults.update(kwargs)
-    return Edge(**defaults)  # type: ignore[arg-type]
-
-
-def test_quiet_changes_report_edges_and_merge_sources_of_one_name() -> None:
-    dunst, kde, camera = FakeQuiet("dnd"), FakeQuiet("dnd"), FakeQuiet("camera")
-    edge = make_edge(quiet=[dunst, kde, camera])
-    assert edge.quiet_changes() == []
-    dunst.on = True
-    assert edge.quiet_changes() == [Quiet("dnd", True)]
-    kde.on = True
-    camera.on = True
-    assert edge.quiet_changes() == [Quiet("camera", True)]
-    dunst.on = False
-    assert edge.quiet_changes() == []  # kde still asks for quiet
-    kde.on = False
-    assert edge.quiet_changes() == [Quiet("dnd", False)]
-
-
-def test_any_of_merges_readers_of_one_source() -> None:
-    kde, dunst = FakeQuiet("dnd"), FakeQuiet("dnd")
-    dnd = AnyOf("dnd", [kde, dunst])
-    assert not dnd.active()
-    dunst.on = True
-    assert dnd.active()
-    kde.broken = True  # one reader failing costs only its own vote
-    assert dnd.active()
-    dunst.on = False
-    assert not dnd.active()
-    dunst.broken = True
-    with pytest.raises(Unavailable, match="gone; gone"):
-        dnd.active()
-
-
-def test_a_failing_detector_counts_as_off_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
-    camera = FakeQuiet("camera", on=True)
-    edge = make_edge(quiet=[camera])
-    assert edge.quiet_changes() == [Quiet("camera", True)]
-    camera.broken = True
-    with caplog.at_level(logging.WARNING, "ergobreak.platform"):
-        assert edge.quiet_changes() == [Quiet("camera", False)]
-        assert edge.quiet_changes() == []
-    assert [r.getMessage() for r in caplog.records] == ["quiet detector camera failed: gone"]
-
-
-def test_failing_idle_source_reads_as_wall_clock_and_warns_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    idle = FailingIdle()
-    edge = make_edge(idle=idle)
-    with caplog.at_level(logging.WARNING, "ergobreak.platform"):
-        assert [edge.read_idle(), edge.read_idle()] == [0.0, 0.0]
-        idle.fail = False
-        assert edge.read_idle() == 12.5
-        idle.fail = True
-        assert edge.read_idle() == 0.0
-    assert [r.getMessage() for r in caplog.records] == [
-        "idle source flaky failed: display closed"
-    ] * 2  # once per outage
-    assert not edge.can_wake_on_activity
-    assert edge.wake_on_activity(lambda: None) is False
-
-
-def test_dedup_passes_only_changes() -> None:
-    seen: list[Observation] = []
-    emit = _Dedup(seen.append)
-    events: list[Observation] = [
-        ScreenLocked(),
-        ScreenLocked(),  # logind and the screensaver both saw it
-        ScreenUnlocked(),
-        ScreenUnlocked(),
-        Resumed(),  # not asleep: nothing to wake from
-        Suspending(),
-        Suspending(),
-        Resumed(),
-        Quiet("dnd", True),  # anything else passes untouched
-    ]
-    for event in events:
-        emit(event)
-    assert seen == [ScreenLocked(), ScreenUnlocked(), Suspending(), Resumed(), Quiet("dnd", True)]
 
 
 # --------------------------------------------------------------------------- notifiers

@@ -22,11 +22,21 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from tray_views import VIEWS, WALL
 
-from ergobreak.tray.art import BADGE, BUCKETS, COLOURS, DIM_GLYPH, GLYPH, KINDS, TRACK, Kind, Look
+from ergobreak.artwork.badge import (
+    BADGE,
+    BUCKETS,
+    COLOURS,
+    DIM_GLYPH,
+    GLYPH,
+    KINDS,
+    TRACK,
+    Kind,
+    Look,
+)
+from ergobreak.artwork.raster import Bitmap
 from ergobreak.tray.icon import argb32, icon_key, progress_bucket, render_set, to_image
 from ergobreak.tray.icon import render as render_bitmap
 from ergobreak.tray.model import TrayState
-from ergobreak.tray.raster import Bitmap
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "tray"
@@ -234,7 +244,7 @@ def test_progress_falls_back_to_the_posture_timer() -> None:
 
 
 def test_icons_dir_matches_the_drawing_code() -> None:
-    """icons/ holds exports of ergobreak/tray/art.py; stale files fail here."""
+    """icons/ holds exports of ergobreak/artwork/badge.py; stale files fail here."""
     sys.path.insert(0, str(ROOT / "icons"))
     try:
         import make_icons  # type: ignore[import-not-found]

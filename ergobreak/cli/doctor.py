@@ -2,22 +2,25 @@
 
 One line per check -- tray, notifications, idle source (with a live reading),
 lock/sleep watchers, quiet detectors, config -- each OK or missing with a hint.
-Missing adapters are not failures (each has a fallback); a config with errors or a
-failed ``--notify`` is.
+Each is chosen, opened and started the way ``ergobreak run`` does it, so the report
+lists only what the daemon would really use. Missing adapters are not failures
+(each has a fallback); a config with errors or a failed ``--notify`` is.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK
+
+if TYPE_CHECKING:
+    from ergobreak.platform.edge import Edge
 
 GNOME_TRAY_HINT = "GNOME shows tray icons only with the AppIndicator extension"
 
@@ -46,6 +49,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     platform_log.setLevel(logging.ERROR)
     edge = open_edge(lambda _request: None, stream=err)
     try:
+        # As the daemon does: a watcher the bus refuses is then reported missing.
+        edge.start(lambda _event: None)
         for choice in edge.choices:
             check = choice.to_json()
             if choice.role == "idle":
@@ -75,47 +80,28 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def tray_check() -> dict[str, Any]:
-    """Ask the tray package, when it offers ``describe_backend()``."""
-    check: dict[str, Any] = {"role": "tray", "name": "?", "ok": None, "detail": "", "hint": None}
+    """The tray backend ``ergobreak run`` would pick here, why, and what it can do."""
+    from ergobreak.tray.backend import describe_backend  # noqa: PLC0415
+
+    check: dict[str, Any] = {"role": "tray", "name": "?", "ok": False, "detail": "", "hint": None}
     try:
-        tray = importlib.import_module("ergobreak.tray")
-        describe = tray.describe_backend
-    except (ImportError, AttributeError):
-        check["detail"] = "not checked yet"
+        info = describe_backend()
+    except Exception as exc:  # a tray bug must not hide the other checks
+        check["detail"] = f"tray check failed: {exc!r}"
     else:
-        try:
-            info = describe()
-        except Exception as exc:  # a tray bug must not hide the other checks
-            check.update(ok=False, detail=f"tray check failed: {exc!r}")
-        else:
-            check.update(_plain(info))
+        check.update(
+            name=info["backend"],
+            ok=info["backend"] != "none",
+            detail=info["reason"],
+            hint="; ".join(info["notes"]) or None,
+            capabilities=info["capabilities"],
+        )
     if "GNOME" in os.environ.get("XDG_CURRENT_DESKTOP", "").upper().split(":"):
-        check["hint"] = check.get("hint") or GNOME_TRAY_HINT
+        check["hint"] = check["hint"] or GNOME_TRAY_HINT
     return check
 
 
-def _plain(info: object) -> dict[str, Any]:
-    """describe_backend()'s answer as a check (a dict, a Choice-like object or text)."""
-    if isinstance(info, dict) and "backend" in info:  # ergobreak.tray.backend's shape
-        notes = [str(n) for n in info.get("notes") or ()]
-        return {
-            "name": info["backend"],
-            "ok": info["backend"] != "none",
-            "detail": str(info.get("reason", "")),
-            "hint": "; ".join(notes) or None,
-            "capabilities": info.get("capabilities"),
-        }
-    if isinstance(info, dict):
-        return {k: v for k, v in info.items() if k in ("name", "ok", "detail", "hint")}
-    to_json = getattr(info, "to_json", None)
-    if callable(to_json):
-        return _plain(to_json())
-    if all(hasattr(info, k) for k in ("name", "ok")):
-        return {k: getattr(info, k, None) for k in ("name", "ok", "detail", "hint")}
-    return {"name": str(info), "ok": True, "detail": ""}
-
-
-def send_test(edge: Any) -> dict[str, Any]:
+def send_test(edge: Edge) -> dict[str, Any]:
     from ergobreak.platform.base import Notification, Unavailable  # noqa: PLC0415
 
     note = Notification(
@@ -160,8 +146,8 @@ def config_check() -> dict[str, Any]:
     return {"ok": True, "path": where, "detail": detail, "policy": policy, "warnings": warnings}
 
 
-def _mark(ok: bool | None) -> str:
-    return {True: "OK", False: "missing", None: "?"}[ok]
+def _mark(ok: bool) -> str:
+    return "OK" if ok else "missing"
 
 
 def write_text(

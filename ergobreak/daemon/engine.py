@@ -2,8 +2,8 @@
 
 Everything else (tray clicks, notification buttons, IPC, D-Bus watchers, signal
 handlers) only calls :meth:`Engine.post`. The engine wakes on a posted item or at
-the core's deadline, reads the idle time and the quiet detectors once, feeds the
-core, hands the effects to the hooks and goes back to sleep. ``step()`` does one
+the core's deadline, reads the idle time, the quiet detectors and the sleep backstop
+once, feeds the core, hands the effects to the hooks and goes back to sleep. ``step()`` does one
 such round and is what tests call with a :class:`~ergobreak.daemon.clock.FakeClock`.
 """
 
@@ -74,13 +74,18 @@ class Engine:
         reload: Callable[[], Reloaded] | None = None,
         save: Callable[[dict[str, Any]], None] | None = None,
         activity_wake: Callable[[Callable[[], None]], object] | None = None,
+        slept: Callable[[], float | None] | None = None,
     ) -> None:
         self.core = core
         self.clock = clock
-        # The edge's readings (ergobreak.platform.select.Edge): idle seconds with a
-        # wall-clock fallback, and quiet sources that turned on or off since last time.
+        # The edge's readings (ergobreak.platform.edge.Edge): idle seconds with a
+        # wall-clock fallback, quiet sources that turned on or off since last time, and
+        # seconds slept since last time (the time-jump backstop).
         self._read_idle = read_idle
         self._quiet_changes = quiet_changes
+        self._slept = slept
+        #: a watcher said Suspending and not yet Resumed: this sleep is its to report
+        self._watcher_asleep = False
         self._on_effects = on_effects
         self._on_step = on_step
         self._on_request = on_request
@@ -135,6 +140,7 @@ class Engine:
                 posted.append(self._inbox.get_nowait())
             except queue.Empty:
                 break
+        effects += self._missed_sleep(t, wall, idle, posted)
         for item in posted:
             effects += self._apply(item, t, wall, idle)
         effects += self._poll_quiet(t, wall, idle)
@@ -203,6 +209,32 @@ class Engine:
             lambda: self.core.handle(t, wall, ev.Reconfigure(result.settings, result.content))  # type: ignore[arg-type]
         )
         return out, {"ok": True, "changes": describe_changes(before, result.settings)}
+
+    def _missed_sleep(
+        self, t: float, wall: float, idle: float, posted: list[_Posted]
+    ) -> list[fx.Effect]:
+        """A sleep the core has not been told about, fed to it as the Suspending/Resumed
+        pair a watcher sends (no logind, macOS, Windows; or its signal came late).
+
+        Read at every wake-up, the time-jump backstop measures each sleep once and
+        exactly; the sleep ended before this wake-up. A watcher that said Suspending
+        in time stays in charge until its Resumed. Signals that only arrive now (the
+        engine was frozen with the machine) are applied after this pair, which places
+        the sleep where it was. The core counts it as away and cancels a prompt or
+        drill on screen; its own gap rule (a gap over SLEEP_GAP is a missed sleep)
+        then finds no gap left, so the sleep is never counted twice.
+        """
+        lost = self._slept() if self._slept is not None else None
+        told = self._watcher_asleep
+        for item in posted:
+            if isinstance(item.item, (ev.Suspending, ev.Resumed)):
+                self._watcher_asleep = isinstance(item.item, ev.Suspending)
+        if lost is None or told:
+            return []
+        log.debug("slept %.0f s without a sleep signal in time", lost)
+        # No idle reading at the moment sleep began: input seen now came after it.
+        out = self._guard(lambda: self.core.handle(t - lost, wall - lost, ev.Suspending()))
+        return out + self._handle(t, wall, ev.Resumed(), idle)
 
     def _poll_quiet(self, t: float, wall: float, idle: float) -> list[fx.Effect]:
         out: list[fx.Effect] = []

@@ -2,7 +2,7 @@
 
 An icon id is ``"ergobreak"``, ``"posture"`` or ``"drill-<category>"``; anything
 containing a path separator is taken as a file path as it is. They are drawn with the
-tray's pure-Python rasteriser and written as PNG with zlib, so a daemon that shows
+pure-Python rasteriser the tray uses too and written as PNG with zlib, so a daemon that shows
 notifications never loads Pillow (~5 MB resident).
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
-from ergobreak.tray.art import Disc, Shape, Stroke
-from ergobreak.tray.raster import rasterize
+from ergobreak.artwork.raster import rasterize
+from ergobreak.artwork.shapes import Disc, Shape, Stroke
 
 SIZE = 64
 #: one colour per drill category, so a glance tells which kind of drill is offered

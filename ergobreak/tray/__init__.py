@@ -4,8 +4,8 @@ D-Bus) or pystray's own backends, a live icon drawn in pure Python, and the full
 Modules, each importable without the others' heavy dependencies:
 
 - :mod:`~ergobreak.tray.model`: ``TrayState`` -> menu model, tooltip (pure)
-- :mod:`~ergobreak.tray.art`, :mod:`~ergobreak.tray.icon`: artwork, looks, cache
-- :mod:`~ergobreak.tray.raster`: the anti-aliased rasteriser (stdlib only), PNG
+- :mod:`~ergobreak.tray.icon`: which badge look a state has, its pixels, cache
+  (the drawing itself is :mod:`ergobreak.artwork`)
 - :mod:`~ergobreak.tray.sni`, :mod:`~ergobreak.tray.dbusmenu`: the SNI item (jeepney)
 - :mod:`~ergobreak.tray.xorg`: pystray's XEmbed backend with its defects fixed
 - :mod:`~ergobreak.tray.facade`, :mod:`~ergobreak.tray.dispatch`: the common Icon API

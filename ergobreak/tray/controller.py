@@ -9,7 +9,7 @@ Usage in the composition root::
     tray.stop()                                   # any thread, on quit
 
 :meth:`TrayController.show` is cheap to call after every engine step: it compares
-the icon's :class:`~ergobreak.tray.art.Look`, the tooltip and the menu model with
+the icon's :class:`~ergobreak.artwork.badge.Look`, the tooltip and the menu model with
 what is on screen and sends only what changed, so an idle day sends nothing and a
 working day sends a tooltip and menu label about once a minute and a new icon a few
 times per drill interval. Menu clicks only call ``on_request``.
@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ergobreak.artwork.badge import Look
 from ergobreak.commands import Request
-from ergobreak.tray.art import Look
 from ergobreak.tray.backend import Choice, choose_backend, create_icon
 from ergobreak.tray.facade import TrayIcon, menu_api
 from ergobreak.tray.icon import icon_key, render_set

@@ -4,7 +4,7 @@ Both classes here behave like ``pystray.Icon`` (``name``, ``icon``, ``title``,
 ``menu``, ``visible``, ``run(setup)``, ``stop()``, ``update_menu()``, calling the
 icon runs the menu's default item) and take ``pystray.Menu``/``MenuItem`` menus,
 so the rest of ergobreak never sees which backend is underneath. Two additions:
-``icon`` also accepts a :class:`~ergobreak.tray.raster.Bitmap` or a tuple of them (or
+``icon`` also accepts a :class:`~ergobreak.artwork.raster.Bitmap` or a tuple of them (or
 of Pillow images) drawn at several sizes (SNI sends them all, the others pick one),
 and :meth:`set_tooltip` / :meth:`set_attention` carry what pystray cannot express.
 SNI sends bitmaps as they are, so the SNI tray never loads Pillow; pystray's backends

@@ -1,10 +1,10 @@
-"""The live tray icon: which :class:`~ergobreak.tray.art.Look` a state has, and its pixels.
+"""The live tray icon: which :class:`~ergobreak.artwork.badge.Look` a state has, and its pixels.
 
 :func:`icon_key` maps a :class:`~ergobreak.tray.model.TrayState` to the small
 :class:`Look` that fully decides the picture, so a caller re-renders and re-sends
 the icon only when the key changes (the ring moves in 1/24 steps: a few times per
 drill interval, never every second). :func:`render` draws a look with the pure-Python
-:mod:`~ergobreak.tray.raster` (Pillow would cost the daemon ~5 MB resident) and keeps
+:mod:`~ergobreak.artwork.raster` (Pillow would cost the daemon ~5 MB resident) and keeps
 the most recent bitmaps in an LRU cache. Pillow images are made only for pystray's
 own backends (:func:`to_image`), which load Pillow anyway.
 """
@@ -15,8 +15,8 @@ import functools
 import math
 from typing import TYPE_CHECKING, Any
 
-from ergobreak.tray.art import BUCKETS, Look, scene
-from ergobreak.tray.raster import Bitmap, rasterize
+from ergobreak.artwork.badge import BUCKETS, Look, scene
+from ergobreak.artwork.raster import Bitmap, rasterize
 
 if TYPE_CHECKING:
     from ergobreak.tray.model import TrayState

@@ -22,7 +22,8 @@ from ergobreak.platform.base import Notification
 from ergobreak.platform.bubbles import Bubbles
 from ergobreak.platform.dbus_link import DBusLink
 from ergobreak.platform.dbus_notify import FreedesktopNotifier
-from ergobreak.platform.select import Edge, open_edge
+from ergobreak.platform.edge import Edge
+from ergobreak.platform.select import open_edge
 
 from .rig import Rig, wait_for
 

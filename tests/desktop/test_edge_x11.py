@@ -14,7 +14,8 @@ import pytest
 
 from ergobreak.core.events import Quiet
 from ergobreak.platform.base import Notification, Unavailable
-from ergobreak.platform.select import Edge, WallClockIdle, open_edge
+from ergobreak.platform.edge import Edge, WallClockIdle
+from ergobreak.platform.select import open_edge
 from ergobreak.platform.x11 import X11Display, X11Fullscreen, X11Idle
 
 from .rig import Rig, wait_for

@@ -12,8 +12,8 @@ from jeepney import DBusAddress  # type: ignore[import-untyped]
 from PIL import Image
 from tray_views import UTC, VIEWS, WALL
 
+from ergobreak.artwork.badge import COLOURS, Kind
 from ergobreak.commands import Request
-from ergobreak.tray.art import COLOURS, Kind
 from ergobreak.tray.backend import Choice
 from ergobreak.tray.controller import TrayController
 from ergobreak.tray.model import MenuEntry, TrayState

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ergobreak.tray.art import KINDS, Arc, Disc, Look, Poly, Rect, Shape, Stroke, scene
+from ergobreak.artwork.badge import KINDS, Look, scene
+from ergobreak.artwork.raster import Bitmap, png, rasterize
+from ergobreak.artwork.shapes import Arc, Disc, Poly, Rect, Shape, Stroke
 from ergobreak.tray.icon import SIZES
-from ergobreak.tray.raster import Bitmap, png, rasterize
 
 ROOT = Path(__file__).resolve().parent.parent
 WHITE = (255, 255, 255, 255)

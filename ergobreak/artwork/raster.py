@@ -1,9 +1,10 @@
-"""Anti-aliased vector shapes in pure Python: the tray art's pixels without Pillow.
+"""Anti-aliased vector shapes in pure Python: ergobreak's pictures without Pillow.
 
 Pillow costs a running daemon ~5 MB resident (``_imaging`` plus libjpeg, libtiff,
 openjp2, freetype, ...), most of the tray's footprint, to draw a few discs, rings and
 strokes a couple of times a minute at most. This module draws
-:mod:`ergobreak.tray.art`'s shapes with the standard library alone.
+:mod:`ergobreak.artwork.shapes` with the standard library alone, for the tray icon and
+the notification icons alike.
 
 How: each shape becomes closed contours, polygons plus exact circles, all wound the
 same way (holes the other way). Every pixel row is sampled by :data:`SUBROWS`
@@ -30,7 +31,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ergobreak.tray.art import Arc, Disc, Point, Poly, Rect, Shape, Stroke
+from ergobreak.artwork.shapes import Arc, Disc, Point, Poly, Rect, Shape, Stroke
 
 #: sub-scanlines per pixel row; even, so edges on half pixels come out exact.
 #: Horizontal coverage is exact whatever this is.

@@ -1,0 +1,80 @@
+"""``ergobreak doctor`` reports what the daemon would really use, without a desktop.
+
+The desktop suite runs it against real X, D-Bus and dunst; here the edge is made of
+fakes, so each check's origin is plain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from typing import Any
+
+import pytest
+from platform_fakes import Watcher
+
+from ergobreak.cli import doctor
+from ergobreak.platform import select
+from ergobreak.platform.console import ConsoleNotifier
+from ergobreak.platform.edge import Choice, Edge, WallClockIdle
+from ergobreak.platform.timejump import TimeJump
+
+CONFIG_OK = {"ok": True, "path": "config.toml (not there: defaults)", "detail": "defaults"}
+
+
+def report(monkeypatch: pytest.MonkeyPatch, edge: Edge) -> dict[str, Any]:
+    monkeypatch.setattr(select, "open_edge", lambda on_request, stream=None: edge)
+    monkeypatch.setattr(doctor, "config_check", lambda: CONFIG_OK)
+    out, err = io.StringIO(), io.StringIO()
+    code = doctor.run(argparse.Namespace(json=True, notify=False), out, err)
+    assert code == 0, err.getvalue()
+    result: dict[str, Any] = json.loads(out.getvalue())
+    return result
+
+
+def test_a_watcher_the_daemon_could_not_start_is_reported_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ERGOBREAK_TRAY", "none")
+    logind, saver = Watcher("logind", refuse=False), Watcher("screensaver", refuse=True)
+    edge = Edge(
+        idle=WallClockIdle(),
+        notifier=ConsoleNotifier(io.StringIO()),
+        watchers=[logind, saver],
+        quiet=[],
+        timejump=TimeJump(lambda: 0.0, lambda: 0.0),
+        choices=[
+            Choice("session", "logind", True, "sleep and lock"),
+            Choice("session", "screensaver", True, "lock from org.gnome.ScreenSaver"),
+        ],
+    )
+    checks = {(c["role"], c["name"]): c for c in report(monkeypatch, edge)["checks"]}
+    assert checks[("session", "logind")]["ok"] is True
+    assert checks[("session", "screensaver")]["ok"] is False
+    assert checks[("session", "screensaver")]["detail"] == "could not start: AddMatch refused"
+    assert logind.emit is not None  # started, as the daemon starts it
+    assert logind.stopped  # the report closes what it opened
+
+
+def test_the_tray_check_is_the_daemons_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ERGOBREAK_TRAY", "none")
+    monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
+    assert doctor.tray_check() == {
+        "role": "tray",
+        "name": "none",
+        "ok": False,
+        "detail": "forced by ERGOBREAK_TRAY=none",
+        "hint": None,
+        "capabilities": {
+            "menu": False,
+            "default_action": False,
+            "tooltip": False,
+            "attention": False,
+        },
+    }
+    monkeypatch.setenv("ERGOBREAK_TRAY", "toolbar")
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", "ubuntu:GNOME")
+    failed = doctor.tray_check()
+    assert (failed["ok"], failed["hint"]) == (False, doctor.GNOME_TRAY_HINT)
+    assert failed["detail"].startswith("tray check failed: ValueError(\"ERGOBREAK_TRAY='toolbar'")
