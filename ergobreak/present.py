@@ -1,7 +1,7 @@
 """What each scheduler effect looks like as a notification: pure functions, no IO.
 
 Copy rules (tested): every body line stays within :data:`LINE_MAX` characters;
-buttons are Start now / Snooze N min / Skip, with Snooze left out when no snoozes
+buttons are Start now / Snooze 5 min / Skip, with Snooze left out when no snoozes
 remain; a drill's prompt, start, steps and end share the slot ``"drill"`` so they
 update one bubble in place; nothing promises to fix, prevent or treat anything.
 """
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ergobreak.commands import Request
 from ergobreak.core import effects as fx
 from ergobreak.core.content import Content, Drill, Step
+from ergobreak.core.duration import format_amount, format_clock
 from ergobreak.platform.base import Action, Dismiss, Notification
 from ergobreak.tomlfile import Diagnostic
 
@@ -47,12 +48,6 @@ def lines(*texts: str) -> str:
     return "\n".join(out)
 
 
-def clock(seconds: float) -> str:
-    """``40`` -> ``0:40``; ``125`` -> ``2:05``."""
-    whole = max(0, round(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
 def drill_icon(drill: Drill) -> str:
     return f"drill-{drill.category}"
 
@@ -61,8 +56,8 @@ def drill_prompt(prompt: fx.DrillPrompt, snooze_seconds: float = 300.0) -> Notif
     drill = prompt.drill
     actions = [Action("start", "Start now", Request("start", {"routine": drill.id}))]
     if prompt.snoozes_left > 0:
-        minutes = max(1, round(snooze_seconds / 60))
-        actions.append(Action("snooze", f"Snooze {minutes} min", Request("snooze")))
+        snooze = f"Snooze {format_amount(snooze_seconds)}"
+        actions.append(Action("snooze", snooze, Request("snooze")))
     actions.append(Action("skip", "Skip", Request("skip")))
     minutes_long = max(1, round(drill.seconds / 60))
     return Notification(
@@ -94,7 +89,7 @@ def drill_start(start: fx.DrillStart) -> Notification:
 
 def step_status(index: int, total: int, step: Step) -> str:
     """``Step 2 of 5 · 0:40 · left leg``."""
-    parts = [f"Step {index + 1} of {total}", clock(step.seconds)]
+    parts = [f"Step {index + 1} of {total}", format_clock(step.seconds)]
     if step.side:
         parts.append(f"{step.side} leg")
     return " · ".join(parts)

@@ -247,6 +247,10 @@ def test_describe_changes() -> None:
         describe_changes(base, settings(base=base, posture_every=900.0))
         == "posture checks every 15 min"
     )
+    # said exactly, as the config shows it ("2m30s"), not cut to "2 min"
+    assert (
+        describe_changes(base, settings(base=base, drill_every=150.0)) == "drills every 2 min 30 s"
+    )
 
 
 def test_observations_from_watchers_are_stamped_by_the_engine() -> None:

@@ -1,5 +1,5 @@
 """The HTML report (structure, self-containment, accessibility) and the pure text
-views (durations, bars, sparklines, the tray's "Today" line)."""
+views (bars, sparklines, the tray's "Today" line)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from ergobreak.core.duration import format_compact
 from ergobreak.history.demo import fill_demo
 from ergobreak.history.model import DayStats, Period, RoutineStats, StretchRow, Summary
 from ergobreak.history.report import render_report
@@ -17,7 +18,6 @@ from ergobreak.history.views import (
     bar,
     can_unicode,
     heat_slots,
-    hm,
     render_table,
     sparkline,
     today_text,
@@ -140,7 +140,7 @@ def test_report_numbers_match_the_store(summary: Summary) -> None:
     page = render_report(summary)
     total = summary.total()
     assert f"{total.drills_done} of {total.drills_offered}" in page
-    assert hm(total.desk_seconds) in page
+    assert format_compact(total.desk_seconds) in page
     for d in summary.days:
         if d.drills_offered:
             assert f">{d.drills_done}/{d.drills_offered}</text>" in page
@@ -198,17 +198,6 @@ def test_heat_slots_place_minutes_by_time_of_day() -> None:
 
 
 # ---------------------------------------------------------------- text views
-
-
-def test_durations() -> None:
-    assert [hm(s) for s in (0, 20, 45, 60 * 48, 4 * 3600 + 12 * 60, 3600)] == [
-        "0m",
-        "<1m",
-        "1m",
-        "48m",
-        "4h12m",
-        "1h00m",
-    ]
 
 
 def test_bars_and_sparklines() -> None:

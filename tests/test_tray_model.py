@@ -16,7 +16,6 @@ from ergobreak.tray.model import (
     default_action,
     headline,
     menu_model,
-    minutes,
     resolve,
     tooltip,
 )
@@ -58,14 +57,6 @@ def test_the_real_core_reaches_every_state_used_here() -> None:
         "paused": "paused",
         "away": "away",
     }
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(1, "1 min"), (59, "1 min"), (60, "1 min"), (61, "2 min"), (3600, "1 h"), (3901, "1 h 6 min")],
-)
-def test_minutes_round_up(seconds: float, text: str) -> None:
-    assert minutes(seconds) == text
 
 
 def test_working_says_what_comes_next() -> None:

@@ -8,6 +8,7 @@ import json
 from typing import Any, TextIO
 
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE
+from ergobreak.core.duration import DurationError, format_countdown, parse_duration
 
 
 def _runtime() -> Any:
@@ -24,14 +25,6 @@ def _send(request: Any, err: TextIO) -> dict[str, Any] | None:
     except NotRunning as exc:
         err.write(f"ergobreak: {exc}\n")
         return None
-
-
-def _minutes(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{round(seconds)} s"
-    return f"{round(seconds / 60)} min"
 
 
 #: what ``status --json`` shows: facts IT may collect. Break state and timers are the
@@ -51,6 +44,36 @@ def operational(status: dict[str, Any]) -> dict[str, Any]:
     return {key: status.get(key) for key in OPERATIONAL}
 
 
+def _countdown(seconds: float | None) -> str:
+    return "-" if seconds is None else format_countdown(seconds)
+
+
+def status_text(status: dict[str, Any]) -> str:
+    """What ``ergobreak status`` prints for a status reply; countdowns read like the tray's."""
+    lines = [
+        f"ergobreak {status.get('version', '?')}: {status.get('state', '?')}",
+        f"  desk time since the last break: {status.get('desk_minutes', 0)} min",
+        f"  next drill in {_countdown(status.get('next_drill_in'))},"
+        f" next posture check in {_countdown(status.get('next_posture_in'))}",
+    ]
+    if status.get("paused_for") is not None:
+        lines.append(f"  paused for another {_countdown(status['paused_for'])}")
+    if status.get("quiet"):
+        lines.append(f"  quiet: {', '.join(status['quiet'])}")
+    backends = status.get("backends") or {}
+    if backends:
+        lines.append("  " + ", ".join(f"{k}: {v}" for k, v in backends.items()))
+    else:
+        lines.append(f"  idle source: {status.get('idle_source')}")
+    if status.get("config_source"):
+        lines.append(f"  config: {status['config_source']}")
+    if status.get("policy"):
+        lines.append(f"  managed: {status['policy']}")
+    if status.get("config_error"):
+        lines.append(f"  config error (previous settings kept): {status['config_error']}")
+    return "\n".join(lines) + "\n"
+
+
 def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.commands import Request  # noqa: PLC0415
 
@@ -66,35 +89,13 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         json.dump(shown, out, indent=2, sort_keys=True)
         out.write("\n")
         return EXIT_OK
-    lines = [
-        f"ergobreak {status.get('version', '?')}: {status.get('state', '?')}",
-        f"  desk time since the last break: {status.get('desk_minutes', 0)} min",
-        f"  next drill in {_minutes(status.get('next_drill_in'))},"
-        f" next posture check in {_minutes(status.get('next_posture_in'))}",
-    ]
-    if status.get("paused_for") is not None:
-        lines.append(f"  paused for another {_minutes(status['paused_for'])}")
-    if status.get("quiet"):
-        lines.append(f"  quiet: {', '.join(status['quiet'])}")
-    backends = status.get("backends") or {}
-    if backends:
-        lines.append("  " + ", ".join(f"{k}: {v}" for k, v in backends.items()))
-    else:
-        lines.append(f"  idle source: {status.get('idle_source')}")
-    if status.get("config_source"):
-        lines.append(f"  config: {status['config_source']}")
-    if status.get("policy"):
-        lines.append(f"  managed: {status['policy']}")
-    if status.get("config_error"):
-        lines.append(f"  config error (previous settings kept): {status['config_error']}")
-    out.write("\n".join(lines) + "\n")
+    out.write(status_text(status))
     return EXIT_OK
 
 
 def _simple(cmd: str) -> Any:
     def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from ergobreak.commands import Request  # noqa: PLC0415
-        from ergobreak.core.duration import DurationError, parse_duration  # noqa: PLC0415
 
         request_args: dict[str, Any] = {}
         if cmd == "pause":

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from ergobreak.core.duration import format_clock
 
 if TYPE_CHECKING:
     from ergobreak.content import Library, Selection
@@ -51,11 +52,6 @@ def _help(parser: argparse.ArgumentParser) -> Any:
         return EXIT_USAGE
 
     return run
-
-
-def _clock(seconds: float) -> str:
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def _seconds(value: float) -> int | float:
@@ -211,7 +207,7 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
 
     out.write(f"{drill.title} ({drill.id})\n")
-    out.write(f"{drill.category}, {_clock(drill.seconds)}, tags: {', '.join(_tags(drill))}\n")
+    out.write(f"{drill.category}, {format_clock(drill.seconds)}, tags: {', '.join(_tags(drill))}\n")
     if origin != "built-in":
         out.write(f"from {origin}\n")
     if drill.summary:
@@ -219,8 +215,10 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write("\n")
     for start, step in zip(drill.offsets, drill.steps, strict=True):
         side = step.side or ""
-        out.write(f"  {_clock(start):>5}  {_seconds(step.seconds):>3} s  {side:<5}  {step.text}\n")
-    out.write(f"  {_clock(drill.seconds):>5}  done\n\n")
+        out.write(
+            f"  {format_clock(start):>5}  {_seconds(step.seconds):>3} s  {side:<5}  {step.text}\n"
+        )
+    out.write(f"  {format_clock(drill.seconds):>5}  done\n\n")
     out.write(f"Safety: {drill.safety}\n{footer}\n")
     if cited:
         out.write("\nSources:\n")

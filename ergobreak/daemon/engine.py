@@ -22,6 +22,7 @@ from ergobreak.commands import CORE_COMMANDS, BadRequest, Request, to_event
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.content import Content
+from ergobreak.core.duration import format_amount
 from ergobreak.core.machine import DeskSession, View
 from ergobreak.core.settings import Settings
 from ergobreak.daemon.clock import Clock
@@ -308,28 +309,17 @@ class Engine:
         }
 
 
-def human(seconds: float) -> str:
-    """``45 min``, ``90 s``, ``1 h 30 min`` for messages people read."""
-    whole = round(seconds)
-    if whole < 120 and whole % 60:
-        return f"{whole} s"
-    hours, minutes = divmod(whole // 60, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"
-
-
 def describe_changes(before: Settings, after: Settings | None) -> str:
     """A short human summary of what a reload changed ("drills every 45 min")."""
     if after is None or after == before:
         return "no changes"
     parts = []
     if after.drill != before.drill:
-        every = human(after.drill.every)
+        every = format_amount(after.drill.every)
         parts.append(f"drills every {every}" if after.drill.enabled else "drills off")
     if after.posture != before.posture:
         parts.append(
-            f"posture checks every {human(after.posture.every)}"
+            f"posture checks every {format_amount(after.posture.every)}"
             if after.posture.enabled
             else "posture checks off"
         )

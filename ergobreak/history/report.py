@@ -15,8 +15,9 @@ from datetime import date, datetime
 from html import escape
 from string import Template
 
+from ergobreak.core.duration import format_amount, format_compact
 from ergobreak.history.model import DayStats, RoutineStats, Summary
-from ergobreak.history.views import LONG_STRETCH, heat_slots, hm
+from ergobreak.history.views import LONG_STRETCH, heat_slots
 
 SLOT_MINUTES = 30
 HEADINGS = {
@@ -180,7 +181,7 @@ def desk_chart(days: Sequence[DayStats]) -> str:
         x = left + i * slot + (slot - bw) / 2
         hh = d.desk_seconds / 3600 / top_h * ph
         y = top + ph - hh
-        tip = f"{_long_day(d.day)}: {hm(d.desk_seconds)} at the desk"
+        tip = f"{_long_day(d.day)}: {format_compact(d.desk_seconds)} at the desk"
         if d.desk_seconds > 0:
             body.append(
                 f'<rect class="desk" x="{x:.1f}" y="{y:.1f}" width="{bw:.1f}" height="{hh:.1f}"'
@@ -189,7 +190,7 @@ def desk_chart(days: Sequence[DayStats]) -> str:
             if not many:
                 body.append(
                     f'<text class="val" x="{x + bw / 2:.1f}" y="{y - 6:.1f}"'
-                    f' text-anchor="middle">{hm(d.desk_seconds)}</text>'
+                    f' text-anchor="middle">{format_compact(d.desk_seconds)}</text>'
                 )
         if not many or i % 2 == (n - 1) % 2:
             body.append(
@@ -199,15 +200,18 @@ def desk_chart(days: Sequence[DayStats]) -> str:
     body.append(f'<line class="axis" x1="{left}" x2="{w - 8}" y1="{top + ph}" y2="{top + ph}"/>')
     total = sum(d.desk_seconds for d in days)
     worked = [d for d in days if d.desk_seconds > 0]
-    desc = f"Desk time per day over {len(days)} days: {hm(total)} in total" + (
-        f", {hm(total / len(worked))} on average on {len(worked)} days at the desk."
+    desc = f"Desk time per day over {len(days)} days: {format_compact(total)} in total" + (
+        f", {format_compact(total / len(worked))} on average on {len(worked)} days at the desk."
         if worked
         else "."
     )
     svg = _svg("desk", (w, h), "Desk time per day", desc, body)
     table = _table(
         ("Day", "Desk time", "Longest stretch"),
-        [(_long_day(d.day), hm(d.desk_seconds), hm(d.longest_stretch)) for d in days],
+        [
+            (_long_day(d.day), format_compact(d.desk_seconds), format_compact(d.longest_stretch))
+            for d in days
+        ],
         "Desk time per day",
     )
     return svg + table
@@ -313,7 +317,7 @@ def heat_strip(summary: Summary) -> str:
             span = f"{_clock(a)}-{_clock(a + SLOT_MINUTES)}"
             if minutes:
                 opacity = 0.2 + 0.8 * min(1.0, minutes / SLOT_MINUTES)
-                tip = f"{_long_day(day)} {span}: {round(minutes)} min in a long stretch"
+                tip = f"{_long_day(day)} {span}: {format_amount(minutes * 60)} in a long stretch"
                 body.append(
                     f'<rect class="heat" x="{x + 1:.1f}" y="{y}" width="{cw - 2:.1f}"'
                     f' height="{row_h}" rx="2" fill-opacity="{opacity:.2f}">'
@@ -331,7 +335,8 @@ def heat_strip(summary: Summary) -> str:
             hours[i // per_hour] += v
     worst = sorted(range(24), key=lambda i: -hours[i])[:2]
     desc = (
-        f"{len(long_ones)} sitting stretches of {hm(LONG_STRETCH)} or more without a real break."
+        f"{len(long_ones)} sitting stretches of {format_compact(LONG_STRETCH)} or more"
+        " without a real break."
         + (
             " They happen most between "
             + " and ".join(f"{i:02d}:00 and {i + 1:02d}:00" for i in sorted(worst) if hours[i])
@@ -342,7 +347,8 @@ def heat_strip(summary: Summary) -> str:
     )
     legend = (
         '<ul class="legend"><li><span class="sw heat"></span>part of a sitting stretch of'
-        f" {hm(LONG_STRETCH)} or more (stronger colour: more of that half hour)</li></ul>"
+        f" {format_compact(LONG_STRETCH)} or more"
+        " (stronger colour: more of that half hour)</li></ul>"
     )
     table = _table(
         ("Day", "Started", "Ended", "Desk time", "Ended by"),
@@ -351,7 +357,7 @@ def heat_strip(summary: Summary) -> str:
                 _long_day(s.day),
                 _clock(s.start_min),
                 _clock(s.end_min),
-                hm(s.desk_seconds),
+                format_compact(s.desk_seconds),
                 {"natural_break": "a break", "drill": "a drill", "gap": "a pause or stop"}.get(
                     s.ended_by or "", "still going"
                 ),
@@ -429,10 +435,10 @@ def _tiles(summary: Summary) -> str:
     avg = t.desk_seconds / len(worked) if worked else 0.0
     rate = f"{round(100 * t.drills_done / t.drills_offered)}%" if t.drills_offered else "-"
     tiles = [
-        (hm(t.desk_seconds), f"at the desk ({hm(avg)} a day)"),
+        (format_compact(t.desk_seconds), f"at the desk ({format_compact(avg)} a day)"),
         (f"{t.drills_done} of {t.drills_offered}", f"drills done ({rate})"),
         (str(t.posture_checks), "posture checks"),
-        (hm(t.longest_stretch), "longest sitting stretch"),
+        (format_compact(t.longest_stretch), "longest sitting stretch"),
         (str(t.natural_breaks), "natural breaks"),
     ]
     return (
@@ -461,7 +467,7 @@ def _empty_body() -> str:
         "<li><strong>Desk time per day</strong>: how long you were at the keyboard.</li>"
         "<li><strong>Drills done versus offered</strong>: how many hip drills you did.</li>"
         "<li><strong>Long sitting stretches by time of day</strong>: when you sit for"
-        f" {hm(LONG_STRETCH)} or more without a real break.</li>"
+        f" {format_compact(LONG_STRETCH)} or more without a real break.</li>"
         "<li><strong>Which drills are done or skipped</strong> most.</li></ul></section>"
     )
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from ergobreak.core.duration import format_compact
 from ergobreak.history.model import DayStats, StretchRow, Summary
 
 #: a sitting stretch at least this long (desk seconds) counts as *long*
@@ -30,17 +31,6 @@ def can_unicode(encoding: str | None) -> bool:
     except (LookupError, UnicodeEncodeError):
         return False
     return True
-
-
-def hm(seconds: float) -> str:
-    """``4h12m``, ``48m``, ``<1m``, ``0m``."""
-    if seconds <= 0:
-        return "0m"
-    minutes = round(seconds / 60)
-    if minutes == 0:
-        return "<1m"
-    h, m = divmod(minutes, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m"
 
 
 def bar(value: float, peak: float, width: int, *, unicode: bool = True) -> str:
@@ -117,7 +107,8 @@ def today_text(d: DayStats) -> str:
     )
     return (
         f"Today: {drills}, {_plural(d.posture_checks, 'posture check')},"
-        f" {hm(d.desk_seconds)} at the desk, longest {hm(d.longest_stretch)}"
+        f" {format_compact(d.desk_seconds)} at the desk,"
+        f" longest {format_compact(d.longest_stretch)}"
     )
 
 
@@ -150,10 +141,11 @@ def render_table(
     lines += [header, "-" * len(header)]
 
     def row(label: str, d: DayStats, graph: str) -> str:
-        desk = f"{graph:<{width}} {hm(d.desk_seconds):>6}"
+        desk = f"{graph:<{width}} {format_compact(d.desk_seconds):>6}"
+        longest = format_compact(d.longest_stretch) if d.longest_stretch else "-"
         return (
             f"{label:<9}  {desk:<{width + 7}}  {drills_text(d):>8}  {d.posture_checks:>7}"
-            f"  {hm(d.longest_stretch) if d.longest_stretch else '-':>7}  {d.natural_breaks:>6}"
+            f"  {longest:>7}  {d.natural_breaks:>6}"
         )
 
     for d in summary.days:
@@ -176,7 +168,7 @@ def render_table(
         strip = sparkline(hours[first : last + 1], unicode=unicode)
         lines.append(
             f"{'Long sitting by hour':<24}{first:02d}h {strip} {last + 1:02d}h"
-            f"  (stretches of {hm(LONG_STRETCH)}+ without a real break)"
+            f"  (stretches of {format_compact(LONG_STRETCH)}+ without a real break)"
         )
     lines.append(
         f"{'Drill answers':<24}{total.drills_done} done, {total.drills_skipped} skipped,"

@@ -6,20 +6,21 @@ the texts are tested without any desktop. Menu entries carry the :class:`Request
 trigger; the backends only turn a click into ``on_request(request)``.
 
 Texts change at most once a minute (countdowns are shown in whole minutes, rounded
-up), so a tray that re-sends only what changed stays quiet while the user works and
+up, by :func:`~ergobreak.core.duration.format_countdown`, as ``ergobreak status`` shows
+them), so a tray that re-sends only what changed stays quiet while the user works and
 silent while they are away.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from ergobreak.commands import Request
+from ergobreak.core.duration import format_clock, format_countdown
 
-if TYPE_CHECKING:  # the tray reads the core's View but needs no core code to run
+if TYPE_CHECKING:  # the tray only reads the View; it needs no scheduler code to run
     from ergobreak.core.machine import View
 
 #: pause choices offered in the "Pause" submenu: label -> seconds
@@ -99,15 +100,6 @@ def _local() -> tzinfo:
     return LocalTimezone()
 
 
-def minutes(seconds: float) -> str:
-    """A countdown in whole minutes, rounded up: ``1 min``, ``45 min``, ``1 h 5 min``."""
-    total = max(1, math.ceil(seconds / 60 - 1e-9))
-    hours, mins = divmod(total, 60)
-    if not hours:
-        return f"{mins} min"
-    return f"{hours} h" if not mins else f"{hours} h {mins} min"
-
-
 def clock(wall: float, tz: tzinfo | None, *, now: float | None = None) -> str:
     """``14:30`` when ``wall`` is on the same local day as ``now``, else ``Mon 09:00``."""
     zone = tz or _local()
@@ -120,9 +112,9 @@ def clock(wall: float, tz: tzinfo | None, *, now: float | None = None) -> str:
 def _next_up(view: View) -> str:
     parts = []
     if view.next_drill_in is not None:
-        parts.append(f"next drill in {minutes(view.next_drill_in)}")
+        parts.append(f"next drill in {format_countdown(view.next_drill_in)}")
     if view.next_posture_in is not None:
-        parts.append(f"posture check in {minutes(view.next_posture_in)}")
+        parts.append(f"posture check in {format_countdown(view.next_posture_in)}")
     return " · ".join(parts) or "reminders are switched off"
 
 
@@ -142,14 +134,15 @@ def headline(state: TrayState) -> str:
             return f"Outside working hours — back {back}"
         case "drill":
             step = f"step {view.step} of {view.steps}" if view.steps else "running"
-            left = view.step_left
-            return f"Drill: {step}, {_mm_ss(left)} left" if left is not None else f"Drill: {step}"
+            if view.step_left is None:
+                return f"Drill: {step}"
+            return f"Drill: {step}, {format_clock(view.step_left, left=True)} left"
         case "prompt":
             return "Time for a 2-minute drill"
         case "snoozed":
             if view.next_drill_in is None:
                 return "Drill snoozed"
-            return f"Drill snoozed — back in {minutes(view.next_drill_in)}"
+            return f"Drill snoozed — back in {format_countdown(view.next_drill_in)}"
         case "quiet":
             why = ", ".join(view.quiet) or "quiet"
             return f"Quiet ({why}): reminders held"
@@ -158,11 +151,6 @@ def headline(state: TrayState) -> str:
         case _:
             text = _next_up(view)
             return text[0].upper() + text[1:]
-
-
-def _mm_ss(seconds: float) -> str:
-    whole = max(0, math.ceil(seconds - 1e-9))
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def tooltip(state: TrayState) -> tuple[str, str]:
