@@ -13,7 +13,7 @@ import pytest
 
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
-from ergobreak.core.machine import TRANSITIONS, Phase
+from ergobreak.core.phases import TRANSITIONS, Phase
 from ergobreak.core.settings import Settings
 from ergobreak.testing import ALWAYS_ON, events, fields, log, make_machine, run, settings
 

@@ -78,9 +78,9 @@ class Truth(RecordingSession):
         self.total = 0.0
 
     def _accrue(self, a: float, b: float) -> None:
-        before = self._drill_desk
+        before = self._drill_timer.elapsed
         super()._accrue(a, b)
-        self.total += self._drill_desk - before
+        self.total += self._drill_timer.elapsed - before
 
 
 @pytest.mark.parametrize("sampling", ["deadline", "1hz"])

@@ -1,4 +1,4 @@
-"""Draw the phase diagram from :data:`~ergobreak.core.machine.TRANSITIONS` (Mermaid).
+"""Draw the phase diagram from :data:`~ergobreak.core.phases.TRANSITIONS` (Mermaid).
 
 ``python -m ergobreak.core.diagram`` prints it; docs/architecture.md embeds the
 output and a test keeps the two identical, so the picture cannot drift from the code.
@@ -6,7 +6,7 @@ output and a test keeps the two identical, so the picture cannot drift from the 
 
 from __future__ import annotations
 
-from ergobreak.core.machine import TRANSITIONS
+from ergobreak.core.phases import TRANSITIONS
 
 
 def mermaid() -> str:

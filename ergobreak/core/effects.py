@@ -12,8 +12,17 @@ from typing import ClassVar, Literal, TypeAlias
 
 from ergobreak.core.content import Cue, Drill, Step
 
+# Closed vocabularies, so that mypy catches a misspelt value before a user sees it.
 Outcome = Literal["done", "skipped", "ignored", "cancelled"]
+#: why a cycle was ``cancelled``
+CancelReason = Literal["paused", "asleep", "off_hours", "natural_break", "disabled"]
 PromptKind = Literal["posture", "drill"]
+#: the coarse state the tray and ``status`` show (``starting`` only before the first input)
+CoarseState = Literal[
+    "starting", "paused", "off_hours", "drill", "prompt", "quiet", "away", "snoozed", "working"
+]
+#: the core commands a :class:`Rejected` can name
+CommandName = Literal["start", "posture", "snooze", "skip", "pause", "resume"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +94,7 @@ class DrillEnd:
     event: ClassVar[str] = "drill_end"
     drill: Drill
     outcome: Outcome
-    reason: str | None = None
+    reason: CancelReason | None = None
 
     def fields(self) -> dict[str, object]:
         out: dict[str, object] = {"routine": self.drill.id, "outcome": self.outcome}
@@ -162,7 +171,7 @@ class Rejected:
     """A command that makes no sense now; the reason is for the user."""
 
     event: ClassVar[str] = "rejected"
-    command: str
+    command: CommandName
     reason: str
 
     def fields(self) -> dict[str, object]:
@@ -174,8 +183,8 @@ class StateChanged:
     """The coarse state shown in the tray changed (``working`` -> ``paused``, ...)."""
 
     event: ClassVar[str] = "state"
-    state: str
-    previous: str
+    state: CoarseState
+    previous: CoarseState
 
     def fields(self) -> dict[str, object]:
         return {"state": self.state, "previous": self.previous}

@@ -98,12 +98,3 @@ class Reconfigure:
 Command: TypeAlias = Start | Posture | Snooze | Skip | Pause | Resume
 Observation: TypeAlias = Sample | ScreenLocked | ScreenUnlocked | Suspending | Resumed | Quiet
 Event: TypeAlias = Observation | Command | Reconfigure
-
-COMMAND_NAMES: dict[type[Command], str] = {
-    Start: "start",
-    Posture: "posture",
-    Snooze: "snooze",
-    Skip: "skip",
-    Pause: "pause",
-    Resume: "resume",
-}

@@ -23,12 +23,15 @@ presence). An away period runs from the last presence; when it reaches
 ``natural_break`` both timers reset, once per away period. A gap between inputs
 longer than :data:`SLEEP_GAP` counts as sleep, in case the sleep signal was missed.
 
-Two desk timers run side by side: the posture timer (R3) and the drill timer (R4).
-A drill *cycle* opens with a ``drill_prompt`` (or a ``start`` command) and closes
-with exactly one ``drill_end`` (R5): ``done``, ``skipped``, ``ignored`` or
-``cancelled`` (with a reason: paused, asleep, off_hours, natural_break, disabled).
+Two desk timers (:class:`~ergobreak.core.timer.DeskTimer`) run side by side: the
+posture timer (R3) and the drill timer (R4); a third counts the desk time since a
+drill was snoozed. A drill *cycle* opens with a ``drill_prompt`` (or a ``start``
+command) and closes with exactly one ``drill_end`` (R5): ``done``, ``skipped``,
+``ignored`` or ``cancelled`` (with a reason: paused, asleep, off_hours,
+natural_break, disabled).
 
-Phases of a cycle (the table :data:`TRANSITIONS` is the whole list)::
+Phases of a cycle (the table :data:`~ergobreak.core.phases.TRANSITIONS` is the
+whole list)::
 
     WORKING --due--> PROMPTED --inactive/start--> DRILL --done/skip--> WORKING
                       |  ^
@@ -42,7 +45,6 @@ prompts held and delivered once after quiet ends), off-hours (R8), locked, aslee
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -52,7 +54,9 @@ from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.content import Content, Cue, Drill
 from ergobreak.core.hours import working_state
+from ergobreak.core.phases import Phase, Trigger, next_phase
 from ergobreak.core.settings import Settings
+from ergobreak.core.timer import DeskTimer
 
 #: A gap between inputs longer than this is treated as sleep (the driver polls
 #: at least every :data:`POLL_MAX` seconds while anything is counting).
@@ -70,33 +74,12 @@ PRELUDE_POLL = 1.0
 WALL_JUMP = 1.0
 
 
-class Phase(enum.Enum):
-    WORKING = "working"
-    PROMPTED = "prompted"
-    SNOOZED = "snoozed"
-    DRILL = "drill"
-
-
-W, P, S, D = Phase.WORKING, Phase.PROMPTED, Phase.SNOOZED, Phase.DRILL
-
-#: Every legal phase change, as (phase, trigger) -> next phase. Anything else is a bug.
-TRANSITIONS: dict[tuple[Phase, str], Phase] = {
-    (W, "due"): P,
-    (W, "start"): D,
-    (P, "inactive"): D,
-    (P, "start"): D,
-    (P, "snooze"): S,
-    (P, "hold"): S,  # quiet began or the screen locked: offer it again later
-    (P, "ignored"): W,
-    (P, "skip"): W,
-    (P, "cancel"): W,
-    (S, "due"): P,
-    (S, "start"): D,
-    (S, "skip"): W,
-    (S, "cancel"): W,
-    (D, "done"): W,
-    (D, "skip"): W,
-    (D, "cancel"): W,
+#: The phase change that closes a cycle with each outcome.
+_END: dict[fx.Outcome, Trigger] = {
+    "done": "done",
+    "skipped": "skip",
+    "ignored": "ignored",
+    "cancelled": "cancel",
 }
 
 
@@ -104,7 +87,7 @@ TRANSITIONS: dict[tuple[Phase, str], Phase] = {
 class View:
     """A read-only summary for the tray, ``status`` and tests (seconds throughout)."""
 
-    state: str
+    state: fx.CoarseState
     phase: str
     in_hours: bool
     hours_change_in: float | None
@@ -139,9 +122,9 @@ class DeskSession:
         "_cue_index",
         "_deferred",
         "_drill",
-        "_drill_desk",
         "_drill_index",
         "_drill_t0",
+        "_drill_timer",
         "_fast",
         "_hours_in",
         "_hours_until",
@@ -152,13 +135,13 @@ class DeskSession:
         "_natural_done",
         "_paused_until",
         "_phase",
-        "_posture_desk",
+        "_posture_timer",
         "_presence_floor",
         "_prompt_t",
         "_quiet_off_t",
         "_quiet_sources",
         "_settings",
-        "_snooze_desk",
+        "_snooze_timer",
         "_snoozes",
         "_state",
         "_step",
@@ -184,15 +167,16 @@ class DeskSession:
         self._content = content
         self._tz = tz
         self._idle_pause = settings.activity.idle_pause
+        self._posture_timer = DeskTimer(settings.posture.every)
+        self._drill_timer = DeskTimer(settings.drill.every)
+        #: desk time since the offered drill was last snoozed or held
+        self._snooze_timer = DeskTimer(settings.drill.snooze)
         self._t: float | None = None
         self._wall_offset = 0.0
         self._last_input = -math.inf
         self._presence_floor = -math.inf
         self._away_from = -math.inf
         self._natural_done = False
-        self._posture_desk = 0.0
-        self._drill_desk = 0.0
-        self._snooze_desk = 0.0
         self._snoozes = 0
         self._attempt = 0
         self._phase = Phase.WORKING
@@ -205,13 +189,13 @@ class DeskSession:
         self._asleep = False
         self._quiet_sources: set[str] = set()
         self._quiet_off_t = -math.inf
-        self._deferred: set[str] = set()
+        self._deferred: set[fx.PromptKind] = set()
         self._paused_until: float | None = None
         self._hours_in = True
         self._hours_until = math.inf
         self._cue_index = 0
         self._drill_index = 0
-        self._state = "starting"
+        self._state: fx.CoarseState = "starting"
         self._fast = False
         self._budget = 0.0
         #: tests turn this off to check the fast path changes nothing
@@ -251,12 +235,12 @@ class DeskSession:
         t = max(t, self._t if self._t is not None else t)
         match event:
             case ev.ScreenLocked():
-                self._lock(out)
+                self._lock()
             case ev.ScreenUnlocked():
                 self._locked = False
                 self._presence_floor = t
             case ev.Suspending():
-                self._suspend(t, out)
+                self._suspend(out)
             case ev.Resumed():
                 self._wake(t)
             case ev.Quiet(source=source, on=on):
@@ -266,9 +250,9 @@ class DeskSession:
             case ev.Posture():
                 self._cmd_posture(t, out)
             case ev.Snooze():
-                self._cmd_snooze(t, out)
+                self._cmd_snooze(out)
             case ev.Skip():
-                self._cmd_skip(t, out)
+                self._cmd_skip(out)
             case ev.Pause(seconds=seconds):
                 self._cmd_pause(t, seconds, out)
             case ev.Resume():
@@ -309,8 +293,9 @@ class DeskSession:
                     self._last_input = lp
                     self._away_from = max(self._away_from, lp)
                     self._natural_done = False
-                self._posture_desk += d
-                self._drill_desk += d
+                # WORKING, so the snooze timer is not running.
+                self._posture_timer.elapsed += d
+                self._drill_timer.elapsed += d
                 self._budget -= d
                 self._t = t
                 return []
@@ -352,11 +337,8 @@ class DeskSession:
             # Input at or after the end of the prelude snoozes the prompt; look each
             # second from then on (at most start_after_idle times) to see it.
             cands.append(max(self._prompt_t + s.drill.prelude, t + PRELUDE_POLL))
-        elif self._phase is Phase.DRILL and self._drill is not None:
-            offsets = self._drill.offsets
-            nxt = self._step + 1
-            at = offsets[nxt] if nxt < len(offsets) else self._drill.seconds
-            cands.append(self._drill_t0 + at)
+        elif self._phase is Phase.DRILL:
+            cands.append(self._step_end())
         cands.append(self._quiet_off_t + s.quiet.catch_up_delay)
         if self._deferred and self._quiet_sources:
             cands.append(t + QUIET_POLL)
@@ -366,7 +348,7 @@ class DeskSession:
         # deadline above; never hand out "now", which would make the driver spin.
         return min(c for c in cands if c > t)
 
-    def state(self, t: float | None = None) -> str:
+    def state(self, t: float | None = None) -> fx.CoarseState:
         """Coarse state for the tray: paused, off_hours, drill, prompt, quiet, away,
         snoozed or working."""
         t = self._t if t is None else t
@@ -390,18 +372,9 @@ class DeskSession:
         t = (self._t or 0.0) if t is None else t
         s = self._settings
         drill = self._drill
-        step_left = None
-        if self._phase is Phase.DRILL and drill is not None:
-            offsets = drill.offsets
-            nxt = self._step + 1
-            end = offsets[nxt] if nxt < len(offsets) else drill.seconds
-            step_left = max(0.0, self._drill_t0 + end - t)
-        if self._phase is Phase.SNOOZED:
-            next_drill = max(0.0, s.drill.snooze - self._snooze_desk)
-        elif self._phase in (Phase.PROMPTED, Phase.DRILL):
-            next_drill = 0.0
-        else:
-            next_drill = max(0.0, s.drill.every - self._drill_desk)
+        step_left = max(0.0, self._step_end() - t) if self._phase is Phase.DRILL else None
+        timer = self._prompt_timer()
+        next_drill = 0.0 if timer is None else timer.left()
         paused_for = None
         if self._paused_until is not None and not math.isinf(self._paused_until):
             paused_for = max(0.0, self._paused_until - t)
@@ -412,13 +385,11 @@ class DeskSession:
             hours_change_in=None
             if math.isinf(self._hours_until)
             else max(0.0, self._hours_until - t),
-            posture_desk=self._posture_desk,
+            posture_desk=self._posture_timer.elapsed,
             posture_every=s.posture.every if s.posture.enabled else None,
-            drill_desk=self._drill_desk,
+            drill_desk=self._drill_timer.elapsed,
             drill_every=s.drill.every if s.drill.enabled else None,
-            next_posture_in=max(0.0, s.posture.every - self._posture_desk)
-            if s.posture.enabled
-            else None,
+            next_posture_in=self._posture_timer.left() if s.posture.enabled else None,
             next_drill_in=next_drill if s.drill.enabled else None,
             snoozes=self._snoozes,
             max_snoozes=s.drill.max_snoozes,
@@ -443,10 +414,10 @@ class DeskSession:
         return {
             "v": 1,
             "saved_wall": wall,
-            "posture_desk": self._posture_desk,
-            "drill_desk": self._drill_desk,
+            "posture_desk": self._posture_timer.elapsed,
+            "drill_desk": self._drill_timer.elapsed,
             "snoozes": self._snoozes if self._phase is Phase.SNOOZED else 0,
-            "snooze_desk": self._snooze_desk if self._phase is Phase.SNOOZED else 0.0,
+            "snooze_desk": self._snooze_timer.elapsed if self._phase is Phase.SNOOZED else 0.0,
             "routine": self._drill.id if self._phase is Phase.SNOOZED and self._drill else None,
             "attempt": self._attempt if self._phase is Phase.SNOOZED else 0,
             "away_for": max(0.0, t - self._away_from) if not math.isinf(self._away_from) else 0.0,
@@ -479,15 +450,15 @@ class DeskSession:
         if away >= self._settings.activity.natural_break and self._paused_until is None:
             self._after(t, out)
             return out
-        self._posture_desk = float(snap.get("posture_desk", 0.0))
-        self._drill_desk = float(snap.get("drill_desk", 0.0))
+        self._posture_timer.elapsed = float(snap.get("posture_desk", 0.0))
+        self._drill_timer.elapsed = float(snap.get("drill_desk", 0.0))
         routine = snap.get("routine")
         drill = self._content.drill(routine) if isinstance(routine, str) else None
         if drill is not None and int(snap.get("snoozes", 0)) > 0:
             self._drill = drill
             self._phase = Phase.SNOOZED
             self._snoozes = int(snap["snoozes"])
-            self._snooze_desk = float(snap.get("snooze_desk", 0.0))
+            self._snooze_timer.elapsed = float(snap.get("snooze_desk", 0.0))
             self._attempt = int(snap.get("attempt", 1))
         self._away_from = t - away
         self._after(t, out)
@@ -523,7 +494,7 @@ class DeskSession:
         if t - prev > SLEEP_GAP and not self._asleep and self._paused_until is None:
             # Nothing reached us for far longer than the driver ever sleeps: the
             # machine was asleep (or the process frozen). Count the gap as away.
-            self._suspend(prev, out)
+            self._suspend(out)
             self._run_to(t, out)
             self._wake(t)
         if idle is not None:
@@ -554,7 +525,7 @@ class DeskSession:
             before = self._hours_in
             self._refresh_hours(t)
             if before and not self._hours_in:
-                self._cancel(t, "off_hours", out)
+                self._cancel("off_hours", out)
 
     def _run_to(self, b: float, out: list[fx.Effect]) -> None:
         a = self._t
@@ -575,7 +546,7 @@ class DeskSession:
                 if self._hours_until <= nxt:  # pragma: no cover - defensive
                     self._hours_until = nxt + 1.0
                 if before and not self._hours_in:
-                    self._cancel(nxt, "off_hours", out)
+                    self._cancel("off_hours", out)
             if self._paused_until is not None and nxt >= self._paused_until:
                 self._resume(nxt, auto=True, out=out)
         self._t = max(a, b)
@@ -589,10 +560,10 @@ class DeskSession:
         d = end - a
         if d <= 0:
             return
-        self._posture_desk += d
-        self._drill_desk += d
+        self._posture_timer.elapsed += d
+        self._drill_timer.elapsed += d
         if self._phase is Phase.SNOOZED:
-            self._snooze_desk += d
+            self._snooze_timer.elapsed += d
 
     def _presence(self, at: float, out: list[fx.Effect]) -> None:
         """Input while unlocked and awake: the user is at the desk (again)."""
@@ -603,31 +574,30 @@ class DeskSession:
             and self._phase is not Phase.DRILL
             and at - self._away_from >= nb
         ):
-            self._natural_break(at, at - self._away_from, out)
+            self._natural_break(at - self._away_from, out)
         self._last_input = at
         self._away_from = max(self._away_from, at)
         self._natural_done = False
 
-    def _natural_break(self, t: float, away: float, out: list[fx.Effect]) -> None:
+    def _natural_break(self, away: float, out: list[fx.Effect]) -> None:
         if self._phase in (Phase.PROMPTED, Phase.SNOOZED):
-            self._cancel(t, "natural_break", out)
+            self._cancel("natural_break", out)
         out.append(fx.NaturalBreak(away=away))
-        self._posture_desk = 0.0
-        self._drill_desk = 0.0
+        self._posture_timer.reset()
+        self._drill_timer.reset()
         self._deferred.clear()
         self._natural_done = True
 
-    def _lock(self, out: list[fx.Effect]) -> None:
+    def _lock(self) -> None:
         self._locked = True
         if self._phase is Phase.PROMPTED:
             # Nobody can answer a prompt behind the lock screen: hold it and offer it
             # again on return (or let a natural break close it).
-            self._transition("hold")
-            self._snooze_desk = self._settings.drill.snooze
+            self._hold()
 
-    def _suspend(self, t: float, out: list[fx.Effect]) -> None:
+    def _suspend(self, out: list[fx.Effect]) -> None:
         if self._phase in (Phase.PROMPTED, Phase.DRILL):
-            self._cancel(t, "asleep", out)
+            self._cancel("asleep", out)
         self._asleep = True
 
     def _wake(self, t: float) -> None:
@@ -646,8 +616,7 @@ class DeskSession:
         if now and not was and self._settings.quiet.enabled and self._phase is Phase.PROMPTED:
             # The prompt is on screen as a meeting or video starts: withdraw it
             # and offer it again once quiet ends, without counting a snooze.
-            self._transition("hold")
-            self._snooze_desk = self._settings.drill.snooze
+            self._hold()
             self._defer("drill", out)
 
     def _quiet_active(self, t: float) -> bool:
@@ -661,43 +630,42 @@ class DeskSession:
             self._deferred.add(kind)
             out.append(fx.Deferred(kind=kind, sources=tuple(sorted(self._quiet_sources))))
 
-    def _drill_due(self) -> bool:
-        d = self._settings.drill
-        if not d.enabled:
-            return False
+    def _prompt_timer(self) -> DeskTimer | None:
+        """The timer that brings the next drill prompt: the drill timer while working,
+        the snooze timer while snoozed, none while a prompt or a drill is on."""
         if self._phase is Phase.WORKING:
-            return self._drill_desk >= d.every
+            return self._drill_timer
         if self._phase is Phase.SNOOZED:
-            return self._snooze_desk >= d.snooze
-        return False
+            return self._snooze_timer
+        return None
+
+    def _drill_due(self) -> bool:
+        if not self._settings.drill.enabled:
+            return False
+        timer = self._prompt_timer()
+        return timer is not None and timer.due
 
     def _drill_soon(self) -> bool:
         """A drill is due within ``prompt_gap`` of desk time (so skip the posture check)."""
         s = self._settings
         if not s.drill.enabled:
             return False
-        gap = s.activity.prompt_gap
-        if self._phase is Phase.WORKING:
-            return s.drill.every - self._drill_desk <= gap
-        if self._phase is Phase.SNOOZED:
-            return s.drill.snooze - self._snooze_desk <= gap
-        return self._phase in (Phase.PROMPTED, Phase.DRILL)
+        timer = self._prompt_timer()
+        return timer is None or timer.remaining() <= s.activity.prompt_gap
 
     def _desk_remaining(self) -> float | None:
         """Desk seconds until the next desk-time threshold not yet reached, if any."""
         s = self._settings
         pending: list[float] = []
         if s.posture.enabled:
-            pending.append(s.posture.every - self._posture_desk)
+            pending.append(self._posture_timer.remaining())
         gap = s.activity.prompt_gap
         # A held posture check is dropped once a drill is due within prompt_gap,
         # so that moment is a threshold too.
-        if self._phase is Phase.WORKING and s.drill.enabled:
-            pending.append(s.drill.every - self._drill_desk)
-            pending.append(s.drill.every - gap - self._drill_desk)
-        elif self._phase is Phase.SNOOZED:
-            pending.append(s.drill.snooze - self._snooze_desk)
-            pending.append(s.drill.snooze - gap - self._snooze_desk)
+        timer = self._prompt_timer()
+        if timer is not None and (s.drill.enabled or self._phase is Phase.SNOOZED):
+            pending.append(timer.remaining())
+            pending.append(timer.remaining(early=gap))
         ahead = [r for r in pending if r > 0]
         return min(ahead) if ahead else None
 
@@ -711,7 +679,7 @@ class DeskSession:
             and self._phase is not Phase.DRILL
             and t - self._away_from >= s.activity.natural_break
         ):
-            self._natural_break(t, t - self._away_from, out)
+            self._natural_break(t - self._away_from, out)
         if self._phase is Phase.DRILL:
             self._run_steps(t, out)
         if not self._hours_in or self._locked or self._asleep:
@@ -726,23 +694,31 @@ class DeskSession:
                 if self._snoozes < s.drill.max_snoozes:
                     self._snooze(auto=True, out=out)
                 else:
-                    self._end(t, "ignored", out, reason=None, trigger="ignored")
+                    self._end("ignored", out)
         if self._drill_due():
             if quiet:
                 self._defer("drill", out)
             elif t - self._last_prompt_t >= s.activity.prompt_gap:
                 self._prompt(t, out)
-        if s.posture.enabled and self._posture_desk >= s.posture.every:
+        if s.posture.enabled and self._posture_timer.due:
             if self._drill_soon():
-                self._posture_desk = 0.0
+                self._posture_timer.reset()
             elif quiet:
                 self._defer("posture", out)
             elif t - self._last_prompt_t < s.activity.prompt_gap:
-                self._posture_desk = 0.0
+                self._posture_timer.reset()
             else:
                 self._posture_check(t, requested=False, out=out)
         if not quiet:
             self._deferred.clear()
+
+    def _step_end(self) -> float:
+        """When the running drill's current step ends (``t`` of the next step or the end)."""
+        drill = self._drill
+        assert drill is not None
+        offsets = drill.offsets
+        nxt = self._step + 1
+        return self._drill_t0 + (offsets[nxt] if nxt < len(offsets) else drill.seconds)
 
     def _run_steps(self, t: float, out: list[fx.Effect]) -> None:
         drill = self._drill
@@ -760,14 +736,11 @@ class DeskSession:
                     )
                 )
         if t >= self._drill_t0 + drill.seconds:
-            self._end(t, "done", out, reason=None, trigger="done")
+            self._end("done", out)
             self._away_from = max(self._away_from, t)
 
-    def _transition(self, trigger: str) -> None:
-        nxt = TRANSITIONS.get((self._phase, trigger))
-        if nxt is None:
-            raise AssertionError(f"illegal transition {self._phase.value} --{trigger}-->")
-        self._phase = nxt
+    def _transition(self, trigger: Trigger) -> None:
+        self._phase = next_phase(self._phase, trigger)
 
     def _next_drill(self) -> Drill:
         drills = self._content.drills
@@ -797,7 +770,7 @@ class DeskSession:
         assert self._drill is not None
         self._transition("snooze")
         self._snoozes += 1
-        self._snooze_desk = 0.0
+        self._snooze_timer.reset()
         d = self._settings.drill
         out.append(
             fx.Snoozed(
@@ -809,8 +782,13 @@ class DeskSession:
             )
         )
 
+    def _hold(self) -> None:
+        """Withdraw the prompt, due again as soon as it can be answered (no snooze used)."""
+        self._transition("hold")
+        self._snooze_timer.expire()
+
     def _begin_drill(
-        self, t: float, trigger: str, *, requested: bool, out: list[fx.Effect]
+        self, t: float, trigger: Trigger, *, requested: bool, out: list[fx.Effect]
     ) -> None:
         if self._drill is None:
             self._drill = self._next_drill()
@@ -823,35 +801,29 @@ class DeskSession:
         out.append(fx.DrillStep(drill=drill, index=0, total=len(drill.steps), step=drill.steps[0]))
 
     def _end(
-        self,
-        t: float,
-        outcome: fx.Outcome,
-        out: list[fx.Effect],
-        *,
-        reason: str | None,
-        trigger: str,
+        self, outcome: fx.Outcome, out: list[fx.Effect], *, reason: fx.CancelReason | None = None
     ) -> None:
         drill = self._drill
         assert drill is not None
-        self._transition(trigger)
+        self._transition(_END[outcome])
         out.append(fx.DrillEnd(drill=drill, outcome=outcome, reason=reason))
         self._drill = None
         self._snoozes = 0
         self._attempt = 0
-        self._snooze_desk = 0.0
+        self._snooze_timer.reset()
         if outcome != "cancelled":
-            self._posture_desk = 0.0
-            self._drill_desk = 0.0
+            self._posture_timer.reset()
+            self._drill_timer.reset()
 
-    def _cancel(self, t: float, reason: str, out: list[fx.Effect]) -> None:
+    def _cancel(self, reason: fx.CancelReason, out: list[fx.Effect]) -> None:
         if self._phase is not Phase.WORKING:
-            self._end(t, "cancelled", out, reason=reason, trigger="cancel")
+            self._end("cancelled", out, reason=reason)
 
     def _posture_check(self, t: float, *, requested: bool, out: list[fx.Effect]) -> None:
         cues = self._content.cues
         cue: Cue = cues[self._cue_index % len(cues)]
         self._cue_index = (self._cue_index + 1) % len(cues)
-        self._posture_desk = 0.0
+        self._posture_timer.reset()
         self._last_prompt_t = t
         out.append(fx.PostureCheck(cue=cue, requested=requested))
 
@@ -887,7 +859,7 @@ class DeskSession:
             self._resume(t, auto=False, out=out)
         self._posture_check(t, requested=True, out=out)
 
-    def _cmd_snooze(self, t: float, out: list[fx.Effect]) -> None:
+    def _cmd_snooze(self, out: list[fx.Effect]) -> None:
         if self._phase is not Phase.PROMPTED:
             reason = (
                 "a drill is running: skip it instead"
@@ -906,17 +878,17 @@ class DeskSession:
             return
         self._snooze(auto=False, out=out)
 
-    def _cmd_skip(self, t: float, out: list[fx.Effect]) -> None:
+    def _cmd_skip(self, out: list[fx.Effect]) -> None:
         if self._phase is Phase.WORKING:
             out.append(fx.Rejected(command="skip", reason="nothing to skip"))
             return
-        self._end(t, "skipped", out, reason=None, trigger="skip")
+        self._end("skipped", out)
 
     def _cmd_pause(self, t: float, seconds: float | None, out: list[fx.Effect]) -> None:
         if seconds is not None and not seconds > 0:
             out.append(fx.Rejected(command="pause", reason="pause needs a positive duration"))
             return
-        self._cancel(t, "paused", out)
+        self._cancel("paused", out)
         self._paused_until = math.inf if seconds is None else t + seconds
         self._deferred.clear()
         out.append(fx.Paused(until=None if seconds is None else t + seconds, seconds=seconds))
@@ -933,17 +905,20 @@ class DeskSession:
         old = self._settings
         self._settings = settings
         self._idle_pause = settings.activity.idle_pause
+        self._posture_timer.interval = settings.posture.every
+        self._drill_timer.interval = settings.drill.every
+        self._snooze_timer.interval = settings.drill.snooze
         if content is not None:
             self._content = content
             self._cue_index %= len(content.cues)
             self._drill_index %= len(content.drills)
         if not settings.drill.enabled and self._phase is not Phase.WORKING:
-            self._cancel(t, "disabled", out)
+            self._cancel("disabled", out)
         if settings.schedule != old.schedule:
             before = self._hours_in
             self._refresh_hours(t)
             if before and not self._hours_in:
-                self._cancel(t, "off_hours", out)
+                self._cancel("off_hours", out)
         if not settings.quiet.enabled:
             self._deferred.clear()
 

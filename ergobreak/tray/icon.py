@@ -46,7 +46,7 @@ def icon_key(state: TrayState) -> Look:
     if view.state == "snoozed":
         return Look("snoozed")
     kind = view.state if view.state in ("paused", "quiet", "away") else "working"
-    return Look(kind, progress=progress_bucket(state))  # type: ignore[arg-type]
+    return Look(kind, progress=progress_bucket(state))
 
 
 def progress_bucket(state: TrayState) -> int:
