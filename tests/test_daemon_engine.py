@@ -16,7 +16,7 @@ from ergobreak.core.settings import Settings
 from ergobreak.daemon.clock import FakeClock
 from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.state import StateFile
-from ergobreak.testing import ALWAYS_ON, make_machine, settings
+from ergobreak.sim.testing import ALWAYS_ON, make_machine, settings
 
 
 class ScriptedIdle:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from ergobreak.cli import main
-from ergobreak.history.demo import fill_demo
 from ergobreak.history.model import Period
 from ergobreak.history.store import LATEST, HistoryStore
 from ergobreak.localtz import get_timezone
+from ergobreak.sim.demo import fill_demo
 
 UTC = get_timezone("UTC")
 #: a Friday within the retention window, whatever today is

@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ergobreak.history.demo import fill_demo
 from ergobreak.history.model import DayStats, Period, RoutineStats, StretchRow, Summary
 from ergobreak.history.report import render_report
 from ergobreak.history.store import HistoryStore
@@ -23,6 +22,7 @@ from ergobreak.history.views import (
     today_text,
 )
 from ergobreak.localtz import get_timezone
+from ergobreak.sim.demo import fill_demo
 
 UTC = get_timezone("UTC")
 FRIDAY = date(2026, 3, 6)

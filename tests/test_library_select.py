@@ -25,7 +25,7 @@ from ergobreak.library import (
     select,
     selection,
 )
-from ergobreak.testing import events, fields, run
+from ergobreak.sim.testing import events, fields, run
 
 BUILTIN = builtin_library()
 DEFAULT_ROTATION = [

@@ -54,8 +54,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     period = Period.ending(args.period, until)
     if args.demo:
-        from ergobreak.history.demo import fill_demo  # noqa: PLC0415
         from ergobreak.localtz import get_timezone  # noqa: PLC0415
+        from ergobreak.sim.demo import fill_demo  # noqa: PLC0415
 
         with HistoryStore.open_memory() as demo:
             fill_demo(demo, until, len(period.days()), get_timezone(None))

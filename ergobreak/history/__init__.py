@@ -9,5 +9,7 @@ never sent anywhere.
 - :mod:`~ergobreak.history.views`: terminal table, JSON, CSV, the tray's "Today" line.
 - :mod:`~ergobreak.history.report`: the self-contained HTML report.
 - :mod:`~ergobreak.history.notice`: the first-run notice.
-- :mod:`~ergobreak.history.demo`: realistic histories replayed through the real core.
+
+Realistic demo histories come from replaying the real core: :mod:`ergobreak.sim.demo`
+(history never imports the simulation wing).
 """
