@@ -3,16 +3,14 @@ config error with readable diagnostics, never another exception or a traceback."
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 import tomlkit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from scaffold import cli
 
-from ergobreak import library, paths
-from ergobreak.cli import main
 from ergobreak.config import layers
 from ergobreak.config.diagnostics import Diagnostic
 from ergobreak.config.edit import validate_text
@@ -72,11 +70,7 @@ TOKENS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ERGOBREAK_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.setattr(paths, "policy_dir", lambda: tmp_path / "etc" / "ergobreak")
-    monkeypatch.setattr(library, "content_dirs", lambda: ())
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 @st.composite
@@ -224,7 +218,6 @@ def test_config_check_exits_0_or_1_without_a_traceback(
         ["config", "check", "--policy", str(pfile)],
         ["config", "show", "--origin", "--config", str(ufile), "--policy", str(pfile)],
     ):
-        out, err = io.StringIO(), io.StringIO()
-        code = main(argv, out, err)
+        code, out, err = cli(*argv)
         assert code in (0, 1), argv
-        assert "Traceback" not in err.getvalue() + out.getvalue()
+        assert "Traceback" not in err + out
