@@ -68,7 +68,6 @@ class Engine:
         *,
         read_idle: Callable[[], float] = lambda: 0.0,
         quiet_changes: Callable[[], list[ev.Quiet]] = list,
-        on_effects: Callable[[float, list[fx.Effect], View], None] | None = None,
         on_step: Callable[[float, float, list[fx.Effect], View], None] | None = None,
         on_request: Callable[[Request], dict[str, Any] | None] | None = None,
         reload: Callable[[], Reloaded] | None = None,
@@ -81,7 +80,6 @@ class Engine:
         # wall-clock fallback, and quiet sources that turned on or off since last time.
         self._read_idle = read_idle
         self._quiet_changes = quiet_changes
-        self._on_effects = on_effects
         self._on_step = on_step
         self._on_request = on_request
         self._reload = reload
@@ -140,8 +138,6 @@ class Engine:
         effects += self._poll_quiet(t, wall, idle)
         effects += self._guard(lambda: self.core.sample(t, wall, idle))
         view = self.core.view(t)
-        if effects and self._on_effects:
-            self._call(self._on_effects, t, effects, view)
         if self._on_step:
             self._call(self._on_step, t, wall, effects, view)
         self._maybe_save(view, wall, force=any(isinstance(e, fx.StateChanged) for e in effects))
