@@ -1,5 +1,5 @@
 """Suite-wide settings and fixtures. ``HYPOTHESIS_PROFILE=deep`` explores far more
-examples."""
+examples; :mod:`timeouts` sets the time every test has."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 from scaffold import isolate
+
+pytest_plugins = ("timeouts",)
 
 settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("deep", max_examples=3000, deadline=None)
