@@ -32,7 +32,7 @@ from ergobreak.content import (
 )
 from ergobreak.content.rotation import rotation
 from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, TAGS, Cue, Drill, Step
-from ergobreak.testing import events, fields, run
+from ergobreak.sim.testing import events, fields, run
 
 BUILTIN = builtin_library()
 DEFAULT_ROTATION = [
