@@ -14,7 +14,27 @@ import pytest
 
 from ergobreak import paths
 from ergobreak.cli import main
-from ergobreak.content import library
+from ergobreak.content import default_content, library
+from ergobreak.core.content import Drill
+
+#: the built-in drills in the order the default ``[routines]`` settings rotate them
+DEFAULT_ROTATION = [
+    "hipflexor_standing",
+    "hinge_wall",
+    "hip_circles_march",
+    "glute_squeeze_backlift",
+    "figure4_seated",
+    "good_morning_bw",
+    "leg_swings",
+    "hip_abduction_standing",
+]
+
+
+def builtin_drill(drill_id: str) -> Drill:
+    """A shipped drill by id (the test fails at once if it is gone)."""
+    drill = default_content().drill(drill_id)
+    assert drill is not None, drill_id
+    return drill
 
 
 def isolate(tmp: Path, mp: pytest.MonkeyPatch) -> None:

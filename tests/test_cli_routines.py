@@ -7,21 +7,12 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from scaffold import DEFAULT_ROTATION
 from scaffold import cli as run_cli
 
 from ergobreak.cli import main
 from ergobreak.content import builtin_library, library, safety_text, sources
 
-DEFAULT_ROTATION = [
-    "hipflexor_standing",
-    "hinge_wall",
-    "hip_circles_march",
-    "glute_squeeze_backlift",
-    "figure4_seated",
-    "good_morning_bw",
-    "leg_swings",
-    "hip_abduction_standing",
-]
 CUSTOM = """\
 [[drill]]
 id = "calf_raises"
