@@ -124,8 +124,10 @@ class Impostor:
         )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        assert ready, "the impostor did not start"
-        assert self.proc.stdout.readline() == "ready\n"
+        if not ready or self.proc.stdout.readline() != "ready\n":
+            self.proc.kill()
+            self.stop()
+            pytest.fail(f"the impostor did not start (exit status {self.proc.returncode})")
 
     def stop(self) -> list[str]:
         """What it heard: one line per connection."""
@@ -134,18 +136,29 @@ class Impostor:
         self.proc.stdin.close()
         with self.proc.stdout:
             heard: list[str] = self.proc.stdout.read().splitlines()
-        assert self.proc.wait(10) == 0
+        assert self.proc.wait(10) in (0, -9), "the impostor failed"  # -9: killed
         return heard
 
 
+@pytest.fixture
+def squat(other_user: pwd.struct_passwd) -> Iterator[Path]:
+    """Where ergobreak looks without XDG_RUNTIME_DIR, to be taken by the other user
+    (and removed afterwards, if it is theirs)."""
+    path = Path(f"/tmp/ergobreak-{os.getuid()}")
+    if os.path.lexists(path):
+        pytest.skip(f"{path} exists already; this test has another user create it")
+    try:
+        yield path
+    finally:
+        if os.path.lexists(path) and path.lstat().st_uid == other_user.pw_uid:
+            shutil.rmtree(path)
+
+
 def test_a_runtime_dir_squatted_in_tmp_by_another_user_is_refused(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch, other_user: pwd.struct_passwd
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, other_user: pwd.struct_passwd, squat: Path
 ) -> None:
     monkeypatch.delenv("XDG_RUNTIME_DIR")
-    squat = Path(f"/tmp/ergobreak-{os.getuid()}")
     assert paths.paths().runtime_dir == squat
-    if os.path.lexists(squat):
-        pytest.skip(f"{squat} exists already; this test has another user create it")
     impostor = Impostor(other_user, squat / "ctl.sock")
     try:
         owner = f"uid {other_user.pw_uid} ({other_user.pw_name})"
@@ -160,8 +173,6 @@ def test_a_runtime_dir_squatted_in_tmp_by_another_user_is_refused(
         assert (code, json.loads(out), err) == (4, {"running": False}, refusal)
     finally:
         heard = impostor.stop()
-        if squat.lstat().st_uid == other_user.pw_uid:
-            shutil.rmtree(squat)
     assert heard == []  # never even connected
 
 
