@@ -29,7 +29,7 @@ from ergobreak.core.machine import POLL_AWAY, DeskSession, View
 from ergobreak.daemon.clock import Clock, SystemClock
 from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
-from ergobreak.daemon.ipc import Server
+from ergobreak.daemon.ipc import ANSWER_WITHIN, Server
 from ergobreak.daemon.logs import setup_logging
 from ergobreak.daemon.memory import release as release_memory
 from ergobreak.daemon.state import StateFile
@@ -66,7 +66,6 @@ DEMO: dict[str, str | bool] = {
 }
 #: how long ``--autostart`` waits for a tray host that appears late at login
 AUTOSTART_TRAY_WAIT = 30.0
-REPLY_WAIT = 5.0
 
 
 @dataclass
@@ -277,13 +276,14 @@ class App:
         return {"ok": False, "error": f"{request.cmd} is not available"}
 
     def handle_ipc(self, request: Request) -> dict[str, Any]:
-        """IPC thread: status straight from the published snapshot, the rest via the engine."""
+        """A control connection's thread: the engine's answer within ``ANSWER_WITHIN``,
+        else the last published status (marked stale) or "busy"."""
         assert self.engine is not None
         # Everything, status included, goes through the engine: it may be asleep for
         # a long pause, and only it can say what is true right now.
         reply = Reply()
         self.engine.post(request, reply)
-        if reply.done.wait(REPLY_WAIT):
+        if reply.done.wait(ANSWER_WITHIN):
             return reply.value
         if request.cmd == "status" and self.engine.status:
             return {"ok": True, "status": {**self.engine.status, "stale": True}}

@@ -1,5 +1,8 @@
 """Talk to the running daemon: status, pause, resume, start, posture, snooze, skip,
-reload, quit. Exit 0 when done, 1 when the daemon refused, 4 when none runs."""
+reload, quit. Exit 0 when done, 1 when the daemon refused, 4 when none answers.
+
+Whatever comes back is shown with its control characters spelled out: a reply
+cannot recolour the terminal or fake a line, whoever or whatever wrote it."""
 
 from __future__ import annotations
 
@@ -7,24 +10,33 @@ import argparse
 import json
 from typing import Any, TextIO
 
-from ergobreak.cli.common import EXIT_FAILURE, EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE
+from ergobreak.cli.common import (
+    EXIT_FAILURE,
+    EXIT_NOT_RUNNING,
+    EXIT_OK,
+    EXIT_USAGE,
+    printable,
+    scrub,
+)
 from ergobreak.core.duration import DurationError, format_countdown, parse_duration
 
 
-def _runtime() -> Any:
+def _ask(request: Any) -> dict[str, Any]:
+    """The daemon's reply, every string in it made printable.
+
+    Raises:
+        ergobreak.daemon.ipc.Unreachable: no reply (the message says why).
+    """
+    from ergobreak.daemon.ipc import send  # noqa: PLC0415
     from ergobreak.paths import paths  # noqa: PLC0415
 
-    return paths().runtime_dir
+    reply: dict[str, Any] = scrub(send(paths().runtime_dir, request))
+    return reply
 
 
-def _send(request: Any, err: TextIO) -> dict[str, Any] | None:
-    from ergobreak.daemon.ipc import NotRunning, send  # noqa: PLC0415
-
-    try:
-        return send(_runtime(), request)
-    except NotRunning as exc:
-        err.write(f"ergobreak: {exc}\n")
-        return None
+def _no_reply(exc: Exception, err: TextIO) -> int:
+    err.write(f"ergobreak: {printable(str(exc))}\n")
+    return EXIT_NOT_RUNNING
 
 
 #: what ``status --json`` shows: facts IT may collect. Break state and timers are the
@@ -76,13 +88,16 @@ def status_text(status: dict[str, Any]) -> str:
 
 def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.commands import Request  # noqa: PLC0415
+    from ergobreak.daemon.ipc import NotAnswering, Unreachable  # noqa: PLC0415
 
-    reply = _send(Request("status"), err)
-    if reply is None:
+    try:
+        reply = _ask(Request("status"))
+    except Unreachable as exc:
         if args.json:
-            json.dump({"running": False}, out)
+            stuck = isinstance(exc, NotAnswering)  # the process is there, stopped or stuck
+            json.dump({"running": True, "answering": False} if stuck else {"running": False}, out)
             out.write("\n")
-        return EXIT_NOT_RUNNING
+        return _no_reply(exc, err)
     status = reply.get("status", {})
     if args.json:
         shown = status if args.personal else operational(status)
@@ -96,6 +111,7 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _simple(cmd: str) -> Any:
     def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from ergobreak.commands import Request  # noqa: PLC0415
+        from ergobreak.daemon.ipc import Unreachable  # noqa: PLC0415
 
         request_args: dict[str, Any] = {}
         if cmd == "pause":
@@ -113,9 +129,10 @@ def _simple(cmd: str) -> Any:
                     return EXIT_USAGE
         if cmd == "start" and args.routine:
             request_args = {"routine": args.routine}
-        reply = _send(Request(cmd, request_args), err)
-        if reply is None:
-            return EXIT_NOT_RUNNING
+        try:
+            reply = _ask(Request(cmd, request_args))
+        except Unreachable as exc:
+            return _no_reply(exc, err)
         if not reply.get("ok"):
             err.write(f"ergobreak {cmd}: {reply.get('error', 'refused')}\n")
             for line in reply.get("details", []):

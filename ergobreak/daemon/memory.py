@@ -28,10 +28,10 @@ def release() -> None:
 def skip_openssl() -> None:
     """Keep OpenSSL's libcrypto (3-4 MB resident) out of the daemon.
 
-    Its only use of hashing is the HMAC challenge of the control socket, which
-    CPython's built-in hashes do as well; :mod:`hmac` and :mod:`hashlib` fall back
-    to them when ``_hashlib`` cannot be imported. Only for the daemon process, and
-    only if nothing loaded it already.
+    The daemon hashes nothing but the control channel's HMAC challenge on Windows,
+    which CPython's built-in hashes do as well; :mod:`hmac` and :mod:`hashlib` fall
+    back to them when ``_hashlib`` cannot be imported. Only for the daemon process,
+    and only if nothing loaded it already.
     """
     if "_hashlib" not in sys.modules:
         sys.modules["_hashlib"] = None  # type: ignore[assignment]
