@@ -81,6 +81,7 @@ class Presence:
         return self.last_input + self.idle_pause
 
     def away(self, t: float) -> bool:
+        """Away at ``t``: locked, asleep, or no input for longer than ``idle_pause``."""
         return self.locked or self.asleep or t - self.last_input > self.idle_pause
 
     def desk_time(self, a: float, b: float) -> float:
