@@ -139,6 +139,7 @@ class DeskSession:
         "_snoozes",
         "_state",
         "_t",
+        "_unchanged_until",
         "fast_path",
     )
 
@@ -183,6 +184,9 @@ class DeskSession:
         #: seconds have passed (see :meth:`_after`)
         self._fast = False
         self._budget = 0.0
+        #: while the user is locked out or asleep, samples before this ``t`` only
+        #: move time on (see :meth:`_after`)
+        self._unchanged_until = -math.inf
         #: tests turn this off to check the fast path changes nothing
         self.fast_path = True
 
@@ -259,9 +263,9 @@ class DeskSession:
             return out
         idle = max(idle, 0.0)
         if self._fast:
-            # Common case: the user works steadily, nothing can happen until a desk
-            # threshold is reached. Must match the slow path exactly (tested). The
-            # units' fields are read directly: a method call per sample would show.
+            # Working steadily: nothing can happen until a desk threshold is reached.
+            # Must match the slow path exactly (tested). The units' fields are read
+            # directly: a method call per sample would show.
             d = t - prev
             presence = self._presence
             hours = self._hours
@@ -288,6 +292,15 @@ class DeskSession:
                 self._budget -= d
                 self._t = t
                 return []
+        elif (
+            t < self._unchanged_until
+            and 0.0 <= t - prev <= SLEEP_GAP
+            and -WALL_JUMP <= wall - t - self._hours.offset <= WALL_JUMP
+        ):
+            # Locked or asleep: input does not count and no desk time accrues, so
+            # nothing changes before the deadline. Must match the slow path as well.
+            self._t = t
+            return []
         out = []
         if t < prev:
             return out
@@ -397,8 +410,8 @@ class DeskSession:
         paused_left: float | str | None = None
         if self._paused_until is not None:
             paused_left = "forever" if math.isinf(self._paused_until) else self._paused_until - t
-        # Only a snoozed cycle is kept: a prompt or drill on screen does not
-        # survive a restart, and its drill is offered again in due course.
+        # Of an open cycle only a snooze is kept; a prompt or drill on screen is
+        # not, and the drill timer (kept, still due) soon prompts again.
         snoozed = self._phase is Phase.SNOOZED
         return {
             "v": 1,
@@ -852,7 +865,7 @@ class DeskSession:
     # --------------------------------------------------------------- after
 
     def _after(self, t: float, out: list[fx.Effect]) -> None:
-        """Report a coarse state change and set up the fast path for the next sample."""
+        """Report a coarse state change and set up the fast paths for the next sample."""
         state = self.state(t)
         if state != self._state:
             out.append(fx.StateChanged(state=state, previous=self._state))
@@ -873,3 +886,10 @@ class DeskSession:
             fast = budget > 0
             self._budget = budget
         self._fast = fast
+        # Locked or asleep, and no drill with steps to show: nothing changes before
+        # the deadline, nor before working hours change (a pause's deadline is its end).
+        self._unchanged_until = -math.inf
+        if self.fast_path and not self._presence.awake and self._phase is not Phase.DRILL:
+            deadline = self.next_deadline()
+            until = math.inf if deadline is None else deadline
+            self._unchanged_until = min(until, self._hours.until)
