@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from ergobreak.content import default_content
 from ergobreak.core.machine import DeskSession
 from ergobreak.core.settings import Settings
-from ergobreak.simulate import replay
-from ergobreak.trace import compile_trace, parse_trace
+from ergobreak.sim.replay import replay
+from ergobreak.sim.trace import compile_trace, parse_trace
 
 DAY = """
 9h,locked

@@ -13,17 +13,20 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from ergobreak import __version__
 from ergobreak.commands import Request
 from ergobreak.config.layers import Effective, load
 from ergobreak.config.values import parse_cli_sets
 from ergobreak.core import effects as fx
+from ergobreak.core import events as ev
 from ergobreak.core.machine import POLL_AWAY, DeskSession, View
-from ergobreak.daemon.clock import SystemClock
+from ergobreak.daemon.clock import Clock, SystemClock
 from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
 from ergobreak.daemon.ipc import Server
@@ -34,11 +37,23 @@ from ergobreak.localtz import LocalTimezone
 from ergobreak.paths import Paths, paths
 from ergobreak.tomlfile import ConfigError, Diagnostic
 
+if TYPE_CHECKING:
+    # For types only: the modules are imported where first needed, so the daemon
+    # loads only what this run uses (no tray when headless, no history when it is off).
+    from ergobreak.core.content import Content
+    from ergobreak.daemon.watch import InotifyWatcher, StatWatcher
+    from ergobreak.history.recorder import HistoryRecorder
+    from ergobreak.platform.bubbles import Bubbles
+    from ergobreak.platform.edge import Edge
+    from ergobreak.tray.backend import Choice as TrayChoice
+    from ergobreak.tray.controller import TrayController
+    from ergobreak.tray.model import TrayState
+
 log = logging.getLogger("ergobreak")
 
 #: ``--demo``: second-scale timings, so a first run shows a posture check within
 #: 20 s and a drill within a minute (only for this process; nothing is saved)
-DEMO: dict[str, Any] = {
+DEMO: dict[str, str | bool] = {
     "activity.idle_pause": "20s",
     "activity.natural_break": "2m",
     "activity.prompt_gap": "10s",
@@ -71,21 +86,22 @@ def _first_error(diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> list[Diagn
 class App:
     """Holds the running pieces so shutdown can close them in order."""
 
-    def __init__(self, opts: RunOptions, where: Paths) -> None:
+    def __init__(self, opts: RunOptions, where: Paths, *, clock: Clock | None = None) -> None:
         self.opts = opts
         self.paths = where
-        self.clock = SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self.tz = LocalTimezone()
         self.effective: Effective | None = None
         self.config_error: str | None = None
-        self.cli_values: dict[str, Any] = {}
+        #: ``--set`` values (and ``--demo``'s), TOML values as the config layers take them
+        self.cli_values: dict[str, object] = {}
         self.engine: Engine | None = None
-        self.tray: Any = None
-        self.edge: Any = None
-        self.bubbles: Any = None
-        self.recorder: Any = None
+        self.tray: TrayController | None = None
+        self.edge: Edge | None = None
+        self.bubbles: Bubbles | None = None
+        self.recorder: HistoryRecorder | None = None
         self.server: Server | None = None
-        self.watcher: Any = None
+        self.watcher: InotifyWatcher | StatWatcher | None = None
         self._today = ""
         self._today_at = 0.0
 
@@ -105,6 +121,49 @@ class App:
                 raise
             fallback = load(None, cli=self.cli_values)
             return fallback, user_errors
+
+    def attach(
+        self,
+        edge: Edge,
+        state: StateFile | None = None,
+        config_errors: Sequence[Diagnostic] = (),
+    ) -> Engine:
+        """Wire the core and its engine to ``edge`` and to this app's hooks; the engine
+        is not running yet. ``config_errors``: the user file's, from :meth:`load_config`.
+        Tests drive the result in-process with a fake clock and a fake edge."""
+        from ergobreak.platform.bubbles import Bubbles  # noqa: PLC0415
+
+        assert self.effective is not None
+        self.edge = edge
+        self.bubbles = Bubbles(edge.notifier)
+        core = DeskSession(
+            self.effective.settings,
+            self.effective.content or _default_content(),
+            self.tz,
+            away_poll=None if edge.can_wake_on_activity else POLL_AWAY,
+        )
+        if state is not None:
+            saved = state.load()
+            if saved is not None:
+                core.restore(saved["core"], self.clock.monotonic(), self.clock.wall())
+        self.engine = Engine(
+            core,
+            self.clock,
+            read_idle=edge.read_idle,
+            quiet_changes=edge.quiet_changes,
+            on_step=self.on_step,
+            on_request=self.on_request,
+            reload=self.reload,
+            save=state.save if state is not None else None,
+            activity_wake=edge.wake_on_activity if edge.can_wake_on_activity else None,
+            slept=edge.slept,
+        )
+        self._publish_config()
+        if config_errors:
+            self.config_error = config_errors[0].headline()
+            self.engine.config_error = self.config_error
+            self._notice_config_error(config_errors)
+        return self.engine
 
     def reload(self) -> Reloaded:
         """Called on the engine thread (``reload`` request, SIGHUP)."""
@@ -136,7 +195,7 @@ class App:
         release_memory()
         return Reloaded(effective.settings, effective.content)
 
-    def _notice_config_error(self, errors: list[Diagnostic]) -> None:
+    def _notice_config_error(self, errors: Sequence[Diagnostic]) -> None:
         for diag in errors:
             log.warning("%s", diag.format())
         if self.bubbles is not None and errors:
@@ -179,7 +238,7 @@ class App:
             if effect.event != "state":  # never log break timelines above DEBUG
                 log.debug("%s %s", effect.event, effect.fields())
 
-    def _tray_state(self, view: View, wall: float, effects: list[fx.Effect]) -> Any:
+    def _tray_state(self, view: View, wall: float, effects: list[fx.Effect]) -> TrayState:
         from ergobreak.tray.model import TrayState  # noqa: PLC0415
 
         refresh = any(
@@ -267,60 +326,28 @@ def _run(app: App, runtime: Path) -> int:
     for diag in effective.warnings:
         log.info("%s", diag.headline())
 
-    from ergobreak.platform.bubbles import Bubbles  # noqa: PLC0415
     from ergobreak.platform.select import open_edge  # noqa: PLC0415
 
-    posted: list[Any] = []
+    # Adapters may report before the engine exists (a lock signal during start-up).
+    posted: list[ev.Observation | Request | None] = []
 
-    def post(item: Any) -> None:
+    def post(item: ev.Observation | Request | None) -> None:
         if app.engine is not None:
             app.engine.post(item)
         else:
             posted.append(item)
 
     edge = open_edge(on_request=post, on_change=lambda: post(None))
-    app.edge = edge
-    app.bubbles = Bubbles(edge.notifier)
     for choice in edge.choices:
         verdict = "" if choice.ok else " unavailable"
         log.info("%s: %s%s (%s)", choice.role, choice.name, verdict, choice.detail)
 
-    core = DeskSession(
-        effective.settings,
-        effective.content or _default_content(),
-        app.tz,
-        away_poll=None if edge.can_wake_on_activity else POLL_AWAY,
-    )
     state = None if opts.demo else StateFile(app.paths.state_dir / "state.json")
-    clock = app.clock
-    if state is not None:
-        saved = state.load()
-        if saved is not None:
-            core.restore(saved["core"], clock.monotonic(), clock.wall())
-
+    engine = app.attach(edge, state, config_errors)
     if not opts.demo and effective.values.get("history.enabled", True):
         app.recorder = _open_history(app, effective)
-
-    engine = Engine(
-        core,
-        clock,
-        read_idle=edge.read_idle,
-        quiet_changes=edge.quiet_changes,
-        on_step=app.on_step,
-        on_request=app.on_request,
-        reload=app.reload,
-        save=state.save if state is not None else None,
-        activity_wake=edge.wake_on_activity if edge.can_wake_on_activity else None,
-        slept=edge.slept,
-    )
-    app.engine = engine
     for item in posted:
         engine.post(item)
-    app._publish_config()
-    if config_errors:
-        app.config_error = config_errors[0].headline()
-        engine.config_error = app.config_error
-        app._notice_config_error(config_errors)
     edge.start(engine.post)
 
     app.server = Server(runtime, app.handle_ipc)
@@ -361,7 +388,7 @@ def _run(app: App, runtime: Path) -> int:
     return 0
 
 
-def _watch_config(app: App, engine: Engine) -> Any:
+def _watch_config(app: App, engine: Engine) -> InotifyWatcher | StatWatcher | None:
     from ergobreak.daemon.watch import watch_config  # noqa: PLC0415
 
     where = app.paths
@@ -376,20 +403,20 @@ def _watch_config(app: App, engine: Engine) -> Any:
     return watcher
 
 
-def _later(seconds: float, fn: Any) -> None:
+def _later(seconds: float, fn: Callable[[], object]) -> None:
     """Run ``fn`` once after ``seconds`` on a daemon thread (never delays quitting)."""
     timer = threading.Timer(seconds, fn)
     timer.daemon = True
     timer.start()
 
 
-def _default_content() -> Any:
+def _default_content() -> Content:
     from ergobreak.content import default_content  # noqa: PLC0415
 
     return default_content()
 
 
-def _open_history(app: App, effective: Effective) -> Any:
+def _open_history(app: App, effective: Effective) -> HistoryRecorder | None:
     from ergobreak.history.recorder import HistoryRecorder  # noqa: PLC0415
 
     def on_message(kind: str, text: str) -> None:
@@ -411,7 +438,7 @@ def _open_history(app: App, effective: Effective) -> Any:
         return None
 
 
-def _choose_tray(opts: RunOptions) -> Any:
+def _choose_tray(opts: RunOptions) -> TrayChoice | None:
     if opts.no_tray:
         return None
     from ergobreak.tray.backend import choose_backend  # noqa: PLC0415
@@ -428,7 +455,7 @@ def _choose_tray(opts: RunOptions) -> Any:
     return choice
 
 
-def _run_with_tray(app: App, choice: Any, started: float) -> None:
+def _run_with_tray(app: App, choice: TrayChoice, started: float) -> None:
     from ergobreak.tray.controller import TrayController  # noqa: PLC0415
 
     engine = app.engine
@@ -472,7 +499,7 @@ def _engine_then_stop_tray(app: App) -> None:
 
 
 def _install_signals(engine: Engine) -> None:
-    def stop(signum: int, frame: Any) -> None:
+    def stop(signum: int, frame: FrameType | None) -> None:
         engine.stop()
 
     signal.signal(signal.SIGTERM, stop)

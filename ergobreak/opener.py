@@ -49,15 +49,34 @@ def open_config(config_file: Path) -> dict[str, Any]:
 
 
 def open_report(state_dir: Path) -> dict[str, Any]:
-    """Build this week's report (exactly as ``ergobreak report`` does) and open it."""
-    import io  # noqa: PLC0415
+    """Write this week's report beside the history store, as ``ergobreak report`` does,
+    and open it.
 
-    from ergobreak.cli import main  # noqa: PLC0415
+    Runs on the engine thread, which waits for it: reading a week from SQLite and
+    rendering the page takes tens of milliseconds (the browser starts detached).
+    """
+    from datetime import date  # noqa: PLC0415
 
-    out, err = io.StringIO(), io.StringIO()
-    if main(["report"], out, err) != 0:
-        return {"ok": False, "error": err.getvalue().strip() or "the report failed"}
-    return open_path(Path(out.getvalue().strip()))
+    from ergobreak.content import default_content  # noqa: PLC0415
+    from ergobreak.history.files import REPORT_NAME  # noqa: PLC0415
+    from ergobreak.history.model import Period  # noqa: PLC0415
+    from ergobreak.history.report import write_report  # noqa: PLC0415
+    from ergobreak.history.store import FILENAME, HistoryError, HistoryStore  # noqa: PLC0415
+
+    target = state_dir / REPORT_NAME
+    # the drill names `ergobreak report` shows
+    titles = {d.id: d.title for d in default_content().drills}
+    try:
+        with HistoryStore.open(state_dir / FILENAME, warn=log.warning) as store:
+            write_report(store, Period.ending("week", date.today()), target, titles=titles)
+    except HistoryError as exc:
+        return {"ok": False, "error": f"ergobreak report: {exc}"}
+    except OSError as exc:
+        return {
+            "ok": False,
+            "error": f"ergobreak report: cannot write {target}: {exc.strerror or exc}",
+        }
+    return open_path(target)
 
 
 def open_safety(state_dir: Path) -> dict[str, Any]:

@@ -3,18 +3,18 @@ policy lock (exit 3), method switching, and the command an entry runs."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
+from functools import partial
 from pathlib import Path
 
 import pytest
+from scaffold import cli as run_cli
 
 from ergobreak.autostart import policy
 from ergobreak.autostart.base import default_argv
 from ergobreak.autostart.policy import PolicyLock, lock_of
 from ergobreak.autostart.xdg import FILE_NAME, is_on, parse
-from ergobreak.cli import main
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 
 LOCK_ON = PolicyLock(True, "/etc/ergobreak/policy.toml:12", "https://it.example.com/ergobreak")
@@ -39,10 +39,7 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dirs:
     return d
 
 
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["autostart", *args], out, err)
-    return code, out.getvalue(), err.getvalue()
+cli = partial(run_cli, "autostart")
 
 
 def test_status_exit_codes(dirs: Dirs) -> None:
@@ -177,7 +174,7 @@ def test_usage_errors(dirs: Dirs) -> None:
     assert code == EXIT_USAGE
     assert "per user" in err
     assert cli("frobnicate")[0] == EXIT_USAGE
-    assert main(["autostart"], io.StringIO(), io.StringIO()) == EXIT_USAGE
+    assert cli()[0] == EXIT_USAGE
 
 
 def test_a_write_that_fails_exits_1(dirs: Dirs) -> None:

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
+from scaffold import DEFAULT_ROTATION
+from scaffold import cli as run_cli
 
 from ergobreak.cli import main
 from ergobreak.content import builtin_library, library, safety_text, sources
 
-DEFAULT_ROTATION = [
-    "hipflexor_standing",
-    "hinge_wall",
-    "hip_circles_march",
-    "glute_squeeze_backlift",
-    "figure4_seated",
-    "good_morning_bw",
-    "leg_swings",
-    "hip_abduction_standing",
-]
 CUSTOM = """\
 [[drill]]
 id = "calf_raises"
@@ -36,19 +28,16 @@ steps = [
 """
 
 
+cli = partial(run_cli, "routines")
+
+
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No real user config or content folders: everything under tmp_path."""
-    monkeypatch.setenv("ERGOBREAK_CONFIG", str(tmp_path / "absent.toml"))
-    dirs = (tmp_path / "user", tmp_path / "policy")
+def content_folders(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No real files (``isolated``), and the user and policy content folders under
+    tmp_path (not created)."""
+    dirs = (isolated / "user", isolated / "policy")
     monkeypatch.setattr(library, "content_dirs", lambda: dirs)
-    return tmp_path
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["routines", *argv], out, err)
-    return code, out.getvalue(), err.getvalue()
+    return isolated
 
 
 def write(path: Path, text: str) -> Path:

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
+from scaffold import cli as run_cli
 
 from ergobreak import paths
-from ergobreak.cli import main
 from ergobreak.config import layers, policy, template
 from ergobreak.config.schema import KEYS, defaults, to_toml
-from ergobreak.content import library
 from ergobreak.tomlfile.read import tomllib
+
+pytestmark = pytest.mark.usefixtures("isolated")
+cli = partial(run_cli, "config")
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ERGOBREAK_CONFIG", str(tmp_path / "home" / "config.toml"))
-    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / "home" / var.lower()))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    monkeypatch.setattr(paths, "policy_dir", lambda: tmp_path / "etc" / "ergobreak")
-    monkeypatch.setattr(library, "content_dirs", lambda: ())
+def _root_owned(monkeypatch: pytest.MonkeyPatch) -> None:
     # Files made by the test runner count as root-owned (the runner may not be root).
     monkeypatch.setattr(policy, "unsafe_reason", lambda path, root=None: None)
 
@@ -34,12 +30,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def cfg(tmp_path: Path) -> Path:
     """The user's config file (not created)."""
     return tmp_path / "home" / "config.toml"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["config", *argv], out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def write(path: Path, text: str | bytes) -> Path:

@@ -17,18 +17,15 @@ message, regenerate and review the diff before committing::
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scaffold import cli, isolate
 
-from ergobreak import paths
-from ergobreak.cli import main
 from ergobreak.config import policy
-from ergobreak.content import library
 
 CORPUS = Path(__file__).resolve().parent / "config_corpus"
 KINDS = ("user", "policy")
@@ -49,9 +46,8 @@ def command(case: Path) -> list[str]:
 def run(case: Path) -> str:
     """What ``ergobreak config check`` prints for ``case``, as stored in ``.expected``."""
     argv = command(case)
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, out, err)
-    return f"$ ergobreak {' '.join(argv)}\n{err.getvalue()}{out.getvalue()}exit {code}\n"
+    code, out, err = cli(*argv)
+    return f"$ ergobreak {' '.join(argv)}\n{err}{out}exit {code}\n"
 
 
 def expected_path(case: Path) -> Path:
@@ -60,11 +56,10 @@ def expected_path(case: Path) -> Path:
 
 @contextlib.contextmanager
 def isolation(tmp: Path, mp: pytest.MonkeyPatch) -> Iterator[None]:
-    """No installed policy, no custom drills, no real user file; drafts are checked
-    as if installed by root (the checkout's owner varies between machines)."""
-    mp.setenv("ERGOBREAK_CONFIG", str(tmp / "absent.toml"))
-    mp.setattr(paths, "policy_dir", lambda: tmp / "etc")
-    mp.setattr(library, "content_dirs", lambda: ())
+    """No installed policy, no custom drills, no real user file (:func:`scaffold.isolate`);
+    drafts are checked as if installed by root (the checkout's owner varies between
+    machines)."""
+    isolate(tmp, mp)
     mp.setattr(policy, "unsafe_reason", lambda path, root=None: None)
     mp.chdir(CORPUS)
     yield

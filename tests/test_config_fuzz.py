@@ -3,22 +3,19 @@ config error with readable diagnostics, never another exception or a traceback."
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 import tomlkit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from scaffold import cli
 
-from ergobreak import paths
-from ergobreak.cli import main
 from ergobreak.config import layers
 from ergobreak.config.edit import validate_text
 from ergobreak.config.layers import Effective, load
 from ergobreak.config.policy import POLICY_TABLES
 from ergobreak.config.schema import KEYS, TABLES, conflicts, to_toml
-from ergobreak.content import library
 from ergobreak.tomlfile import Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,11 +71,7 @@ TOKENS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ERGOBREAK_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.setattr(paths, "policy_dir", lambda: tmp_path / "etc" / "ergobreak")
-    monkeypatch.setattr(library, "content_dirs", lambda: ())
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 @st.composite
@@ -226,7 +219,6 @@ def test_config_check_exits_0_or_1_without_a_traceback(
         ["config", "check", "--policy", str(pfile)],
         ["config", "show", "--origin", "--config", str(ufile), "--policy", str(pfile)],
     ):
-        out, err = io.StringIO(), io.StringIO()
-        code = main(argv, out, err)
+        code, out, err = cli(*argv)
         assert code in (0, 1), argv
-        assert "Traceback" not in err.getvalue() + out.getvalue()
+        assert "Traceback" not in err + out

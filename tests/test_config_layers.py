@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import os
 import stat
+from functools import partial
 from pathlib import Path
 
 import pytest
+from scaffold import cli
 
 from ergobreak import paths
-from ergobreak.cli import main
 from ergobreak.config.layers import Effective, load, try_load
 from ergobreak.config.origin import Origin
 from ergobreak.config.policy import describe_limit, unsafe_reason
 from ergobreak.config.schema import defaults
-from ergobreak.content import library
 from ergobreak.tomlfile import ConfigError, Diagnostic
 
 needs_root = pytest.mark.skipif(
@@ -28,15 +27,8 @@ needs_root = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The user file, the admin policy folder and content folders all under tmp_path."""
-    monkeypatch.setenv("ERGOBREAK_CONFIG", str(tmp_path / "home" / "config.toml"))
-    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / "home" / var.lower()))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    monkeypatch.setattr(paths, "policy_dir", lambda: tmp_path / "etc" / "ergobreak")
-    monkeypatch.setattr(library, "content_dirs", lambda: ())
+pytestmark = pytest.mark.usefixtures("isolated")
+show = partial(cli, "config", "show")
 
 
 @pytest.fixture
@@ -66,12 +58,6 @@ def user(tmp_path: Path, text: str) -> Path:
 
 def headlines(diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> list[str]:
     return [d.headline() for d in diags]
-
-
-def show(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["config", "show", *argv], out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # ------------------------------------------------------------------ precedence
@@ -533,14 +519,13 @@ def test_a_symlinked_policy_file_is_checked_where_it_points(tmp_path: Path, etc:
 def test_config_check_on_an_unsafe_draft_warns_how_it_would_be_refused(tmp_path: Path) -> None:
     draft = policy(tmp_path, "schema = 1\n[enforced.quiet]\nenabled = true\n")
     draft.chmod(0o664)
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["config", "check", "--policy", str(draft)], out, err)
+    code, out, err = cli("config", "check", "--policy", str(draft))
     assert code == 0  # a draft is not installed yet: a warning
-    assert err.getvalue().splitlines()[0] == (
+    assert err.splitlines()[0] == (
         f"{draft}: warning: once installed this would be refused:"
         f" {draft} is writable by group or others (mode -rw-rw-r--)"
     )
-    assert out.getvalue() == f"{draft}: OK (1 warning)\n"
+    assert out == f"{draft}: OK (1 warning)\n"
 
 
 def test_unsafe_reason_accepts_a_root_owned_file(etc: Path) -> None:
@@ -615,7 +600,7 @@ def test_loading_never_writes(tmp_path: Path, etc: Path, state: str) -> None:
         with pytest.raises(ConfigError) if state == "errors" else contextlib.nullcontext():
             load(ufile)
         for argv in (["check"], ["show", "--origin"], ["show", "--json"], ["paths"]):
-            main(["config", *argv], io.StringIO(), io.StringIO())
+            cli("config", *argv)
     assert snapshot(tmp_path) == before
 
 

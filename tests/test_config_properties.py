@@ -3,23 +3,22 @@ returns to the defaults, and the shipped files match the schema."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from scaffold import cli as run_cli
 
-from ergobreak import paths
-from ergobreak.cli import main
 from ergobreak.config import edit, template
 from ergobreak.config.layers import load
 from ergobreak.config.schema import KEYS, Key, conflicts, defaults, to_filters, to_settings
 from ergobreak.config.values import format_toml, parse_cli_sets
-from ergobreak.content import SelectionError, builtin_library, library, selection
+from ergobreak.content import SelectionError, builtin_library, selection
 from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, TAGS
 from ergobreak.core.duration import format_duration
 from ergobreak.core.hours import format_hours
@@ -41,11 +40,12 @@ EDIT_EXAMPLES = max(10, settings().max_examples // 2)
 CLI_EXAMPLES = max(10, settings().max_examples // 8)
 
 
+pytestmark = pytest.mark.usefixtures("isolated")
+cli = partial(run_cli, "config")
+
+
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ERGOBREAK_CONFIG", str(tmp_path / "home" / "config.toml"))
-    monkeypatch.setattr(paths, "policy_dir", lambda: tmp_path / "etc" / "ergobreak")
-    monkeypatch.setattr(library, "content_dirs", lambda: ())
+def _no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
     # Durability is tested elsewhere; fsync only slows hundreds of edits down.
     monkeypatch.setattr(os, "fsync", lambda fd: None)
 
@@ -133,12 +133,6 @@ STARTS = {
     "empty": "",
     "hand": "# mine\nschema = 1\n\n[drill]  # drills\nenabled = true\n",
 }
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["config", *argv], out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # ----------------------------------------------------------------- properties

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scaffold import DEFAULT_ROTATION
 
 from ergobreak.config import ConfigError, load_file
 from ergobreak.config.kinds import ValueProblem
@@ -32,19 +33,9 @@ from ergobreak.content import (
 )
 from ergobreak.content.rotation import rotation
 from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, TAGS, Cue, Drill, Step
-from ergobreak.testing import events, fields, run
+from ergobreak.sim.testing import events, fields, run
 
 BUILTIN = builtin_library()
-DEFAULT_ROTATION = [
-    "hipflexor_standing",
-    "hinge_wall",
-    "hip_circles_march",
-    "glute_squeeze_backlift",
-    "figure4_seated",
-    "good_morning_bw",
-    "leg_swings",
-    "hip_abduction_standing",
-]
 
 
 def values(**changes: Any) -> dict[str, Any]:

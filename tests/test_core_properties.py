@@ -21,8 +21,8 @@ from ergobreak.core.settings import (
     ScheduleSettings,
     Settings,
 )
-from ergobreak.simulate import Record, replay
-from ergobreak.trace import Row, compile_trace
+from ergobreak.sim.replay import Record, replay
+from ergobreak.sim.trace import Row, compile_trace
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc).timestamp()
 

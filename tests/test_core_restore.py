@@ -9,7 +9,7 @@ from ergobreak.core import events as ev
 from ergobreak.core.machine import DeskSession
 from ergobreak.core.phases import Phase
 from ergobreak.core.settings import Settings
-from ergobreak.testing import make_machine, settings
+from ergobreak.sim.testing import make_machine, settings
 
 SNOOZING = settings(posture_enabled=False, drill_every=60.0)
 

@@ -15,7 +15,7 @@ from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.phases import TRANSITIONS, Phase
 from ergobreak.core.settings import Settings
-from ergobreak.testing import ALWAYS_ON, events, fields, log, make_machine, run, settings
+from ergobreak.sim.testing import ALWAYS_ON, events, fields, log, make_machine, run, settings
 
 # --------------------------------------------------------------------------- R1
 

@@ -20,7 +20,7 @@ from ergobreak.core import effects as fx
 from ergobreak.core.machine import View
 from ergobreak.daemon.clock import FakeClock
 from ergobreak.daemon.engine import Engine
-from ergobreak.testing import make_machine
+from ergobreak.sim.testing import make_machine
 from ergobreak.tray.model import TrayState, headline
 
 #: "drill in 3 min", "back in 1 h 5 min": which countdown, and its words

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+from fake_desk import ScriptedIdle, type_steadily
 
 from ergobreak.commands import Request
 from ergobreak.core import effects as fx
@@ -17,23 +18,7 @@ from ergobreak.daemon.clock import FakeClock
 from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.state import StateFile
 from ergobreak.platform.timejump import TimeJump
-from ergobreak.testing import ALWAYS_ON, make_machine, settings
-
-
-class ScriptedIdle:
-    """Idle seconds computed from input times the test sets on the fake clock."""
-
-    name = "scripted"
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.last_input = clock.monotonic()
-
-    def type_now(self) -> None:
-        self.last_input = self.clock.monotonic()
-
-    def idle_seconds(self) -> float:
-        return self.clock.monotonic() - self.last_input
+from ergobreak.sim.testing import ALWAYS_ON, make_machine, settings
 
 
 class Quiet:
@@ -61,14 +46,7 @@ class Rig:
     quiet: Quiet
 
     def work(self, seconds: float, *, step: float = 30.0) -> None:
-        """Type steadily for ``seconds``, waking the engine whenever it asks."""
-        end = self.clock.monotonic() + seconds
-        while self.clock.monotonic() < end:
-            deadline = self.engine.core.next_deadline()
-            nxt = min(end, deadline if deadline is not None else end, self.clock.monotonic() + step)
-            self.clock.advance(max(0.0, nxt - self.clock.monotonic()))
-            self.idle.type_now()
-            self.engine.step()
+        type_steadily(self.engine, self.idle, self.clock, seconds, step=step)
 
     def names(self) -> list[str]:
         return [e.event for _, e in self.effects if e.event not in ("state", "drill_step")]
@@ -81,10 +59,10 @@ def make_rig(config: Settings = ALWAYS_ON, clock: FakeClock | None = None, **kwa
     saves: list[dict[str, Any]] = []
     quiet = Quiet("fullscreen")
 
-    def on_effects(t: float, out: list[fx.Effect], view: View) -> None:
+    def on_step(t: float, wall: float, out: list[fx.Effect], view: View) -> None:
         effects.extend((t, e) for e in out)
 
-    options: dict[str, Any] = {"on_effects": on_effects, "save": saves.append, **kwargs}
+    options: dict[str, Any] = {"on_step": on_step, "save": saves.append, **kwargs}
     engine = Engine(
         make_machine(config),
         clock,
@@ -207,10 +185,10 @@ def test_state_file_survives_garbage(tmp_path: Any) -> None:
 
 
 def test_a_crashing_hook_does_not_stop_the_engine(caplog: pytest.LogCaptureFixture) -> None:
-    def explode(t: float, out: list[fx.Effect], view: View) -> None:
+    def explode(t: float, wall: float, out: list[fx.Effect], view: View) -> None:
         raise RuntimeError("notifier bug")
 
-    rig = make_rig(on_effects=explode)
+    rig = make_rig(on_step=explode)
     rig.work(31 * 60)
     assert "notifier bug" in caplog.text
     assert rig.engine.core.phase.value in ("prompted", "snoozed")

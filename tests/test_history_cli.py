@@ -9,38 +9,24 @@ import json
 import stat
 import sys
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
+from scaffold import cli as run_cli
 
-from ergobreak.cli import main
-from ergobreak.history.demo import fill_demo
 from ergobreak.history.model import Period
 from ergobreak.history.store import LATEST, HistoryStore
 from ergobreak.localtz import get_timezone
+from ergobreak.sim.demo import fill_demo
 
 UTC = get_timezone("UTC")
 #: a Friday within the retention window, whatever today is
 FRIDAY = date.today() - timedelta(days=date.today().weekday() + 3)
 
 
-class Out(io.TextIOWrapper):
-    """A text stream with a chosen encoding, like a terminal's stdout."""
-
-    def __init__(self, encoding: str = "utf-8") -> None:
-        super().__init__(io.BytesIO(), encoding=encoding)
-
-    def text(self) -> str:
-        self.flush()
-        buffer = self.buffer
-        assert isinstance(buffer, io.BytesIO)
-        return buffer.getvalue().decode(self.encoding)
-
-
-def cli(*argv: str, encoding: str = "utf-8") -> tuple[int, str, str]:
-    out, err = Out(encoding), Out()
-    code = main(list(argv), out, err)
-    return code, out.text(), err.text()
+#: a UTF-8 terminal, unless a test names another encoding
+cli = partial(run_cli, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -18,20 +18,20 @@ from ergobreak.core.content import Cue
 from ergobreak.core.machine import View
 from ergobreak.core.settings import Settings
 from ergobreak.history import store as store_mod
-from ergobreak.history.demo import (
+from ergobreak.history.model import Batch, EventRow, Period, StretchRow
+from ergobreak.history.recorder import Accumulator, DeskMeter, HistoryRecorder
+from ergobreak.history.store import HistoryStore
+from ergobreak.localtz import get_timezone
+from ergobreak.sim.demo import (
     RecordingSession,
     Sink,
     fill_demo,
     replay_into,
     workday_trace,
 )
-from ergobreak.history.model import Batch, EventRow, Period, StretchRow
-from ergobreak.history.recorder import Accumulator, DeskMeter, HistoryRecorder
-from ergobreak.history.store import HistoryStore
-from ergobreak.localtz import get_timezone
-from ergobreak.simulate import replay
-from ergobreak.testing import events, make_machine, settings
-from ergobreak.trace import compile_trace, parse_trace
+from ergobreak.sim.replay import replay
+from ergobreak.sim.testing import events, make_machine, settings
+from ergobreak.sim.trace import compile_trace, parse_trace
 
 UTC = get_timezone("UTC")
 #: drills and posture checks off, no working hours: pure desk time
@@ -111,7 +111,7 @@ def test_meter_matches_the_cores_desk_time_over_a_workday(sampling: str) -> None
 
 def test_embedded_workday_matches_the_shipped_trace() -> None:
     shipped = Path(__file__).resolve().parents[1] / "config" / "traces" / "workday.csv"
-    from ergobreak.history import demo
+    from ergobreak.sim import demo
 
     def rows(text: str) -> list[tuple[int, str, str | None]]:
         return [(r.seconds, r.what, r.arg) for r in parse_trace(text)]

@@ -4,15 +4,17 @@ views (bars, sparklines, the tray's "Today" line)."""
 from __future__ import annotations
 
 import re
+import stat
 from datetime import date, timedelta
+from html import escape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
 from ergobreak.core.duration import format_compact
-from ergobreak.history.demo import fill_demo
 from ergobreak.history.model import DayStats, Period, RoutineStats, StretchRow, Summary
-from ergobreak.history.report import render_report
+from ergobreak.history.report import render_report, write_report
 from ergobreak.history.store import HistoryStore
 from ergobreak.history.views import (
     bar,
@@ -23,6 +25,7 @@ from ergobreak.history.views import (
     today_text,
 )
 from ergobreak.localtz import get_timezone
+from ergobreak.sim.demo import fill_demo
 
 UTC = get_timezone("UTC")
 FRIDAY = date(2026, 3, 6)
@@ -180,6 +183,21 @@ def test_month_report_is_well_formed() -> None:
         month = store.summary(Period.ending("month", FRIDAY))
     p = parse(render_report(month))
     assert len([t for t, _ in p.tags if t == "svg"]) == 4
+
+
+def test_write_report_writes_the_page_for_this_user_only(tmp_path: Path) -> None:
+    db = tmp_path / "history.db"
+    with HistoryStore.open(db) as store:
+        fill_demo(store, FRIDAY, 7, UTC)
+        target = write_report(
+            store, Period.ending("week", FRIDAY), tmp_path / "out" / "r.html", titles={}
+        )
+    assert target == tmp_path / "out" / "r.html"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    page = target.read_text(encoding="utf-8")
+    parse(page)
+    assert "Your week of breaks" in page
+    assert escape(str(db)) in page  # where the data came from: by default the store
 
 
 def test_heat_slots_place_minutes_by_time_of_day() -> None:

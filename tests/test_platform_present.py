@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from scaffold import builtin_drill
 
 from ergobreak import present
 from ergobreak.commands import Request
@@ -17,13 +18,7 @@ from ergobreak.tomlfile import Diagnostic
 CONTENT = default_content()
 
 
-def _drill(drill_id: str) -> Drill:
-    drill = CONTENT.drill(drill_id)
-    assert drill is not None
-    return drill
-
-
-DRILL = _drill("hipflexor_standing")
+DRILL = builtin_drill("hipflexor_standing")
 #: never promise what a stretch cannot keep
 PROMISES = re.compile(r"\b(fix|fixes|prevent|prevents|treat|treats|cure|cures|heal)\b", re.I)
 

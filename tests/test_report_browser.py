@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ergobreak.history.demo import fill_demo
 from ergobreak.history.model import Period
 from ergobreak.history.report import render_report
 from ergobreak.history.store import HistoryStore
 from ergobreak.localtz import get_timezone
+from ergobreak.sim.demo import fill_demo
 
 FRIDAY = date(2026, 3, 6)
 #: chart colours from the report's stylesheet (light, dark)

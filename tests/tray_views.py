@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from ergobreak.core import events as ev
 from ergobreak.core.machine import View
-from ergobreak.testing import make_machine
+from ergobreak.sim.testing import make_machine
 
 UTC = timezone.utc
 #: Monday 2026-01-05 10:00 UTC

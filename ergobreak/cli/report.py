@@ -8,8 +8,7 @@ from typing import TextIO
 
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from ergobreak.cli.stats import db_option, open_store, parse_until, period_options, titles
-
-REPORT_NAME = "report.html"
+from ergobreak.history.files import REPORT_NAME
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,34 +43,30 @@ def default_out(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ergobreak.history.files import write_private  # noqa: PLC0415
     from ergobreak.history.model import Period  # noqa: PLC0415
-    from ergobreak.history.report import render_report  # noqa: PLC0415
+    from ergobreak.history.report import write_report  # noqa: PLC0415
     from ergobreak.history.store import HistoryStore  # noqa: PLC0415
 
     until = parse_until(args, err, "report")
     if until is None:
         return EXIT_USAGE
     period = Period.ending(args.period, until)
-    if args.demo:
-        from ergobreak.history.demo import fill_demo  # noqa: PLC0415
-        from ergobreak.localtz import get_timezone  # noqa: PLC0415
-
-        with HistoryStore.open_memory() as demo:
-            fill_demo(demo, until, len(period.days()), get_timezone(None))
-            summary = demo.summary(period)
-        source = "simulated workdays (a demo, not your data)"
-    else:
-        store = open_store(args, err, "report")
-        if store is None:
-            return EXIT_FAILURE
-        with store:
-            summary = store.summary(period)
-            source = str(store.path)
-    page = render_report(summary, titles=titles(), source=source)
     target = Path(args.out).expanduser() if args.out else default_out(args)
     try:
-        write_private(target, page)
+        if args.demo:
+            from ergobreak.localtz import get_timezone  # noqa: PLC0415
+            from ergobreak.sim.demo import fill_demo  # noqa: PLC0415
+
+            with HistoryStore.open_memory() as demo:
+                fill_demo(demo, until, len(period.days()), get_timezone(None))
+                source = "simulated workdays (a demo, not your data)"
+                write_report(demo, period, target, titles=titles(), source=source)
+        else:
+            store = open_store(args, err, "report")
+            if store is None:
+                return EXIT_FAILURE
+            with store:
+                write_report(store, period, target, titles=titles())
     except OSError as exc:
         err.write(f"ergobreak report: cannot write {target}: {exc.strerror or exc}\n")
         return EXIT_FAILURE

@@ -44,14 +44,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.core.machine import POLL_AWAY, DeskSession  # noqa: PLC0415
     from ergobreak.localtz import get_timezone  # noqa: PLC0415
     from ergobreak.paths import paths  # noqa: PLC0415
-    from ergobreak.simulate import (  # noqa: PLC0415
+    from ergobreak.sim.replay import (  # noqa: PLC0415
         Record,
         json_line,
         replay,
         summary,
         write_table,
     )
-    from ergobreak.trace import TraceError, compile_trace, load_trace  # noqa: PLC0415
+    from ergobreak.sim.trace import TraceError, compile_trace, load_trace  # noqa: PLC0415
 
     try:
         tz = get_timezone(args.tz)

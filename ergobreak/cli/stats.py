@@ -151,6 +151,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_clear(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ergobreak.history.files import REPORT_NAME  # noqa: PLC0415
+
     path = db_path(args)
     if not args.yes:
         if not sys.stdin.isatty():
@@ -170,7 +172,7 @@ def run_clear(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with store:
         store.clear()
     removed = []
-    extras = [path.parent / "report.html", *sorted(path.parent.glob(f"{path.name}.corrupt-*"))]
+    extras = [path.parent / REPORT_NAME, *sorted(path.parent.glob(f"{path.name}.corrupt-*"))]
     for extra in extras:
         try:
             if extra.is_file():

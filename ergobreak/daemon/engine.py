@@ -69,7 +69,6 @@ class Engine:
         *,
         read_idle: Callable[[], float] = lambda: 0.0,
         quiet_changes: Callable[[], list[ev.Quiet]] = list,
-        on_effects: Callable[[float, list[fx.Effect], View], None] | None = None,
         on_step: Callable[[float, float, list[fx.Effect], View], None] | None = None,
         on_request: Callable[[Request], dict[str, Any] | None] | None = None,
         reload: Callable[[], Reloaded] | None = None,
@@ -87,7 +86,6 @@ class Engine:
         self._slept = slept
         #: a watcher said Suspending and not yet Resumed: this sleep is its to report
         self._watcher_asleep = False
-        self._on_effects = on_effects
         self._on_step = on_step
         self._on_request = on_request
         self._reload = reload
@@ -147,8 +145,6 @@ class Engine:
         effects += self._poll_quiet(t, wall, idle)
         effects += self._guard(lambda: self.core.sample(t, wall, idle))
         view = self.core.view(t)
-        if effects and self._on_effects:
-            self._call(self._on_effects, t, effects, view)
         if self._on_step:
             self._call(self._on_step, t, wall, effects, view)
         self._maybe_save(view, wall, force=any(isinstance(e, fx.StateChanged) for e in effects))

@@ -7,7 +7,11 @@ never sent anywhere.
 - :mod:`~ergobreak.history.recorder`: the daemon side: a non-blocking ``record()``
   for the engine thread and one writer thread (also defines the sitting stretch).
 - :mod:`~ergobreak.history.views`: terminal table, JSON, CSV, the tray's "Today" line.
-- :mod:`~ergobreak.history.report`: the self-contained HTML report.
+- :mod:`~ergobreak.history.report`: the self-contained HTML report, and
+  ``write_report()``, which the CLI and the tray both use to make it.
+- :mod:`~ergobreak.history.files`: private, atomic writes of reports and exports.
 - :mod:`~ergobreak.history.notice`: the first-run notice.
-- :mod:`~ergobreak.history.demo`: realistic histories replayed through the real core.
+
+Realistic demo histories come from replaying the real core: :mod:`ergobreak.sim.demo`
+(history never imports the simulation wing).
 """

@@ -1,5 +1,8 @@
 """``ergobreak report``: one self-contained HTML page about the user's own history.
 
+:func:`write_report` is the one way to make it: the CLI and the tray's "Open weekly
+report" both call it.
+
 Everything is inline: CSS, SVG charts, no scripts, no fonts, no images, no links
 to anywhere; a Content-Security-Policy forbids loading anything, so the page works
 offline and cannot leak. Colours follow ``prefers-color-scheme``. Each chart is an
@@ -13,11 +16,17 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from html import escape
+from pathlib import Path
 from string import Template
+from typing import TYPE_CHECKING
 
 from ergobreak.core.duration import format_amount, format_compact
-from ergobreak.history.model import DayStats, RoutineStats, Summary
+from ergobreak.history.files import write_private
+from ergobreak.history.model import DayStats, Period, RoutineStats, Summary
 from ergobreak.history.views import LONG_STRETCH, heat_slots
+
+if TYPE_CHECKING:
+    from ergobreak.history.store import HistoryStore
 
 SLOT_MINUTES = 30
 HEADINGS = {
@@ -528,3 +537,25 @@ def render_report(
         generated=escape(when.strftime("%Y-%m-%d %H:%M")),
         source=escape(source),
     )
+
+
+def write_report(
+    store: HistoryStore,
+    period: Period,
+    target: Path,
+    *,
+    titles: Mapping[str, str],
+    source: str | None = None,
+) -> Path:
+    """Write the report on ``period`` of ``store`` to ``target`` (atomically, readable
+    by this user only) and return ``target``. ``source`` names where the data came
+    from on the page (default: the store's file).
+
+    Raises:
+        OSError: ``target`` cannot be written.
+    """
+    page = render_report(
+        store.summary(period), titles=titles, source=str(store.path) if source is None else source
+    )
+    write_private(target, page)
+    return target

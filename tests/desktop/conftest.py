@@ -1,11 +1,11 @@
 """Fixtures for tests that need a real (headless) desktop.
 
-Every test under tests/desktop gets the ``desktop`` marker, a 60 s timeout (a stuck X or
-D-Bus call becomes a failure, not a hung CI job) and runs with its environment pointed at
-one session-wide :class:`Rig` (Xvfb + private D-Bus + openbox + dunst). Components that
-tests restart or that conflict (trayer vs. xfce4-panel both want the XEmbed tray) are
-function-scoped fixtures. Nothing is ever skipped: a missing program fails the test with
-the Debian package to install.
+Every test under tests/desktop gets the ``desktop`` marker (and, like every test, the
+suite's timeout: a stuck X or D-Bus call becomes a failure, not a hung CI job) and runs
+with its environment pointed at one session-wide :class:`Rig` (Xvfb + private D-Bus +
+openbox + dunst). Components that tests restart or that conflict (trayer vs. xfce4-panel
+both want the XEmbed tray) are function-scoped fixtures. Nothing is ever skipped: a
+missing program fails the test with the Debian package to install.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.desktop)
-            if item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(60))
 
 
 @pytest.hookimpl(wrapper=True)

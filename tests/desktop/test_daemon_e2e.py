@@ -3,7 +3,6 @@ real SNI host, the real CLI. Intervals are seconds long so each test takes secon
 
 from __future__ import annotations
 
-import io
 import json
 import signal
 import subprocess
@@ -16,8 +15,7 @@ from typing import Any
 
 import pytest
 from jeepney import DBusAddress  # type: ignore[import-untyped]
-
-from ergobreak.cli import main
+from scaffold import cli as run_cli
 
 from .rig import Proc, Rig, wait_for
 
@@ -99,9 +97,8 @@ class Daemon:
         self.rig.stop("ergobreak")
 
     def cli(self, *args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        code = main(list(args), out, err)
-        return code, out.getvalue(), err.getvalue()
+        """``ergobreak ARGS`` in this process, talking to the daemon over IPC."""
+        return run_cli(*args)
 
     def status(self) -> dict[str, Any]:
         code, out, err = self.cli("status", "--json", "--personal")

@@ -12,12 +12,12 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from scaffold import builtin_drill
 
 from ergobreak import present
 from ergobreak.commands import Request
 from ergobreak.content import default_content
 from ergobreak.core import effects as fx
-from ergobreak.core.content import Drill
 from ergobreak.platform.base import Notification
 from ergobreak.platform.bubbles import Bubbles
 from ergobreak.platform.dbus_link import DBusLink
@@ -30,13 +30,7 @@ from .rig import Rig, wait_for
 CONTENT = default_content()
 
 
-def _drill(drill_id: str) -> Drill:
-    drill = CONTENT.drill(drill_id)
-    assert drill is not None
-    return drill
-
-
-DRILL = _drill("hipflexor_standing")
+DRILL = builtin_drill("hipflexor_standing")
 
 
 class Requests:

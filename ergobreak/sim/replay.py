@@ -21,7 +21,7 @@ from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.duration import format_clock, format_duration
 from ergobreak.core.machine import DeskSession
-from ergobreak.trace import Timeline
+from ergobreak.sim.trace import Timeline
 
 Sampling = Literal["1hz", "deadline"]
 

@@ -18,8 +18,8 @@ from ergobreak.core.machine import DeskSession, View
 from ergobreak.core.settings import Settings
 from ergobreak.history.recorder import Accumulator
 from ergobreak.history.store import HistoryStore
-from ergobreak.simulate import replay
-from ergobreak.trace import compile_trace, parse_trace
+from ergobreak.sim.replay import replay
+from ergobreak.sim.trace import compile_trace, parse_trace
 
 #: what the engine hands the recorder after each core step
 Sink = Callable[[float, Sequence[fx.Effect], View], None]

@@ -19,8 +19,8 @@ from ergobreak.core.duration import format_clock
 from ergobreak.core.machine import POLL_AWAY, DeskSession
 from ergobreak.core.settings import ScheduleSettings, Settings
 from ergobreak.localtz import get_timezone
-from ergobreak.simulate import Record, Sampling, replay
-from ergobreak.trace import compile_trace, parse_trace
+from ergobreak.sim.replay import Record, Sampling, replay
+from ergobreak.sim.trace import compile_trace, parse_trace
 
 #: default settings with working hours switched off, so wall time does not matter
 ALWAYS_ON = Settings(schedule=ScheduleSettings(enabled=False))

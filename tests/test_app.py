@@ -1,0 +1,89 @@
+"""The composed app in-process (tests/fake_desk.py): the real App, Engine and core on a
+fake clock and a fake edge, so the wiring of ``ergobreak run`` is tested without a desktop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_desk import ALWAYS_ON_CONFIG, start_app
+
+from ergobreak import opener
+from ergobreak.platform.base import Notification
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+DRILLS_45 = ALWAYS_ON_CONFIG + '\n[drill]\nevery = "45m"\n'
+BROKEN = ALWAYS_ON_CONFIG + '\n[drill]\nevery = "often"\n'
+PROBLEM = "ergobreak: config problem"
+
+
+def test_prompts_reach_the_notifier_through_on_step() -> None:
+    rig = start_app()
+    rig.work(30 * 60 + 30)
+    titles = rig.notifier.titles()
+    assert titles[0] == "Posture check"
+    assert titles[1].startswith("2-minute drill: ")
+    prompt = rig.notifier.shown[1]
+    assert [a.label for a in prompt.actions] == ["Start now", "Snooze 5 min", "Skip"]
+
+
+def test_a_reload_changes_the_schedule_and_says_what_changed() -> None:
+    rig = start_app()
+    rig.write_config(DRILLS_45)
+    assert rig.request("reload") == {"ok": True, "changes": "drills every 45 min"}
+    assert rig.engine.core.settings.drill.every == 45 * 60
+    assert rig.notifier.shown[-1].body == "Settings updated: drills every 45 min"
+    rig.work(40 * 60)
+    assert not any(t.startswith("2-minute drill") for t in rig.notifier.titles())
+    rig.work(6 * 60)
+    assert rig.notifier.titles()[-1].startswith("2-minute drill: ")
+
+
+def test_a_broken_config_keeps_the_old_settings_and_is_reported_once() -> None:
+    rig = start_app(DRILLS_45)
+    rig.write_config(BROKEN)
+    first, second = rig.request("reload"), rig.request("reload")
+    assert first["ok"] is False
+    assert second["ok"] is False
+    assert "drill.every" in first["error"]
+    assert rig.engine.core.settings.drill.every == 45 * 60
+    assert rig.notifier.titles() == [PROBLEM]
+    assert rig.request("status")["status"]["config_error"] == first["error"]
+    rig.write_config(DRILLS_45)
+    assert rig.request("reload")["ok"] is True
+    assert rig.notifier.shown[-1].body == "Settings fixed."
+    assert rig.request("status")["status"]["config_error"] is None
+
+
+def test_a_broken_config_at_start_runs_on_the_defaults_and_says_so() -> None:
+    rig = start_app(BROKEN)
+    assert rig.notifier.titles() == [PROBLEM]
+    assert rig.engine.core.settings.drill.every == 30 * 60
+    assert rig.engine.config_error is not None
+    assert "drill.every" in rig.engine.config_error
+
+
+def test_open_report_writes_this_weeks_report_and_opens_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[Path] = []
+
+    def open_path(path: Path) -> dict[str, Any]:
+        opened.append(path)
+        return {"ok": True, "path": str(path)}
+
+    monkeypatch.setattr(opener, "open_path", open_path)
+    rig = start_app()
+    reply = rig.request("open_report")
+    target = rig.app.paths.state_dir / "report.html"
+    assert reply == {"ok": True, "path": str(target)}
+    assert opened == [target]
+    assert "Your week of breaks" in target.read_text(encoding="utf-8")
+
+
+def test_notify_test_goes_to_the_notifier() -> None:
+    rig = start_app()
+    assert rig.request("notify_test") == {"ok": True}
+    assert rig.notifier.shown[-1] == Notification(title="ergobreak", body="Notifications work.")
