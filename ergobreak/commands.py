@@ -9,12 +9,13 @@ A :class:`Request` is what a menu item, a notification action or ``ergobreak pau
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from ergobreak.core import events as ev
 from ergobreak.core.duration import DurationError, parse_duration
+from ergobreak.core.effects import CommandName
 
-CORE_COMMANDS = ("start", "posture", "snooze", "skip", "pause", "resume")
+CORE_COMMANDS: tuple[CommandName, ...] = get_args(CommandName)
 APP_COMMANDS = (
     "status",
     "reload",

@@ -107,9 +107,9 @@ class Checked(DeskSession):
         deadline = self.next_deadline()
         assert deadline is None or deadline > (self._t or 0.0), (deadline, self._t)
         flags = (
-            self._locked,
-            self._asleep,
-            self._hours_in,
+            self._presence.locked,
+            self._presence.asleep,
+            self._hours.inside,
             self._paused_until is not None,
         )
         for effect in out:

@@ -1,7 +1,9 @@
-"""Working hours in local time, as a pure function of a wall-clock reading.
+"""Working hours in local time (R8): outside them nothing is counted or prompted.
 
-Intervals are laid out in local wall time and each boundary is converted to POSIX
-time on its own, so DST days are as long as they really are and 09:00 stays 09:00.
+:func:`working_state` is a pure function of a wall-clock reading. Intervals are
+laid out in local wall time and each boundary is converted to POSIX time on its
+own, so DST days are as long as they really are and 09:00 stays 09:00.
+:class:`WorkingHours` follows it on the core's monotonic time base.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from datetime import datetime, timedelta, tzinfo
 from ergobreak.core.settings import ScheduleSettings
 
 _DAY_MINUTES = 24 * 60
+#: Wall-clock drift (against ``t``) beyond which working hours are re-evaluated.
+WALL_JUMP = 1.0
 
 
 def _epoch(local: datetime, tz: tzinfo) -> float:
@@ -55,6 +59,64 @@ def working_state(schedule: ScheduleSettings, wall: float, tz: tzinfo) -> tuple[
         if wall < start_e:
             return False, start_e
     return False, math.inf
+
+
+class WorkingHours:
+    """Inside working hours or not, and the ``t`` of the next change.
+
+    The next boundary is placed on the monotonic base once (``wall - t`` is the
+    ``offset``), so no duration ever depends on the wall clock. When the wall clock
+    steps (manual change, NTP), only the boundary is placed again. Every method that
+    re-evaluates returns ``True`` when working hours were on and are now over, so
+    the machine can close an open cycle.
+    """
+
+    __slots__ = ("inside", "offset", "schedule", "tz", "until")
+
+    def __init__(self, schedule: ScheduleSettings, tz: tzinfo) -> None:
+        self.schedule = schedule
+        self.tz = tz
+        #: ``wall - t`` when the boundary was last placed
+        self.offset = 0.0
+        self.inside = True
+        #: ``t`` of the next change (``inf``: none)
+        self.until = math.inf
+
+    def start(self, t: float, wall: float) -> None:
+        self.offset = wall - t
+        self.refresh(t)
+
+    def refresh(self, t: float) -> bool:
+        before = self.inside
+        inside, change = working_state(self.schedule, t + self.offset, self.tz)
+        self.inside = inside
+        self.until = change - self.offset if not math.isinf(change) else math.inf
+        return before and not inside
+
+    def cross(self, t: float) -> bool:
+        """``t`` reached :attr:`until`: working hours begin or end."""
+        ended = self.refresh(t)
+        if self.until <= t:  # pragma: no cover - defensive
+            self.until = t + 1.0
+        return ended
+
+    def follow_clock(self, t: float, wall: float) -> bool:
+        """Place the boundary again if the wall clock jumped since the last reading."""
+        offset = wall - t
+        if abs(offset - self.offset) <= WALL_JUMP:
+            return False
+        self.offset = offset
+        return self.refresh(t)
+
+    def reschedule(self, schedule: ScheduleSettings, t: float) -> bool:
+        if schedule == self.schedule:
+            return False
+        self.schedule = schedule
+        return self.refresh(t)
+
+    def change_in(self, t: float) -> float | None:
+        """Seconds until working hours begin or end (``None``: never)."""
+        return None if math.isinf(self.until) else max(0.0, self.until - t)
 
 
 def parse_hours(text: str) -> tuple[int, int]:

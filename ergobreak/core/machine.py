@@ -2,34 +2,36 @@
 
 Theory of operation
 -------------------
-Everything that decides *when* ergobreak speaks lives in this file. It never reads
-a clock, sleeps, or touches a desktop API: the caller passes each input with two
-readings, ``t`` (a monotonic time base in seconds that keeps counting while the
-machine sleeps; CLOCK_BOOTTIME on Linux) and ``wall`` (POSIX seconds, used only to
-place working hours in local time), and gets back a list of effects. After each
-call, :meth:`DeskSession.next_deadline` says the latest ``t`` at which the caller
-should call again if nothing else happens — the driver sleeps until then.
+Everything that decides *when* ergobreak speaks lives in this package, and this
+file ties it together. It never reads a clock, sleeps, or touches a desktop API:
+the caller passes each input with two readings, ``t`` (a monotonic time base in
+seconds that keeps counting while the machine sleeps; CLOCK_BOOTTIME on Linux) and
+``wall`` (POSIX seconds, used only to place working hours in local time), and gets
+back a list of effects. After each call, :meth:`DeskSession.next_deadline` says
+the latest ``t`` at which the caller should call again if nothing else happens —
+the driver sleeps until then.
 
-Desk time (R1). An instant ``s`` is desk time when the last input was at most
-``idle_pause`` before ``s``, the screen is unlocked, the machine awake, it is
-within working hours and not paused. A sample says only "idle for N seconds", so
-between two samples we assume inputs only at the two known input times. That is
-exact when the driver samples at :meth:`next_deadline`, because the deadline
-includes the instant the idle time could cross ``idle_pause``.
+Each input first brings time up to ``t`` (:meth:`DeskSession._advance`): desk
+time accrues, pauses and working hours end, a natural break may happen. Then the
+input itself applies, and finally the thresholds reached by ``t`` act
+(:meth:`DeskSession._check`). The machine keeps the phases of a drill cycle and
+asks small units for the rest:
 
-Away periods (R2). The user is *present* when input arrives while the screen is
-unlocked and the machine awake (typing a password on the lock screen is not
-presence). An away period runs from the last presence; when it reaches
-``natural_break`` both timers reset, once per away period. A gap between inputs
-longer than :data:`SLEEP_GAP` counts as sleep, in case the sleep signal was missed.
+- :class:`~ergobreak.core.presence.Presence` — desk time (R1: input at most
+  ``idle_pause`` ago, unlocked, awake) and away periods (R2: one that reaches
+  ``natural_break`` resets both timers, once). A gap between inputs longer than
+  :data:`SLEEP_GAP` counts as sleep, in case the sleep signal was missed.
+- :class:`~ergobreak.core.timer.DeskTimer` — the posture timer (R3), the drill
+  timer (R4) and the desk time since a drill was snoozed; the machine adds to
+  them only what presence, pause (R6) and working hours leave as desk time.
+- :class:`~ergobreak.core.quiet.QuietHold` — prompts held while quiet (R7) and
+  delivered once after it ends.
+- :class:`~ergobreak.core.hours.WorkingHours` — off-hours (R8) on the ``t`` base.
+- :class:`~ergobreak.core.playback.Playback` — the steps of a running drill.
 
-Two desk timers (:class:`~ergobreak.core.timer.DeskTimer`) run side by side: the
-posture timer (R3) and the drill timer (R4); a third counts the desk time since a
-drill was snoozed. A drill *cycle* opens with a ``drill_prompt`` (or a ``start``
-command) and closes with exactly one ``drill_end`` (R5): ``done``, ``skipped``,
-``ignored`` or ``cancelled`` (with a reason: paused, asleep, off_hours,
-natural_break, disabled).
-
+A drill *cycle* opens with a ``drill_prompt`` (or a ``start`` command) and closes
+with exactly one ``drill_end`` (R5): ``done``, ``skipped``, ``ignored`` or
+``cancelled`` (with a reason: paused, asleep, off_hours, natural_break, disabled).
 Phases of a cycle (the table :data:`~ergobreak.core.phases.TRANSITIONS` is the
 whole list)::
 
@@ -39,8 +41,8 @@ whole list)::
              hold     v  |      or the user is back)
                      SNOOZED
 
-Orthogonal conditions: paused (R6: timers frozen, nothing prompts), quiet (R7:
-prompts held and delivered once after quiet ends), off-hours (R8), locked, asleep.
+Orthogonal conditions: paused (R6: timers frozen, nothing prompts), quiet (R7),
+off-hours (R8), locked, asleep.
 """
 
 from __future__ import annotations
@@ -52,9 +54,12 @@ from typing import Any
 
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
-from ergobreak.core.content import Content, Cue, Drill
-from ergobreak.core.hours import working_state
+from ergobreak.core.content import Content, Drill
+from ergobreak.core.hours import WALL_JUMP, WorkingHours
 from ergobreak.core.phases import Phase, Trigger, next_phase
+from ergobreak.core.playback import Playback
+from ergobreak.core.presence import Presence
+from ergobreak.core.quiet import QuietHold
 from ergobreak.core.settings import Settings
 from ergobreak.core.timer import DeskTimer
 
@@ -70,8 +75,6 @@ POLL_AWAY = 10.0
 QUIET_POLL = 15.0
 #: While a prompt's prelude is undecided, how often to look for input.
 PRELUDE_POLL = 1.0
-#: Wall-clock drift (against ``t``) beyond which working hours are re-evaluated.
-WALL_JUMP = 1.0
 
 
 #: The phase change that closes a cycle with each outcome.
@@ -113,41 +116,30 @@ class DeskSession:
     """The scheduler core. Feed it inputs with :meth:`handle`; it returns effects."""
 
     __slots__ = (
-        "_asleep",
         "_attempt",
-        "_away_from",
         "_away_poll",
         "_budget",
         "_content",
         "_cue_index",
-        "_deferred",
         "_drill",
         "_drill_index",
-        "_drill_t0",
         "_drill_timer",
         "_fast",
-        "_hours_in",
-        "_hours_until",
-        "_idle_pause",
-        "_last_input",
+        "_hours",
         "_last_prompt_t",
-        "_locked",
-        "_natural_done",
         "_paused_until",
         "_phase",
+        "_playback",
         "_posture_timer",
-        "_presence_floor",
+        "_presence",
         "_prompt_t",
-        "_quiet_off_t",
-        "_quiet_sources",
+        "_quiet",
         "_settings",
         "_snooze_timer",
         "_snoozes",
         "_state",
-        "_step",
         "_t",
-        "_tz",
-        "_wall_offset",
+        "_unchanged_until",
         "fast_path",
     )
 
@@ -165,39 +157,36 @@ class DeskSession:
         self._away_poll = away_poll
         self._settings = settings
         self._content = content
-        self._tz = tz
-        self._idle_pause = settings.activity.idle_pause
+        self._presence = Presence(settings.activity)
+        self._hours = WorkingHours(settings.schedule, tz)
+        self._quiet = QuietHold(settings.quiet)
         self._posture_timer = DeskTimer(settings.posture.every)
         self._drill_timer = DeskTimer(settings.drill.every)
         #: desk time since the offered drill was last snoozed or held
         self._snooze_timer = DeskTimer(settings.drill.snooze)
+        #: the latest instant brought up to date (``None`` before the first input)
         self._t: float | None = None
-        self._wall_offset = 0.0
-        self._last_input = -math.inf
-        self._presence_floor = -math.inf
-        self._away_from = -math.inf
-        self._natural_done = False
-        self._snoozes = 0
-        self._attempt = 0
-        self._phase = Phase.WORKING
-        self._drill: Drill | None = None
-        self._prompt_t = 0.0
-        self._drill_t0 = 0.0
-        self._step = 0
-        self._last_prompt_t = -math.inf
-        self._locked = False
-        self._asleep = False
-        self._quiet_sources: set[str] = set()
-        self._quiet_off_t = -math.inf
-        self._deferred: set[fx.PromptKind] = set()
+        #: when a pause ends (``inf``: until resumed), ``None`` when not paused
         self._paused_until: float | None = None
-        self._hours_in = True
-        self._hours_until = math.inf
+        self._phase = Phase.WORKING
+        #: the drill of the open cycle, and how often it was offered and snoozed
+        self._drill: Drill | None = None
+        self._attempt = 0
+        self._snoozes = 0
+        self._playback: Playback | None = None
+        self._prompt_t = 0.0
+        #: when a prompt last showed (for ``prompt_gap``)
+        self._last_prompt_t = -math.inf
         self._cue_index = 0
         self._drill_index = 0
         self._state: fx.CoarseState = "starting"
+        #: the next sample may take the fast path, while less than ``_budget`` desk
+        #: seconds have passed (see :meth:`_after`)
         self._fast = False
         self._budget = 0.0
+        #: while the user is locked out or asleep, samples before this ``t`` only
+        #: move time on (see :meth:`_after`)
+        self._unchanged_until = -math.inf
         #: tests turn this off to check the fast path changes nothing
         self.fast_path = True
 
@@ -237,12 +226,11 @@ class DeskSession:
             case ev.ScreenLocked():
                 self._lock()
             case ev.ScreenUnlocked():
-                self._locked = False
-                self._presence_floor = t
+                self._presence.unlock(t)
             case ev.Suspending():
                 self._suspend(out)
             case ev.Resumed():
-                self._wake(t)
+                self._presence.wake(t)
             case ev.Quiet(source=source, on=on):
                 self._set_quiet(t, source, on, out)
             case ev.Start(routine=routine):
@@ -275,30 +263,44 @@ class DeskSession:
             return out
         idle = max(idle, 0.0)
         if self._fast:
-            # Common case: the user works steadily, nothing can happen until a desk
-            # threshold is reached. Must match the slow path exactly (tested).
+            # Working steadily: nothing can happen until a desk threshold is reached.
+            # Must match the slow path exactly (tested). The units' fields are read
+            # directly: a method call per sample would show.
             d = t - prev
-            last = self._last_input
+            presence = self._presence
+            hours = self._hours
+            last = presence.last_input
+            pause = presence.idle_pause
             lp = t - idle
             if (
                 0.0 <= d <= SLEEP_GAP
-                and idle <= self._idle_pause
-                and lp - last <= self._idle_pause
+                and idle <= pause
+                and lp - last <= pause
                 and d < self._budget
-                and t < self._hours_until
-                and -WALL_JUMP <= wall - t - self._wall_offset <= WALL_JUMP
+                and t < hours.until
+                and -WALL_JUMP <= wall - t - hours.offset <= WALL_JUMP
             ):
                 if lp > last:
+                    # Presence.arrive(max(lp, prev)), inlined: a call per sample shows.
                     lp = max(lp, prev)
-                    self._last_input = lp
-                    self._away_from = max(self._away_from, lp)
-                    self._natural_done = False
+                    presence.last_input = lp
+                    presence.away_from = max(presence.away_from, lp)
+                    presence.break_taken = False
                 # WORKING, so the snooze timer is not running.
                 self._posture_timer.elapsed += d
                 self._drill_timer.elapsed += d
                 self._budget -= d
                 self._t = t
                 return []
+        elif (
+            t < self._unchanged_until
+            and 0.0 <= t - prev <= SLEEP_GAP
+            and -WALL_JUMP <= wall - t - self._hours.offset <= WALL_JUMP
+        ):
+            # Locked or asleep: input does not count and no desk time accrues, so
+            # nothing changes before the deadline. Must match the slow path as well.
+            self._t = t
+            return []
         out = []
         if t < prev:
             return out
@@ -317,30 +319,29 @@ class DeskSession:
         s = self._settings
         if self._paused_until is not None:
             return None if math.isinf(self._paused_until) else max(t, self._paused_until)
-        cands = [t + POLL_MAX, self._hours_until]
-        awake = not (self._locked or self._asleep)
-        idle_cross = self._last_input + self._idle_pause
-        if awake and t < idle_cross:
+        presence = self._presence
+        cands = [t + POLL_MAX, self._hours.until]
+        if presence.awake and t < presence.gone_at:
             # Look when the idle time could cross idle_pause: until then the user
             # counts as present; after it an away period (natural break) begins.
-            cands.append(idle_cross)
-            remaining = self._desk_remaining() if self._hours_in else None
+            cands.append(presence.gone_at)
+            remaining = self._desk_remaining() if self._hours.inside else None
             if remaining is not None:
                 cands.append(t + remaining)
-        elif awake and self._hours_in and self._away_poll is not None:
+        elif presence.awake and self._hours.inside and self._away_poll is not None:
             # Away: look again soon, so desk time starts counting when they return.
             cands.append(t + self._away_poll)
-        if not self._natural_done and self._phase is not Phase.DRILL:
-            cands.append(self._away_from + s.activity.natural_break)
+        if self._phase is not Phase.DRILL:
+            cands.append(presence.break_at)
         if self._phase is Phase.PROMPTED:
-            cands.append(max(self._last_input, self._prompt_t) + s.drill.start_after_idle)
+            cands.append(max(presence.last_input, self._prompt_t) + s.drill.start_after_idle)
             # Input at or after the end of the prelude snoozes the prompt; look each
             # second from then on (at most start_after_idle times) to see it.
             cands.append(max(self._prompt_t + s.drill.prelude, t + PRELUDE_POLL))
         elif self._phase is Phase.DRILL:
-            cands.append(self._step_end())
-        cands.append(self._quiet_off_t + s.quiet.catch_up_delay)
-        if self._deferred and self._quiet_sources:
+            cands.append(self._playing.step_end)
+        cands.append(self._quiet.catch_up_at)
+        if self._quiet.deferred and self._quiet.sources:
             cands.append(t + QUIET_POLL)
         if self._drill_due():
             cands.append(self._last_prompt_t + s.activity.prompt_gap)
@@ -354,15 +355,15 @@ class DeskSession:
         t = self._t if t is None else t
         if self._paused_until is not None:
             return "paused"
-        if not self._hours_in:
+        if not self._hours.inside:
             return "off_hours"
         if self._phase is Phase.DRILL:
             return "drill"
         if self._phase is Phase.PROMPTED:
             return "prompt"
-        if self._quiet_sources and self._settings.quiet.enabled:
+        if self._quiet.shown:
             return "quiet"
-        if self._locked or self._asleep or t is None or t - self._last_input > self._idle_pause:
+        if t is None or self._presence.away(t):
             return "away"
         if self._phase is Phase.SNOOZED:
             return "snoozed"
@@ -372,7 +373,7 @@ class DeskSession:
         t = (self._t or 0.0) if t is None else t
         s = self._settings
         drill = self._drill
-        step_left = max(0.0, self._step_end() - t) if self._phase is Phase.DRILL else None
+        run = self._playback
         timer = self._prompt_timer()
         next_drill = 0.0 if timer is None else timer.left()
         paused_for = None
@@ -381,10 +382,8 @@ class DeskSession:
         return View(
             state=self.state(t),
             phase=self._phase.value,
-            in_hours=self._hours_in,
-            hours_change_in=None
-            if math.isinf(self._hours_until)
-            else max(0.0, self._hours_until - t),
+            in_hours=self._hours.inside,
+            hours_change_in=self._hours.change_in(t),
             posture_desk=self._posture_timer.elapsed,
             posture_every=s.posture.every if s.posture.enabled else None,
             drill_desk=self._drill_timer.elapsed,
@@ -395,12 +394,12 @@ class DeskSession:
             max_snoozes=s.drill.max_snoozes,
             paused_for=paused_for,
             paused=self._paused_until is not None,
-            quiet=tuple(sorted(self._quiet_sources)),
+            quiet=tuple(sorted(self._quiet.sources)),
             routine=drill.id if drill is not None else None,
-            step=self._step + 1 if self._phase is Phase.DRILL else None,
-            steps=len(drill.steps) if self._phase is Phase.DRILL and drill else None,
-            step_left=step_left,
-            away_for=max(0.0, t - self._away_from) if not math.isinf(self._away_from) else 0.0,
+            step=run.step + 1 if run is not None else None,
+            steps=len(run.drill.steps) if run is not None else None,
+            step_left=max(0.0, run.step_end - t) if run is not None else None,
+            away_for=self._presence.away_for(t),
         )
 
     # -------------------------------------------------------- persistence
@@ -411,16 +410,19 @@ class DeskSession:
         paused_left: float | str | None = None
         if self._paused_until is not None:
             paused_left = "forever" if math.isinf(self._paused_until) else self._paused_until - t
+        # Of an open cycle only a snooze is kept; a prompt or drill on screen is
+        # not, and the drill timer (kept, still due) soon prompts again.
+        snoozed = self._phase is Phase.SNOOZED
         return {
             "v": 1,
             "saved_wall": wall,
             "posture_desk": self._posture_timer.elapsed,
             "drill_desk": self._drill_timer.elapsed,
-            "snoozes": self._snoozes if self._phase is Phase.SNOOZED else 0,
-            "snooze_desk": self._snooze_timer.elapsed if self._phase is Phase.SNOOZED else 0.0,
-            "routine": self._drill.id if self._phase is Phase.SNOOZED and self._drill else None,
-            "attempt": self._attempt if self._phase is Phase.SNOOZED else 0,
-            "away_for": max(0.0, t - self._away_from) if not math.isinf(self._away_from) else 0.0,
+            "snoozes": self._snoozes if snoozed else 0,
+            "snooze_desk": self._snooze_timer.elapsed if snoozed else 0.0,
+            "routine": self._drill.id if snoozed and self._drill else None,
+            "attempt": self._attempt if snoozed else 0,
+            "away_for": self._presence.away_for(t),
             "paused_left": paused_left,
             "cue_index": self._cue_index,
             "drill_index": self._drill_index,
@@ -453,37 +455,28 @@ class DeskSession:
         self._posture_timer.elapsed = float(snap.get("posture_desk", 0.0))
         self._drill_timer.elapsed = float(snap.get("drill_desk", 0.0))
         routine = snap.get("routine")
-        drill = self._content.drill(routine) if isinstance(routine, str) else None
+        # A snoozed drill comes back only if drills are still on and it still exists.
+        drill = (
+            self._content.drill(routine)
+            if isinstance(routine, str) and self._settings.drill.enabled
+            else None
+        )
         if drill is not None and int(snap.get("snoozes", 0)) > 0:
             self._drill = drill
             self._phase = Phase.SNOOZED
             self._snoozes = int(snap["snoozes"])
             self._snooze_timer.elapsed = float(snap.get("snooze_desk", 0.0))
             self._attempt = int(snap.get("attempt", 1))
-        self._away_from = t - away
+        self._presence.away_from = t - away
         self._after(t, out)
         return out
 
-    # ------------------------------------------------------------ internals
+    # ---------------------------------------------------------------- time
 
     def _init(self, t: float, wall: float, idle: float | None) -> None:
         self._t = t
-        self._wall_offset = wall - t
-        self._refresh_hours(t)
-        # Whatever happened before we started is unknown: the timers start at zero,
-        # so an away period can only begin now.
-        self._away_from = t
-        self._natural_done = True
-        if idle is not None:
-            self._last_input = t - idle
-            if idle <= self._idle_pause:
-                self._away_from = t - idle
-                self._natural_done = False
-
-    def _refresh_hours(self, t: float) -> None:
-        inside, change = working_state(self._settings.schedule, t + self._wall_offset, self._tz)
-        self._hours_in = inside
-        self._hours_until = change - self._wall_offset if not math.isinf(change) else math.inf
+        self._hours.start(t, wall)
+        self._presence.start(t, idle)
 
     def _advance(self, t: float, wall: float, idle: float | None, out: list[fx.Effect]) -> None:
         """Bring the state from the last input up to ``t``, accruing desk time."""
@@ -491,48 +484,30 @@ class DeskSession:
         assert prev is not None
         if t < prev:
             return
-        if t - prev > SLEEP_GAP and not self._asleep and self._paused_until is None:
+        if t - prev > SLEEP_GAP and not self._presence.asleep and self._paused_until is None:
             # Nothing reached us for far longer than the driver ever sleeps: the
             # machine was asleep (or the process frozen). Count the gap as away.
             self._suspend(out)
             self._run_to(t, out)
-            self._wake(t)
+            self._presence.wake(t)
         if idle is not None:
-            lp = t - idle
-            if (
-                lp > self._last_input
-                and lp >= self._presence_floor
-                and not self._locked
-                and not self._asleep
-            ):
-                if lp >= prev:
-                    self._run_to(lp, out)
-                    self._presence(lp, out)
-                elif prev - lp <= self._idle_pause:
-                    # Input just before an event we already processed (a command
-                    # arrived between two samples): count it as presence then.
-                    self._presence(prev, out)
-                else:
-                    # Old news (the first reading after an event-only start): the
-                    # user has not been here for a while.
-                    self._last_input = lp
+            at = self._presence.input_seen(t - idle, prev)
+            if at is not None:
+                self._run_to(at, out)
+                self._arrive(at, out)
         self._run_to(t, out)
-        offset = wall - t
-        if abs(offset - self._wall_offset) > WALL_JUMP:
-            # Wall clock jumped (manual change, NTP step): durations are safe on the
-            # monotonic base; only the working-hours boundary needs recomputing.
-            self._wall_offset = offset
-            before = self._hours_in
-            self._refresh_hours(t)
-            if before and not self._hours_in:
-                self._cancel("off_hours", out)
+        # A wall-clock jump (manual change, NTP step) leaves every duration alone on
+        # the monotonic base; only the working-hours boundary moves.
+        if self._hours.follow_clock(t, wall):
+            self._cancel("off_hours", out)
 
     def _run_to(self, b: float, out: list[fx.Effect]) -> None:
+        """Accrue desk time up to ``b``, stopping where working hours or a pause end."""
         a = self._t
         assert a is not None
         while a < b:
             pause_end = self._paused_until if self._paused_until is not None else math.inf
-            nxt = min(self._hours_until, pause_end)
+            nxt = min(self._hours.until, pause_end)
             if nxt > b:
                 self._accrue(a, b)
                 self._t = b
@@ -540,24 +515,17 @@ class DeskSession:
             nxt = max(nxt, a)
             self._accrue(a, nxt)
             self._t = a = nxt
-            if nxt >= self._hours_until:
-                before = self._hours_in
-                self._refresh_hours(nxt)
-                if self._hours_until <= nxt:  # pragma: no cover - defensive
-                    self._hours_until = nxt + 1.0
-                if before and not self._hours_in:
-                    self._cancel("off_hours", out)
+            if nxt >= self._hours.until and self._hours.cross(nxt):
+                self._cancel("off_hours", out)
             if self._paused_until is not None and nxt >= self._paused_until:
                 self._resume(nxt, auto=True, out=out)
         self._t = max(a, b)
 
     def _accrue(self, a: float, b: float) -> None:
-        if b <= a or self._locked or self._asleep or not self._hours_in:
+        """Add the desk time in ``[a, b)`` to the running timers."""
+        if not self._hours.inside or self._paused_until is not None:
             return
-        if self._paused_until is not None:
-            return
-        end = min(b, self._last_input + self._idle_pause)
-        d = end - a
+        d = self._presence.desk_time(a, b)
         if d <= 0:
             return
         self._posture_timer.elapsed += d
@@ -565,70 +533,63 @@ class DeskSession:
         if self._phase is Phase.SNOOZED:
             self._snooze_timer.elapsed += d
 
-    def _presence(self, at: float, out: list[fx.Effect]) -> None:
+    def _arrive(self, at: float, out: list[fx.Effect]) -> None:
         """Input while unlocked and awake: the user is at the desk (again)."""
-        nb = self._settings.activity.natural_break
-        if (
-            not self._natural_done
-            and self._paused_until is None
-            and self._phase is not Phase.DRILL
-            and at - self._away_from >= nb
-        ):
-            self._natural_break(at - self._away_from, out)
-        self._last_input = at
-        self._away_from = max(self._away_from, at)
-        self._natural_done = False
+        if self._paused_until is None:
+            self._check_natural_break(at, out)
+        self._presence.arrive(at)
 
-    def _natural_break(self, away: float, out: list[fx.Effect]) -> None:
-        if self._phase in (Phase.PROMPTED, Phase.SNOOZED):
-            self._cancel("natural_break", out)
-        out.append(fx.NaturalBreak(away=away))
-        self._posture_timer.reset()
-        self._drill_timer.reset()
-        self._deferred.clear()
-        self._natural_done = True
+    def _check_natural_break(self, t: float, out: list[fx.Effect]) -> None:
+        if self._phase is Phase.DRILL:  # doing a drill is not being away
+            return
+        away = self._presence.take_break(t)
+        if away is not None:
+            self._natural_break(away, out)
 
-    def _lock(self) -> None:
-        self._locked = True
+    # ---------------------------------------------------------- thresholds
+
+    def _check(self, t: float, out: list[fx.Effect]) -> None:
+        """React to the thresholds reached by time ``t``."""
+        if self._paused_until is not None:
+            return
+        s = self._settings
+        self._check_natural_break(t, out)
+        if self._phase is Phase.DRILL:
+            self._run_steps(t, out)
+        if not self._hours.inside or not self._presence.awake:
+            return
+        quiet = self._quiet.holding(t)
         if self._phase is Phase.PROMPTED:
-            # Nobody can answer a prompt behind the lock screen: hold it and offer it
-            # again on return (or let a natural break close it).
-            self._hold()
+            self._await_answer(t, out)
+        if self._drill_due():
+            if quiet:
+                self._defer("drill", out)
+            elif t - self._last_prompt_t >= s.activity.prompt_gap:
+                self._prompt(t, out)
+        if s.posture.enabled and self._posture_timer.due:
+            if self._drill_soon():
+                self._posture_timer.reset()
+            elif quiet:
+                self._defer("posture", out)
+            elif t - self._last_prompt_t < s.activity.prompt_gap:
+                self._posture_timer.reset()
+            else:
+                self._posture_check(t, requested=False, out=out)
+        if not quiet:
+            self._quiet.deferred.clear()
 
-    def _suspend(self, out: list[fx.Effect]) -> None:
-        if self._phase in (Phase.PROMPTED, Phase.DRILL):
-            self._cancel("asleep", out)
-        self._asleep = True
-
-    def _wake(self, t: float) -> None:
-        self._asleep = False
-        self._presence_floor = t
-
-    def _set_quiet(self, t: float, source: str, on: bool, out: list[fx.Effect]) -> None:
-        was = bool(self._quiet_sources)
-        if on:
-            self._quiet_sources.add(source)
-        else:
-            self._quiet_sources.discard(source)
-        now = bool(self._quiet_sources)
-        if was and not now:
-            self._quiet_off_t = t
-        if now and not was and self._settings.quiet.enabled and self._phase is Phase.PROMPTED:
-            # The prompt is on screen as a meeting or video starts: withdraw it
-            # and offer it again once quiet ends, without counting a snooze.
-            self._hold()
-            self._defer("drill", out)
-
-    def _quiet_active(self, t: float) -> bool:
-        q = self._settings.quiet
-        if not q.enabled:
-            return False
-        return bool(self._quiet_sources) or t < self._quiet_off_t + q.catch_up_delay
-
-    def _defer(self, kind: fx.PromptKind, out: list[fx.Effect]) -> None:
-        if kind not in self._deferred:
-            self._deferred.add(kind)
-            out.append(fx.Deferred(kind=kind, sources=tuple(sorted(self._quiet_sources))))
+    def _await_answer(self, t: float, out: list[fx.Effect]) -> None:
+        """A prompt is on screen: inactivity starts the drill, typing on puts it off."""
+        d = self._settings.drill
+        last = self._presence.last_input
+        if t - max(last, self._prompt_t) >= d.start_after_idle:
+            self._begin_drill(t, "inactive", requested=False, out=out)
+        elif last >= self._prompt_t + d.prelude:
+            # Still typing ``prelude`` seconds after the prompt: not now.
+            if self._snoozes < d.max_snoozes:
+                self._snooze(auto=True, out=out)
+            else:
+                self._end("ignored", out)
 
     def _prompt_timer(self) -> DeskTimer | None:
         """The timer that brings the next drill prompt: the drill timer while working,
@@ -659,85 +620,38 @@ class DeskSession:
         pending: list[float] = []
         if s.posture.enabled:
             pending.append(self._posture_timer.remaining())
-        gap = s.activity.prompt_gap
         # A held posture check is dropped once a drill is due within prompt_gap,
         # so that moment is a threshold too.
         timer = self._prompt_timer()
-        if timer is not None and (s.drill.enabled or self._phase is Phase.SNOOZED):
+        if timer is not None and s.drill.enabled:
             pending.append(timer.remaining())
-            pending.append(timer.remaining(early=gap))
+            pending.append(timer.remaining(early=s.activity.prompt_gap))
         ahead = [r for r in pending if r > 0]
         return min(ahead) if ahead else None
 
-    def _check(self, t: float, out: list[fx.Effect]) -> None:
-        """React to the thresholds reached by time ``t``."""
-        if self._paused_until is not None:
-            return
-        s = self._settings
-        if (
-            not self._natural_done
-            and self._phase is not Phase.DRILL
-            and t - self._away_from >= s.activity.natural_break
-        ):
-            self._natural_break(t - self._away_from, out)
-        if self._phase is Phase.DRILL:
-            self._run_steps(t, out)
-        if not self._hours_in or self._locked or self._asleep:
-            return
-        quiet = self._quiet_active(t)
-        if self._phase is Phase.PROMPTED:
-            inactive_for = t - max(self._last_input, self._prompt_t)
-            if inactive_for >= s.drill.start_after_idle and not self._asleep:
-                self._begin_drill(t, "inactive", requested=False, out=out)
-            elif self._last_input >= self._prompt_t + s.drill.prelude:
-                # Still typing ``prelude`` seconds after the prompt: not now.
-                if self._snoozes < s.drill.max_snoozes:
-                    self._snooze(auto=True, out=out)
-                else:
-                    self._end("ignored", out)
-        if self._drill_due():
-            if quiet:
-                self._defer("drill", out)
-            elif t - self._last_prompt_t >= s.activity.prompt_gap:
-                self._prompt(t, out)
-        if s.posture.enabled and self._posture_timer.due:
-            if self._drill_soon():
-                self._posture_timer.reset()
-            elif quiet:
-                self._defer("posture", out)
-            elif t - self._last_prompt_t < s.activity.prompt_gap:
-                self._posture_timer.reset()
-            else:
-                self._posture_check(t, requested=False, out=out)
-        if not quiet:
-            self._deferred.clear()
-
-    def _step_end(self) -> float:
-        """When the running drill's current step ends (``t`` of the next step or the end)."""
-        drill = self._drill
-        assert drill is not None
-        offsets = drill.offsets
-        nxt = self._step + 1
-        return self._drill_t0 + (offsets[nxt] if nxt < len(offsets) else drill.seconds)
+    @property
+    def _playing(self) -> Playback:
+        run = self._playback
+        assert run is not None, "no drill is running"
+        return run
 
     def _run_steps(self, t: float, out: list[fx.Effect]) -> None:
-        drill = self._drill
-        assert drill is not None
-        offsets = drill.offsets
-        while self._step + 1 < len(offsets) and t >= self._drill_t0 + offsets[self._step + 1]:
-            self._step += 1
-            if not self._locked:  # a drill started before locking runs on, silently
+        run = self._playing
+        for index in run.advance(t):
+            if not self._presence.locked:  # a drill started before locking runs on, silently
                 out.append(
                     fx.DrillStep(
-                        drill=drill,
-                        index=self._step,
-                        total=len(offsets),
-                        step=drill.steps[self._step],
+                        drill=run.drill,
+                        index=index,
+                        total=len(run.drill.steps),
+                        step=run.drill.steps[index],
                     )
                 )
-        if t >= self._drill_t0 + drill.seconds:
+        if run.over(t):
             self._end("done", out)
-            self._away_from = max(self._away_from, t)
+            self._presence.busy_until(t)
+
+    # --------------------------------------------------------- transitions
 
     def _transition(self, trigger: Trigger) -> None:
         self._phase = next_phase(self._phase, trigger)
@@ -794,8 +708,7 @@ class DeskSession:
             self._drill = self._next_drill()
         drill = self._drill
         self._transition(trigger)
-        self._drill_t0 = t
-        self._step = 0
+        self._playback = Playback(drill, t)
         self._last_prompt_t = t
         out.append(fx.DrillStart(drill=drill, requested=requested))
         out.append(fx.DrillStep(drill=drill, index=0, total=len(drill.steps), step=drill.steps[0]))
@@ -808,6 +721,7 @@ class DeskSession:
         self._transition(_END[outcome])
         out.append(fx.DrillEnd(drill=drill, outcome=outcome, reason=reason))
         self._drill = None
+        self._playback = None
         self._snoozes = 0
         self._attempt = 0
         self._snooze_timer.reset()
@@ -821,17 +735,48 @@ class DeskSession:
 
     def _posture_check(self, t: float, *, requested: bool, out: list[fx.Effect]) -> None:
         cues = self._content.cues
-        cue: Cue = cues[self._cue_index % len(cues)]
+        cue = cues[self._cue_index % len(cues)]
         self._cue_index = (self._cue_index + 1) % len(cues)
         self._posture_timer.reset()
         self._last_prompt_t = t
         out.append(fx.PostureCheck(cue=cue, requested=requested))
 
+    def _natural_break(self, away: float, out: list[fx.Effect]) -> None:
+        if self._phase in (Phase.PROMPTED, Phase.SNOOZED):
+            self._cancel("natural_break", out)
+        out.append(fx.NaturalBreak(away=away))
+        self._posture_timer.reset()
+        self._drill_timer.reset()
+        self._quiet.deferred.clear()
+
     def _resume(self, t: float, *, auto: bool, out: list[fx.Effect]) -> None:
         self._paused_until = None
-        self._away_from = max(self._away_from, t)
-        self._natural_done = False
+        self._presence.restart(t)
         out.append(fx.Resumed(auto=auto))
+
+    def _lock(self) -> None:
+        self._presence.lock()
+        if self._phase is Phase.PROMPTED:
+            # Nobody can answer a prompt behind the lock screen: hold it and offer it
+            # again on return (or let a natural break close it).
+            self._hold()
+
+    def _suspend(self, out: list[fx.Effect]) -> None:
+        if self._phase in (Phase.PROMPTED, Phase.DRILL):
+            self._cancel("asleep", out)
+        self._presence.sleep()
+
+    def _set_quiet(self, t: float, source: str, on: bool, out: list[fx.Effect]) -> None:
+        if self._quiet.turn(t, source, on) and self._phase is Phase.PROMPTED:
+            # The prompt is on screen as a meeting or video starts: withdraw it
+            # and offer it again once quiet ends, without counting a snooze.
+            self._hold()
+            self._defer("drill", out)
+
+    def _defer(self, kind: fx.PromptKind, out: list[fx.Effect]) -> None:
+        deferred = self._quiet.defer(kind)
+        if deferred is not None:
+            out.append(deferred)
 
     # -------------------------------------------------------------- commands
 
@@ -890,7 +835,7 @@ class DeskSession:
             return
         self._cancel("paused", out)
         self._paused_until = math.inf if seconds is None else t + seconds
-        self._deferred.clear()
+        self._quiet.deferred.clear()
         out.append(fx.Paused(until=None if seconds is None else t + seconds, seconds=seconds))
 
     def _cmd_resume(self, t: float, out: list[fx.Effect]) -> None:
@@ -902,9 +847,8 @@ class DeskSession:
     def _reconfigure(
         self, t: float, settings: Settings, content: Content | None, out: list[fx.Effect]
     ) -> None:
-        old = self._settings
         self._settings = settings
-        self._idle_pause = settings.activity.idle_pause
+        self._presence.configure(settings.activity)
         self._posture_timer.interval = settings.posture.every
         self._drill_timer.interval = settings.drill.every
         self._snooze_timer.interval = settings.drill.snooze
@@ -914,35 +858,25 @@ class DeskSession:
             self._drill_index %= len(content.drills)
         if not settings.drill.enabled and self._phase is not Phase.WORKING:
             self._cancel("disabled", out)
-        if settings.schedule != old.schedule:
-            before = self._hours_in
-            self._refresh_hours(t)
-            if before and not self._hours_in:
-                self._cancel("off_hours", out)
-        if not settings.quiet.enabled:
-            self._deferred.clear()
+        if self._hours.reschedule(settings.schedule, t):
+            self._cancel("off_hours", out)
+        self._quiet.configure(settings.quiet)
 
     # --------------------------------------------------------------- after
 
     def _after(self, t: float, out: list[fx.Effect]) -> None:
-        """Report a coarse state change and set up the fast path for the next sample."""
+        """Report a coarse state change and set up the fast paths for the next sample."""
         state = self.state(t)
         if state != self._state:
             out.append(fx.StateChanged(state=state, previous=self._state))
             self._state = state
+        # "working" already means: not paused, in hours, no cycle open, present.
         fast = (
             self.fast_path
-            and self._phase is Phase.WORKING
-            and self._paused_until is None
-            and not self._locked
-            and not self._asleep
-            and self._hours_in
-            and not self._quiet_sources
-            and t >= self._quiet_off_t + self._settings.quiet.catch_up_delay
-            and t - self._last_input <= self._idle_pause
             and state == "working"
+            and self._quiet.settled(t)
+            and not self._quiet.deferred
             and not self._drill_due()
-            and not self._deferred
         )
         if fast:
             remaining = self._desk_remaining()
@@ -952,3 +886,10 @@ class DeskSession:
             fast = budget > 0
             self._budget = budget
         self._fast = fast
+        # Locked or asleep, and no drill with steps to show: nothing changes before
+        # the deadline, nor before working hours change (a pause's deadline is its end).
+        self._unchanged_until = -math.inf
+        if self.fast_path and not self._presence.awake and self._phase is not Phase.DRILL:
+            deadline = self.next_deadline()
+            until = math.inf if deadline is None else deadline
+            self._unchanged_until = min(until, self._hours.until)

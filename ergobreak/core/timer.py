@@ -1,10 +1,11 @@
 """One desk-time counter running toward its interval.
 
 The core runs three: the posture timer (R3), the drill timer (R4) and, while a
-drill is snoozed, the snooze timer. The machine decides which instants are desk
-time (R1) and when a timer restarts (R2, R5); a timer only adds up what it is
-given and says how far it is from its interval. ``due`` is a level, not an edge:
-a prompt held back (quiet, prompt gap) stays due until the machine acts on it.
+drill is snoozed, the snooze timer. :mod:`~ergobreak.core.presence` and the
+machine decide which instants are desk time (R1) and when a timer restarts (R2,
+R5); a timer only adds up what it is given and says how far it is from its
+interval. ``due`` is a level, not an edge: a prompt held back (quiet, prompt gap)
+stays due until the machine acts on it.
 """
 
 from __future__ import annotations
