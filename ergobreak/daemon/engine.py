@@ -29,7 +29,8 @@ from ergobreak.daemon.clock import Clock
 
 log = logging.getLogger(__name__)
 
-#: save timers at least this often while they change (a crash loses at most this)
+#: save timers at least this often while they change (a crash loses at most this);
+#: measured on the monotonic base, so a wall-clock step back cannot hold saves off
 SAVE_EVERY = 120.0
 
 
@@ -67,7 +68,7 @@ class Engine:
         core: DeskSession,
         clock: Clock,
         *,
-        read_idle: Callable[[], float] = lambda: 0.0,
+        read_idle: Callable[[], float | None] = lambda: 0.0,
         quiet_changes: Callable[[], list[ev.Quiet]] = list,
         on_step: Callable[[float, float, list[fx.Effect], View], None] | None = None,
         on_request: Callable[[Request], dict[str, Any] | None] | None = None,
@@ -78,10 +79,12 @@ class Engine:
     ) -> None:
         self.core = core
         self.clock = clock
-        # The edge's readings (ergobreak.platform.edge.Edge): idle seconds with a
-        # wall-clock fallback, quiet sources that turned on or off since last time, and
-        # seconds slept since last time (the time-jump backstop).
+        # The edge's readings (ergobreak.platform.edge.Edge): idle seconds (None while
+        # the source cannot be read), quiet sources that turned on or off since last
+        # time, and seconds slept since last time (the time-jump backstop).
         self._read_idle = read_idle
+        #: ``t`` of the last input an idle reading showed (-inf: none yet)
+        self._input_at = -math.inf
         self._quiet_changes = quiet_changes
         self._slept = slept
         #: a watcher said Suspending and not yet Resumed: this sleep is its to report
@@ -131,7 +134,7 @@ class Engine:
         self.wakeups += 1
         t = self.clock.monotonic()
         wall = self.clock.wall()
-        idle = self._read_idle()
+        idle = self._idle(t)
         effects: list[fx.Effect] = []
         posted = [first] if first is not None else []
         while True:
@@ -147,14 +150,25 @@ class Engine:
         view = self.core.view(t)
         if self._on_step:
             self._call(self._on_step, t, wall, effects, view)
-        self._maybe_save(view, wall, force=any(isinstance(e, fx.StateChanged) for e in effects))
+        self._maybe_save(view, t, wall, force=any(isinstance(e, fx.StateChanged) for e in effects))
         self._arm_activity(view)
         self.status = self._status(view, wall)
 
     def shutdown(self) -> None:
-        self._maybe_save(self.core.view(), self.clock.wall(), force=True)
+        self._maybe_save(self.core.view(), self.clock.monotonic(), self.clock.wall(), force=True)
 
     # ------------------------------------------------------------- internals
+
+    def _idle(self, t: float) -> float:
+        """The idle time at ``t``. While the source cannot be read, no input is assumed
+        since the last one it showed: the user turns away ``idle_pause`` after it, and
+        nothing unobserved counts as desk time (R1 counts an instant only within
+        ``idle_pause`` of a known input)."""
+        idle = self._read_idle()
+        if idle is None:
+            return t - self._input_at
+        self._input_at = t - idle
+        return idle
 
     def _apply(self, posted: _Posted, t: float, wall: float, idle: float) -> list[fx.Effect]:
         item = posted.item
@@ -256,13 +270,13 @@ class Engine:
         elif view.state != "away":
             self._armed = False
 
-    def _maybe_save(self, view: View, wall: float, *, force: bool) -> None:
+    def _maybe_save(self, view: View, t: float, wall: float, *, force: bool) -> None:
         if self._save is None:
             return
         key = (view.state, view.snoozes, round(view.drill_desk), round(view.posture_desk))
-        due = wall - self._last_save >= SAVE_EVERY and key != self._saved_key
+        due = t - self._last_save >= SAVE_EVERY and key != self._saved_key
         if force or due:
-            self._last_save = wall
+            self._last_save = t
             self._saved_key = key
             self._call(self._save, {"v": 1, "core": self.core.snapshot(wall)})
 
