@@ -363,5 +363,18 @@ class DBusLink:
         return sub
 
 
+def owner_changes(name: str) -> MatchRule:
+    """The bus daemon's ``NameOwnerChanged`` signals for ``name``: a service started,
+    restarted or left (body: name, old owner, new owner; an empty owner is none)."""
+    rule = MatchRule(
+        type="signal",
+        interface="org.freedesktop.DBus",
+        member="NameOwnerChanged",
+        path="/org/freedesktop/DBus",
+    )
+    rule.add_arg_condition(0, name)
+    return rule
+
+
 def signal_body(msg: Message) -> tuple[Any, ...]:
     return tuple(msg.body)

@@ -22,7 +22,7 @@ from jeepney import DBusAddress, HeaderFields, MatchRule, Message  # type: ignor
 
 from ergobreak.core.events import Resumed, ScreenLocked, ScreenUnlocked, Suspending
 from ergobreak.platform.base import Emit, Unavailable
-from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription
+from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription, owner_changes
 
 NAME = "org.freedesktop.login1"
 MANAGER_PATH = "/org/freedesktop/login1"
@@ -116,14 +116,7 @@ class LogindWatcher:
             if msg.body[2]:  # a new owner: logind (re)started; no calls on this thread
                 threading.Thread(target=read_again, name="ergobreak-logind", daemon=True).start()
 
-        owner = MatchRule(
-            type="signal",
-            interface="org.freedesktop.DBus",
-            member="NameOwnerChanged",
-            path="/org/freedesktop/DBus",
-        )
-        owner.add_arg_condition(0, NAME)
-        self._subs.append(self._link.subscribe(owner, on_owner))
+        self._subs.append(self._link.subscribe(owner_changes(NAME), on_owner))
         self._link.on_back(read_again)
 
     def _locked_hint(self) -> bool | None:
