@@ -169,7 +169,7 @@ def test_restart_resumes_timers_and_a_long_gap_resets_them(tmp_path: Any) -> Non
     def restart(after: float) -> DeskSession:
         core = make_machine()
         wall = rig.clock.wall() + after
-        core.restore(saved["core"], 5000.0, wall)
+        core.restore(saved, 5000.0, wall)
         return core
 
     assert restart(60).view(5000.0).drill_desk == pytest.approx(1230, abs=2)

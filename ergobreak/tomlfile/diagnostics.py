@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
 from ergobreak.tomlfile.positions import Positions, Where
 
 Severity = Literal["error", "warning"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +68,18 @@ class Diagnostic:
         """A problem with no position (the command line, a whole file)."""
         return cls(
             path=path, line=None, col=None, severity=severity, key=key, message=message, hint=hint
+        )
+
+    @classmethod
+    def failed(cls, path: str, exc: Exception) -> Diagnostic:
+        """A bug in ergobreak met while checking ``path``, as the file's error, so the
+        caller goes on as for any broken file. The traceback goes to the log (INFO:
+        a command line shows no log, the daemon's log file keeps it)."""
+        log.info("checking %s failed", path, exc_info=exc)
+        return cls.plain(
+            path,
+            f"ergobreak failed while checking this file ({type(exc).__name__}: {exc})",
+            hint="this is a bug in ergobreak; please report it, with the file",
         )
 
     def location(self) -> str:

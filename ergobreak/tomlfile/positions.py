@@ -19,6 +19,18 @@ Where = str | PathKey
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _SCALAR_END = re.compile(r"[,\]}\r\n#]")
+#: blanks and comments, on one line or across lines
+_SPACE = re.compile(r"(?:[ \t]+|#[^\n]*)*")
+_SPACE_LINES = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
+#: a string of any of TOML's four kinds, quotes included; a one-line string that
+#: is not closed ends with its line (as far as the parser reads it, too)
+STRING = (
+    r'"""(?:[^\\]|\\.)*?""""{0,2}'
+    r"|'''.*?''''{0,2}"
+    r'|"(?:[^"\\\n]|\\.)*"?'
+    r"|'[^'\n]*'?"
+)
+_STRING = re.compile(STRING, re.DOTALL)
 
 
 def split_lines(text: str) -> list[str]:
@@ -84,28 +96,24 @@ class Positions:
 
     def _record(self, path: PathKey, line: int, key_col: int, value_col: int) -> None:
         self.keys.setdefault(path, (line, key_col, value_col))
-        for n in range(1, len(path) + 1):
-            if n < len(path):
-                self._implied.setdefault(path[:n], (line, key_col))
-            if all(isinstance(part, str) for part in path[:n]):
-                self._dotted.setdefault(".".join(map(str, path[:n])), path[:n])
+        # Ancestors nearest first, up to one already known: it was recorded with its
+        # own ancestors and dotted names, so each prefix is handled once per text.
+        known = len(path) - 1
+        while known > 0 and path[:known] not in self._implied:
+            self._implied[path[:known]] = (line, key_col)
+            known -= 1
+        names = next((i for i, part in enumerate(path) if not isinstance(part, str)), len(path))
+        for n in range(known + 1, names + 1):
+            self._dotted.setdefault(".".join(map(str, path[:n])), path[:n])
 
     def _lc(self, i: int) -> tuple[int, int]:
         line = bisect_right(self._starts, i)
         return line, i - self._starts[line - 1] + 1
 
     def _skip(self, i: int, *, newlines: bool) -> int:
-        t = self.text
-        while i < len(t):
-            ch = t[i]
-            if ch in " \t" or (newlines and ch in "\r\n"):
-                i += 1
-            elif ch == "#":
-                while i < len(t) and t[i] != "\n":
-                    i += 1
-            else:
-                break
-        return i
+        match = (_SPACE_LINES if newlines else _SPACE).match(self.text, i)
+        assert match is not None  # both match the empty string
+        return match.end()
 
     def _scan(self) -> None:
         t = self.text
@@ -209,22 +217,7 @@ class Positions:
         return after
 
     def _string_end(self, i: int) -> int:
-        t = self.text
-        quote = t[i]
-        if t.startswith(quote * 3, i):
-            j = i + 3
-            while True:
-                if quote == '"' and t[j] == "\\":
-                    j += 2
-                elif t.startswith(quote * 3, j):
-                    j += 3
-                    for _ in range(2):  # up to two quotes may end the content
-                        if j < len(t) and t[j] == quote:
-                            j += 1
-                    return j
-                else:
-                    j += 1
-        j = i + 1
-        while t[j] != quote:
-            j += 2 if quote == '"' and t[j] == "\\" else 1
-        return j + 1
+        match = _STRING.match(self.text, i)
+        if match is None:
+            raise ValueError(f"no string at offset {i}")
+        return match.end()
