@@ -2,23 +2,28 @@
 
 ``tomllib`` recurses once per nested array or inline table (about 500 of them
 overflow Python's stack), does work quadratic in the parts of a dotted key, and
-converts integers with ``int()`` (more than 4,300 digits raise). The checks in
-:func:`out_of_bounds` keep every text that reaches it far inside those limits, and
-in one linear pass: the size, the depth of the deepest value (the length of its
-path in the parsed data: ``[a.b]`` then ``c = [[1]]`` puts ``1`` at depth 5), and
-the length of each number or date. Callers choose the size limit for their kind
-of file; nothing ergobreak reads nests deeper than 5.
+converts integers with ``int()`` (more than 4,300 digits raise). :func:`beyond`
+keeps every text that reaches it far inside those limits, in one linear pass: the
+depth of the deepest value (the length of its path in the parsed data: ``[a.b]``
+then ``c = [[1]]`` puts ``1`` at depth 5) and the length of each number or date.
+:func:`~ergobreak.tomlfile.read.parse_toml` checks them, and the size its caller
+chose for the kind of file, before it parses; nothing ergobreak reads nests deeper
+than 5.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from pathlib import PurePath
 
-from ergobreak.tomlfile.diagnostics import Diagnostic
-from ergobreak.tomlfile.positions import STRING
-
+#: a string of any of TOML's four kinds, quotes included; a one-line string that
+#: is not closed ends with its line (as far as the parser reads it, too)
+STRING = (
+    r'"""(?:[^\\]|\\.)*?""""{0,2}'
+    r"|'''.*?''''{0,2}"
+    r'|"(?:[^"\\\n]|\\.)*"?'
+    r"|'[^'\n]*'?"
+)
 #: deepest value a file may hold (tables, dotted keys, arrays and inline tables together)
 MAX_DEPTH = 32
 #: longest number or date: a TOML integer fits 64 bits (at most 19 digits, some
@@ -43,45 +48,11 @@ def size(n: int) -> str:
             amount = n / scale
             if n % scale == 0:
                 return f"{n // scale} {unit}"
-            return f"{math.ceil(amount * 10) / 10:g} {unit}"
+            return f"{math.ceil(amount * 10) / 10:.1f} {unit}"
     return f"{n} bytes"
 
 
-def too_large(path: str, found: int | None, limit: int) -> Diagnostic:
-    """The error for a file over its size limit (``found``: its size, if known)."""
-    name = PurePath(path).name or path
-    what = size(found) if found is not None else f"over {size(limit)}"
-    return Diagnostic.plain(
-        path,
-        f"{name} is {what}; the limit is {size(limit)}",
-        hint="is this the right file? ergobreak reads it whole, so it must stay small",
-    )
-
-
-def out_of_bounds(text: str, path: str, *, max_bytes: int) -> Diagnostic | None:
-    """The first limit ``text`` breaks, as an error at its line, or ``None``."""
-    if len(text) > max_bytes or (len(text) * 4 > max_bytes and len(text.encode()) > max_bytes):
-        return too_large(path, len(text.encode()), max_bytes)
-    found = _scan(text)
-    if found is None:
-        return None
-    offset, message, hint = found
-    line = text.count("\n", 0, offset) + 1
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    return Diagnostic(
-        path=path,
-        line=line,
-        col=offset - start + 1,
-        severity="error",
-        key=None,
-        message=message,
-        source=text[start : end if end >= 0 else len(text)].rstrip("\r"),
-        hint=hint,
-    )
-
-
-def _scan(text: str) -> tuple[int, str, str] | None:
+def beyond(text: str) -> tuple[int, str, str] | None:
     """``(offset, message, hint)`` of the first token beyond a limit.
 
     A lexer, not a parser: it splits strings and comments off exactly as TOML

@@ -2,7 +2,10 @@
 
 ``tomllib`` gives values, not positions. :class:`Positions` scans the text once
 (tables, arrays of tables, dotted keys, inline tables, arrays, strings of every
-kind) and maps the paths of the parsed data to 1-based ``(line, col)``.
+kind) and maps the paths of the parsed data to 1-based ``(line, col)``. It keeps
+every prefix of every path, so a path costs the square of its length: the scan
+stops at a path deeper than :data:`~ergobreak.tomlfile.bounds.MAX_DEPTH`, which
+only text the parser is never given can hold.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import contextlib
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+
+from ergobreak.tomlfile.bounds import MAX_DEPTH, STRING
 
 #: a path into parsed TOML: ``("drill", 2, "steps", 0, "text")``
 PathKey = tuple[str | int, ...]
@@ -22,14 +27,6 @@ _SCALAR_END = re.compile(r"[,\]}\r\n#]")
 #: blanks and comments, on one line or across lines
 _SPACE = re.compile(r"(?:[ \t]+|#[^\n]*)*")
 _SPACE_LINES = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
-#: a string of any of TOML's four kinds, quotes included; a one-line string that
-#: is not closed ends with its line (as far as the parser reads it, too)
-STRING = (
-    r'"""(?:[^\\]|\\.)*?""""{0,2}'
-    r"|'''.*?''''{0,2}"
-    r'|"(?:[^"\\\n]|\\.)*"?'
-    r"|'[^'\n]*'?"
-)
 _STRING = re.compile(STRING, re.DOTALL)
 
 
@@ -95,6 +92,8 @@ class Positions:
     # -- scanner
 
     def _record(self, path: PathKey, line: int, key_col: int, value_col: int) -> None:
+        if len(path) > MAX_DEPTH:
+            raise ValueError(f"deeper than {MAX_DEPTH} at line {line}")
         self.keys.setdefault(path, (line, key_col, value_col))
         # Ancestors nearest first, up to one already known: it was recorded with its
         # own ancestors and dotted names, so each prefix is handled once per text.
