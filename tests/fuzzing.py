@@ -11,14 +11,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
-from hypothesis import example
+from hypothesis import HealthCheck, example, settings
 from hypothesis import strategies as st
 
 from ergobreak.tomlfile import Diagnostic
 
 _Test = TypeVar("_Test", bound=Callable[..., Any])
+_ROOT = Path(__file__).resolve().parent.parent
+
+#: for fuzz tests that take function-scoped fixtures (``tmp_path``, ``isolated``):
+#: each example overwrites the files it uses
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def shipped(path: str) -> bytes:
+    """A file ergobreak ships (``"config/ergobreak.toml"``), to mutate."""
+    return (_ROOT / path).read_bytes()
+
 
 #: pieces of TOML that keep a mutated file near-valid, and its number and string edge cases
 TOML_TOKENS = [

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 from fuzzing import (
+    FUZZ,
     ISSUE_TOML,
     TOML_TOKENS,
     assert_diagnostics,
@@ -16,8 +17,9 @@ from fuzzing import (
     hostile_toml,
     mutated,
     noise,
+    shipped,
 )
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scaffold import cli
 
@@ -27,9 +29,8 @@ from ergobreak.config.layers import Effective, load
 from ergobreak.config.policy import POLICY_TABLES
 from ergobreak.config.schema import KEYS, TABLES, conflicts, to_toml
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = (ROOT / "config" / "ergobreak.toml").read_bytes()
-POLICY = (ROOT / "config" / "policy.example.toml").read_bytes()
+TEMPLATE = shipped("config/ergobreak.toml")
+POLICY = shipped("config/policy.example.toml")
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
@@ -103,9 +104,6 @@ def check_policy(path: Path, data: bytes) -> None:
     for key, value in e.values.items():
         spec[key].parse(to_toml(key, value))  # every value is in its key's range
     assert not conflicts(e.values)
-
-
-FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @FUZZ

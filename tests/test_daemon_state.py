@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fake_desk import start_app
 from fuzzing import (
+    FUZZ,
     GOOD_SNAPSHOT,
     ISSUE_STATE,
     JSON_TOKENS,
@@ -21,7 +22,7 @@ from fuzzing import (
     mutated,
     noise,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from ergobreak.daemon.state import MAX_BYTES, StateFile
 from ergobreak.paths import paths
@@ -158,7 +159,7 @@ def test_saved_timers_carry_over_through_the_app() -> None:
     assert rig.engine.core.view().drill_desk > 0
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@FUZZ
 @given(data=hostile_json() | mutated(GOOD_FILE, JSON_TOKENS) | noise())
 @examples("data", ISSUE_STATE)
 def test_any_state_file_starts_the_daemon(data: bytes) -> None:

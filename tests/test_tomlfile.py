@@ -213,3 +213,13 @@ def test_positions_stop_at_a_path_deeper_than_the_bounds() -> None:
     pos = Positions("x = 1\n" + ".".join(["a"] * 20000) + " = 1\n")  # no time: no prefixes kept
     assert pos.find(("x",)) == (1, 5)
     assert list(pos.keys) == [("x",)]
+
+
+def test_a_long_line_is_shown_around_the_caret() -> None:
+    source = "".join(chr(ord("a") + i % 26) for i in range(1000))
+    diag = Diagnostic(
+        path="f", line=1, col=500, severity="error", key=None, message="m", source=source
+    )
+    _, shown, caret = diag.format().split("\n")
+    assert shown == "   1 | …" + source[449:549] + "…"
+    assert shown[caret.index("^")] == source[499]

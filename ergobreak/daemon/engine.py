@@ -249,7 +249,8 @@ class Engine:
         elif item.cmd == "reload":
             out, reply = self._do_reload(t, wall)
         elif self._on_request is not None:
-            reply = self._call(self._on_request, item) or {"ok": True}
+            failed = {"ok": False, "error": FAILED}
+            reply = self._call(self._on_request, item, otherwise=failed) or {"ok": True}
         else:
             reply = {"ok": False, "error": f"{item.cmd} is not available here"}
         return out, reply
@@ -257,7 +258,7 @@ class Engine:
     def _do_reload(self, t: float, wall: float) -> tuple[list[fx.Effect], dict[str, Any]]:
         if self._reload is None:
             return [], {"ok": False, "error": "reload is not available"}
-        result = self._call(self._reload) or Reloaded(None, error=FAILED)
+        result: Reloaded = self._call(self._reload, otherwise=Reloaded(None, error=FAILED))
         if result.settings is None:
             self.config_error = result.error or "configuration error"
             log.warning("config reload failed, keeping previous settings: %s", self.config_error)
@@ -324,25 +325,22 @@ class Engine:
         assert self._save is not None
         self._save({"v": 1, "core": self.core.snapshot(wall)})
 
-    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """A hook (or a read of the core between rounds); if it raises, it is skipped."""
+    def _call(self, fn: Callable[..., Any], *args: Any, otherwise: Any = None) -> Any:
+        """A hook (or a read of the core between rounds); if it raises, it is skipped
+        and ``otherwise`` stands for what it would have returned."""
         try:
             return fn(*args)
         except Exception as exc:
             self._failed(exc, getattr(fn, "__qualname__", repr(fn)))
-            return None
+            return otherwise
 
     def _failed(self, exc: Exception, what: str) -> None:
         """Log ``exc`` with its traceback the first time it happens at its place, and
         tell the user the first time anything fails."""
         self.failures += 1
         frames = traceback.extract_tb(exc.__traceback__)
-        where = frames[-1] if frames else None
-        place = (
-            type(exc).__name__,
-            where.filename if where else "",
-            where.lineno or 0 if where else 0,
-        )
+        where = (frames[-1].filename, frames[-1].lineno or 0) if frames else ("", 0)
+        place = (type(exc).__name__, *where)
         if place in self._failures:
             log.debug("%s failed again: %s: %s", what, type(exc).__name__, exc)
             return

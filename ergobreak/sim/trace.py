@@ -25,14 +25,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ergobreak.commands import Request, to_event
+from ergobreak.commands import BadRequest, Request, to_event
 from ergobreak.core import events as ev
 from ergobreak.core.duration import DurationError, parse_duration
 from ergobreak.tomlfile import read_bytes
 
 ACTIVITY = ("active", "idle", "locked", "asleep", "gap", "fullscreen")
 COMMANDS = ("start", "posture", "snooze", "skip", "pause", "resume", "clock")
-#: about 80,000 rows: a month of minute-by-minute activity
+#: about 100,000 rows: two months of minute-by-minute activity
 MAX_BYTES = 1024 * 1024
 #: a month; replaying it second by second takes seconds
 MAX_SECONDS = 31 * 86400
@@ -102,7 +102,13 @@ def parse_trace(text: str, name: str = "<trace>") -> list[Row]:
                 _duration(arg[1:], where)
             elif word != "start" and arg is not None:
                 raise TraceError(f'{where}: "{word}" takes no argument, got "{what_text}"')
-            rows.append(Row(n, 0, word, arg))
+            row = Row(n, 0, word, arg)
+            if word != "clock":
+                try:
+                    command_event(row)  # the checks the daemon makes (a pause of 1 s to 7 days)
+                except BadRequest as exc:
+                    raise TraceError(f"{where}: {exc}") from None
+            rows.append(row)
             continue
         raise TraceError(
             f'{where}: unknown activity "{word}"; expected one of '

@@ -11,6 +11,8 @@ from ergobreak.tomlfile.positions import Positions, Where
 Severity = Literal["error", "warning"]
 
 log = logging.getLogger(__name__)
+#: the most of a source line shown under a diagnostic (a line may be 64 KB)
+EXCERPT = 100
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,8 +97,9 @@ class Diagnostic:
         lines = [self.headline()]
         if self.source is not None and self.line is not None:
             gutter = f"{self.line:>4} | "
-            lines.append(gutter + self.source.rstrip("\n"))
-            lines.append(" " * (len(gutter) + max(0, (self.col or 1) - 1)) + "^")
+            excerpt, caret = _excerpt(self.source.rstrip("\n"), max(0, (self.col or 1) - 1))
+            lines.append(gutter + excerpt)
+            lines.append(" " * (len(gutter) + caret) + "^")
         if self.hint:
             lines.append(f"     = {self.hint}")
         return "\n".join(lines)
@@ -120,3 +123,14 @@ class ConfigError(Exception):
         self.diagnostics = diagnostics
         errors = [d for d in diagnostics if d.severity == "error"]
         super().__init__("\n".join(d.headline() for d in errors or diagnostics))
+
+
+def _excerpt(source: str, caret: int) -> tuple[str, int]:
+    """At most :data:`EXCERPT` characters of ``source`` around ``caret``, with ``…``
+    where it is cut, and where the caret falls in what is shown."""
+    if len(source) <= EXCERPT:
+        return source, caret
+    start = max(0, min(caret - EXCERPT // 2, len(source) - EXCERPT))
+    head = "…" if start else ""
+    tail = "…" if start + EXCERPT < len(source) else ""
+    return head + source[start : start + EXCERPT] + tail, caret - start + len(head)

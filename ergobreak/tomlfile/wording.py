@@ -36,6 +36,10 @@ def near(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
     return close[0] if close else None
 
 
+#: fuzzy "did you mean" hints per file
+HINTS = 20
+
+
 class Hints:
     """Hints ("did you mean ...?") for the first :data:`HINTS` misspelt names in one file.
 
@@ -51,7 +55,3 @@ class Hints:
             return None
         self.left -= 1
         return near(name, choices, cutoff)
-
-
-#: fuzzy "did you mean" hints per file
-HINTS = 20
