@@ -1,5 +1,5 @@
-"""Scaffolding many test modules share: isolation from the machine's real files, and
-the command line run in-process.
+"""Scaffolding many test modules share: isolation from the machine's real files, the
+command line run in-process, and small real file systems that fill up or refuse writes.
 
 The ``isolated`` fixture (tests/conftest.py) applies :func:`isolate`; modules that use
 it say so with ``pytestmark = pytest.mark.usefixtures("isolated")``.
@@ -7,7 +7,12 @@ it say so with ``pytestmark = pytest.mark.usefixtures("isolated")``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
+import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +82,43 @@ def cli(*argv: str, encoding: str | None = None) -> tuple[int, str, str]:
     term, term_err = Out(encoding), Out()
     code = main(list(argv), term, term_err)
     return code, term.text(), term_err.text()
+
+
+@contextlib.contextmanager
+def small_filesystem(where: Path, size: str = "64k") -> Iterator[Path]:
+    """A real tmpfs of ``size`` mounted at ``where`` (created) for the block: a disk that
+    fills up, or (after :func:`make_read_only`) refuses every write. Unmounted after,
+    even when the test fails. Takes root, as mounting does (skipped otherwise)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system takes root")
+    where.mkdir(parents=True, exist_ok=True)
+    _mount("-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(where))
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "--lazy", str(where)], check=True, capture_output=True)
+
+
+def make_read_only(mounted: Path) -> None:
+    """Remount a :func:`small_filesystem` read-only, keeping what was written to it."""
+    _mount("-o", "remount,ro", str(mounted))
+
+
+def _mount(*argv: str) -> None:
+    subprocess.run(["mount", *argv], check=True, capture_output=True)
+
+
+def fill_up(mounted: Path) -> Path:
+    """Write to a :func:`small_filesystem` until it is full; returns the file written
+    (remove it to make room again)."""
+    filler = mounted / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+    finally:
+        os.close(fd)
+    return filler

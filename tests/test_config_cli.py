@@ -597,7 +597,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(
     monkeypatch.setattr(os, "replace", boom)
     code, out, err = cli("set", "drill.every", "45m")
     assert (code, out) == (1, "")
-    assert err == f"ergobreak config: cannot write {cfg}: No space left on device\n"
+    assert err == f"ergobreak config: cannot write {cfg}: no space left on device\n"
     assert fingerprint(cfg) == before
     assert sorted(p.name for p in cfg.parent.iterdir()) == ["config.toml"]
 

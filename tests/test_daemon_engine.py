@@ -16,7 +16,7 @@ from ergobreak.core import events as ev
 from ergobreak.core.machine import DeskSession, View
 from ergobreak.core.settings import Settings
 from ergobreak.daemon.clock import FakeClock
-from ergobreak.daemon.engine import FAILED, Engine, Reloaded, Reply, describe_changes
+from ergobreak.daemon.engine import FAILED, SAVE_EVERY, Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.state import StateFile
 from ergobreak.localtz import get_timezone
 from ergobreak.platform.timejump import TimeJump
@@ -58,10 +58,11 @@ def make_rig(
     config: Settings = ALWAYS_ON,
     clock: FakeClock | None = None,
     core: DeskSession | None = None,
+    idle: ScriptedIdle | None = None,
     **kwargs: Any,
 ) -> Rig:
-    clock = clock or FakeClock()
-    idle = ScriptedIdle(clock)
+    clock = clock or (idle.clock if idle is not None else FakeClock())
+    idle = idle or ScriptedIdle(clock)
     effects: list[tuple[float, fx.Effect]] = []
     saves: list[dict[str, Any]] = []
     quiet = Quiet("fullscreen")
@@ -69,14 +70,13 @@ def make_rig(
     def on_step(t: float, wall: float, out: list[fx.Effect], view: View) -> None:
         effects.extend((t, e) for e in out)
 
-    options: dict[str, Any] = {"on_step": on_step, "save": saves.append, **kwargs}
-    engine = Engine(
-        core or make_machine(config),
-        clock,
-        read_idle=idle.idle_seconds,
-        quiet_changes=quiet.changes,
-        **options,
-    )
+    options: dict[str, Any] = {
+        "on_step": on_step,
+        "save": saves.append,
+        "read_idle": idle.idle_seconds,
+        **kwargs,
+    }
+    engine = Engine(core or make_machine(config), clock, quiet_changes=quiet.changes, **options)
     engine.step()
     return Rig(clock, idle, engine, effects, saves, quiet)
 
@@ -163,6 +163,18 @@ def test_state_is_saved_on_state_changes_and_periodically() -> None:
     assert snap["drill_desk"] >= 8 * 60
     rig.engine.shutdown()
     assert rig.saves[-1]["core"]["drill_desk"] == pytest.approx(600.0, abs=2)
+
+
+def test_a_wall_clock_step_back_does_not_hold_saves_off() -> None:
+    """The cadence runs on the monotonic base: an hour's step back (a wrong clock put
+    right, NTP) leaves a save every SAVE_EVERY while the timers change."""
+    rig = make_rig(settings(posture_enabled=False, drill_enabled=False))
+    rig.work(5 * 60)
+    rig.clock.jump_wall(-3600)
+    before = len(rig.saves)
+    rig.work(10 * 60)
+    assert len(rig.saves) - before >= 10 * 60 // SAVE_EVERY
+    assert rig.saves[-1]["core"]["drill_desk"] >= 15 * 60 - SAVE_EVERY
 
 
 def test_restart_resumes_timers_and_a_long_gap_resets_them(tmp_path: Any) -> None:
@@ -323,6 +335,36 @@ def test_describe_changes() -> None:
     assert (
         describe_changes(base, settings(base=base, drill_every=150.0)) == "drills every 2 min 30 s"
     )
+
+
+class FailingIdle(ScriptedIdle):
+    """An idle source that can stop answering (the edge then reads None)."""
+
+    failing = False
+
+    def read(self) -> float | None:
+        return None if self.failing else self.idle_seconds()
+
+
+def test_time_the_idle_source_cannot_see_is_not_desk_time() -> None:
+    idle = FailingIdle(FakeClock())
+    rig = make_rig(
+        settings(posture_enabled=False, drill_enabled=False), idle=idle, read_idle=idle.read
+    )
+    rig.work(10 * 60)
+    idle.failing = True  # e.g. the compositor's idle monitor stopped answering
+    rig.work(4 * 60)  # typing on, unseen
+    core = rig.engine.core
+    assert core.state() == "away"
+    # Desk time ends idle_pause after the last input seen: R1 counts that much for
+    # any input after it, so nothing unobserved is counted.
+    assert core.view().drill_desk == pytest.approx(10 * 60 + core.settings.activity.idle_pause)
+    rig.work(2 * 60)  # away for natural_break by now, as far as anyone can tell
+    assert "natural_break" in rig.names()
+    idle.failing = False
+    rig.work(5 * 60)
+    assert core.state() == "working"
+    assert core.view().drill_desk == pytest.approx(5 * 60, abs=30)
 
 
 def test_observations_from_watchers_are_stamped_by_the_engine() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ergobreak import __version__
-from ergobreak.cli.common import EXIT_OK, EXIT_USAGE
+from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, os_error_line
 
 #: subcommand modules under ergobreak.cli, in the order ``--help`` lists them
 COMMAND_MODULES: tuple[str, ...] = (
@@ -60,3 +60,6 @@ def main(
         return int(func(args, out, err))
     except BrokenPipeError:  # e.g. `ergobreak simulate ... | head`
         return EXIT_OK
+    except OSError as exc:  # a file a command did not expect to fail on: one line, no traceback
+        err.write(os_error_line(f"ergobreak {args.command}", exc) + "\n")
+        return EXIT_FAILURE

@@ -12,7 +12,13 @@ import argparse
 import json
 from typing import TYPE_CHECKING, TextIO
 
-from ergobreak.cli.common import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+from ergobreak.cli.common import (
+    EXIT_FAILURE,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    os_error_line,
+)
 
 if TYPE_CHECKING:
     from ergobreak.autostart.base import Change
@@ -92,12 +98,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except AutostartError as exc:
         err.write(f"{prog}: {exc}\n")
         return EXIT_FAILURE
-    except PermissionError as exc:
-        hint = " (run it as root / as administrator)" if args.system else ""
-        err.write(f"{prog}: {exc.strerror or exc}: {exc.filename or ''}{hint}\n")
-        return EXIT_FAILURE
     except OSError as exc:
-        err.write(f"{prog}: {exc}\n")
+        hint = (
+            " (run it as root / as administrator)"
+            if args.system and isinstance(exc, PermissionError)
+            else ""
+        )
+        err.write(f"{os_error_line(prog, exc)}{hint}\n")
         return EXIT_FAILURE
     if args.json:
         json.dump(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 #: success
@@ -34,3 +36,34 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
+
+
+def short_path(path: str | os.PathLike[str] | None) -> str:
+    """``path`` with the home directory as ``~`` (how people read and type paths)."""
+    if path is None:
+        return ""
+    text, home = str(path), str(Path.home())
+    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
+
+
+def os_error_line(prog: str, exc: OSError, writing: Path | None = None) -> str:
+    """The line (no newline) for a file operation that failed, for stderr instead of
+    a traceback.
+
+    With ``writing``, a failure on that file, beside it (a temporary file) or on a
+    folder above it reads "PROG: cannot write ~/.config/ergobreak/config.toml:
+    read-only file system"; anything else names the file the system named.
+    """
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = reason[:1].lower() + reason[1:]
+    failed = Path(os.fsdecode(exc.filename)) if exc.filename is not None else None
+    if writing is not None and (
+        failed is None
+        or failed == writing
+        or failed.parent == writing.parent
+        or failed in writing.parents
+    ):
+        return f"{prog}: cannot write {short_path(writing)}: {reason}"
+    if failed is not None:
+        return f"{prog}: {short_path(failed)}: {reason}"
+    return f"{prog}: {reason}"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ergobreak.cli.common import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK
+from ergobreak.cli.common import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, os_error_line, short_path
 
 if TYPE_CHECKING:
     from ergobreak.config.layers import Effective
@@ -26,17 +26,10 @@ def _print_diags(diags: list[Diagnostic] | tuple[Diagnostic, ...], err: TextIO) 
         err.write(diag.format() + "\n")
 
 
-def _short(path: str | None) -> str:
-    if path is None:
-        return ""
-    home = str(Path.home())
-    return "~" + path[len(home) :] if path.startswith(home + "/") else path
-
-
 def _origin_text(origin: Origin) -> str:
     if origin.path is None:
         return origin.layer
-    where = _short(origin.path) + (f":{origin.line}" if origin.line else "")
+    where = short_path(origin.path) + (f":{origin.line}" if origin.line else "")
     return f"{origin.layer}  {where}"
 
 
@@ -96,9 +89,9 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("\n")
     else:
         _print_diags(unique, err)
-        checked = ", ".join(_short(str(t)) for t in targets if t is not None)
+        checked = ", ".join(short_path(t) for t in targets if t is not None)
         if drafts:
-            checked = ", ".join([*(_short(str(p)) for p in drafts), checked]).strip(", ")
+            checked = ", ".join([*(short_path(p) for p in drafts), checked]).strip(", ")
         verdict = "OK" if ok else "invalid"
         extra = []
         if errors:
@@ -214,7 +207,7 @@ def show_text(e: Effective, *, origin: bool) -> str:
     lines = ["# Effective ergobreak settings"]
     if e.user_file is not None:
         state = "" if e.user_file.exists() else " (not found: defaults apply)"
-        lines.append(f"# user file: {_short(str(e.user_file))}{state}")
+        lines.append(f"# user file: {short_path(e.user_file)}{state}")
     for path in e.policy_files:
         org = f" ({e.organization})" if e.organization else ""
         lines.append(f"# policy: {path}{org}")
@@ -234,7 +227,7 @@ def show_text(e: Effective, *, origin: bool) -> str:
             if key in clamped:
                 c = clamped[key]
                 note = (
-                    f"limit  {_short(c.limit.origin.path)}:{c.limit.origin.line}"
+                    f"limit  {short_path(c.limit.origin.path)}:{c.limit.origin.line}"
                     f" ({describe_limit(key, c.limit)}; {_origin_text(c.origin)} asked for"
                     f" {format_toml(to_toml(key, c.wanted))})"
                 )
@@ -247,7 +240,7 @@ def show_text(e: Effective, *, origin: bool) -> str:
         for item in e.ignored:
             lines.append(
                 f"#   {item.key} = {format_toml(to_toml(item.key, item.value))}"
-                f"  ({_origin_text(item.origin)}) locked by {_short(item.locked_by.path)}:"
+                f"  ({_origin_text(item.origin)}) locked by {short_path(item.locked_by.path)}:"
                 f"{item.locked_by.line}"
             )
     if origin and e.content is not None:
@@ -284,7 +277,11 @@ def _init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if path.exists() and not args.force:
         err.write(f"ergobreak config init: {path} already exists (use --force to replace it)\n")
         return EXIT_FAILURE
-    write_atomic(path, render(active=False))
+    try:
+        write_atomic(path, render(active=False))
+    except OSError as exc:
+        err.write(os_error_line("ergobreak config init", exc, writing=path) + "\n")
+        return EXIT_FAILURE
     out.write(
         f"Wrote {path}\nEvery setting is listed there, commented out with its default;"
         " uncomment a line to change it, or use `ergobreak config set KEY VALUE`.\n"
@@ -347,16 +344,16 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
         err.write(f"ergobreak config: {path} was not changed\n")
         return EXIT_FAILURE
     except OSError as exc:
-        err.write(f"ergobreak config: cannot write {path}: {exc.strerror or exc}\n")
+        err.write(os_error_line("ergobreak config", exc, writing=path) + "\n")
         return EXIT_FAILURE
     if unset and edit.old is None:
-        out.write(f"{key} is not set in {_short(str(path))}: nothing to change\n")
+        out.write(f"{key} is not set in {short_path(path)}: nothing to change\n")
     elif unset:
         out.write(
-            f"{key} removed from {_short(str(path))}: the default or IT's recommendation applies\n"
+            f"{key} removed from {short_path(path)}: the default or IT's recommendation applies\n"
         )
     else:
-        out.write(f"{key} = {format_toml(value)} in {_short(str(path))}\n")
+        out.write(f"{key} = {format_toml(value)} in {short_path(path)}\n")
         limit = policy.limits.get(key)
         if limit is not None:
             span = describe_limit(key, limit)
@@ -451,17 +448,18 @@ def _edit_in_editor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return sys.stdin.readline()
 
     interactive = sys.stdin is not None and sys.stdin.isatty()
+    path = _user_file(args)
     try:
         outcome = edit(
-            _user_file(args),
+            path,
             render(active=False),
             command=command,
             out=out,
             err=err,
             ask=ask if interactive else None,
         )
-    except OSError as exc:
-        err.write(f"ergobreak config edit: {exc}\n")
+    except OSError as exc:  # the editor did not start, or the file could not be saved
+        err.write(os_error_line("ergobreak config edit", exc, writing=path) + "\n")
         return EXIT_FAILURE
     has_errors = any(d.severity == "error" for d in outcome.diagnostics)
     return EXIT_FAILURE if has_errors and not outcome.saved else EXIT_OK

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, os_error_line
 from ergobreak.cli.stats import db_option, open_store, parse_until, period_options, titles
 from ergobreak.history.files import REPORT_NAME
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             with store:
                 write_report(store, period, target, titles=titles())
     except OSError as exc:
-        err.write(f"ergobreak report: cannot write {target}: {exc.strerror or exc}\n")
+        err.write(os_error_line("ergobreak report", exc, writing=target) + "\n")
         return EXIT_FAILURE
     out.write(f"{target}\n")
     if args.open:

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, os_error_line, short_path
 
 if TYPE_CHECKING:
     from ergobreak.history.store import HistoryStore
@@ -151,6 +151,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_clear(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import sqlite3  # noqa: PLC0415
+
     from ergobreak.history.files import REPORT_NAME  # noqa: PLC0415
 
     path = db_path(args)
@@ -169,8 +171,12 @@ def run_clear(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = open_store(args, err, "stats clear")
     if store is None:
         return EXIT_FAILURE
-    with store:
-        store.clear()
+    try:
+        with store:
+            store.clear()
+    except sqlite3.Error as exc:  # read-only media, a full disk
+        err.write(f"ergobreak stats clear: cannot write {short_path(path)}: {exc}\n")
+        return EXIT_FAILURE
     removed = []
     extras = [path.parent / REPORT_NAME, *sorted(path.parent.glob(f"{path.name}.corrupt-*"))]
     for extra in extras:
@@ -204,7 +210,7 @@ def run_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         write_private(target, buf.getvalue())
     except OSError as exc:
-        err.write(f"ergobreak stats export: cannot write {target}: {exc.strerror or exc}\n")
+        err.write(os_error_line("ergobreak stats export", exc, writing=target) + "\n")
         return EXIT_FAILURE
     err.write(f"Wrote {target}\n")
     return EXIT_OK

@@ -2,24 +2,62 @@
 
 :func:`working_state` is a pure function of a wall-clock reading. Intervals are
 laid out in local wall time and each boundary is converted to POSIX time on its
-own, so DST days are as long as they really are and 09:00 stays 09:00.
+own, so DST days are as long as they really are and 09:00 stays 09:00. Where the
+clock jumps, a boundary is the first instant the clock shows that time or a later
+one: a time the clock skips (02:30 on a spring-forward night) is the moment it
+skips to (03:00), and a time it shows twice (a fall-back night) is its first
+showing, so a repeated hour is inside a span once, not twice.
 :class:`WorkingHours` follows it on the core's monotonic time base.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from ergobreak.core.settings import ScheduleSettings
 
 _DAY_MINUTES = 24 * 60
+_DAY = 86_400.0
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 #: Wall-clock drift (against ``t``) beyond which working hours are re-evaluated.
 WALL_JUMP = 1.0
 
 
+def _local(stamp: float, tz: tzinfo) -> datetime:
+    return datetime.fromtimestamp(stamp, tz).replace(tzinfo=None)
+
+
+def _offset(stamp: float, tz: tzinfo) -> float:
+    """Seconds the clock in ``tz`` is ahead of UTC at ``stamp``."""
+    utc = datetime.fromtimestamp(stamp, timezone.utc).replace(tzinfo=None)
+    return (_local(stamp, tz) - utc).total_seconds()
+
+
 def _epoch(local: datetime, tz: tzinfo) -> float:
-    return local.replace(tzinfo=tz).timestamp()
+    """The first POSIX instant at which the clock in ``tz`` shows ``local`` or later.
+
+    Only ``fromtimestamp`` (UTC to local, which every tzinfo answers exactly) is
+    asked: the other way, ``replace(tzinfo=tz).timestamp()``, puts a skipped time
+    an hour late with zoneinfo and an hour early with the C library, and picks
+    either showing of a repeated time.
+    """
+    naive = (local - _NAIVE_EPOCH).total_seconds()  # ``local`` read as if it were UTC
+    # The offsets in force around it: one, or the two on either side of a change.
+    offsets = {_offset(stamp, tz) for stamp in (naive - _DAY, naive, naive + _DAY)}
+    candidates = sorted(naive - offset for offset in offsets)
+    shown = [stamp for stamp in candidates if _local(stamp, tz) == local]
+    if shown:
+        return shown[0]
+    # Skipped: the clock jumps past ``local`` between the candidates; find the jump.
+    lo, hi = candidates[0], candidates[-1]
+    while hi - lo > 1.0:
+        mid = math.floor((lo + hi) / 2)
+        if _local(mid, tz) >= local:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def working_state(schedule: ScheduleSettings, wall: float, tz: tzinfo) -> tuple[bool, float]:
@@ -49,6 +87,8 @@ def working_state(schedule: ScheduleSettings, wall: float, tz: tzinfo) -> tuple[
     spans.sort()
     merged: list[list[float]] = []
     for start_e, end_e in spans:
+        if start_e >= end_e:
+            continue  # the whole span lies in an hour the clock skipped
         if merged and start_e <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end_e)
         else:

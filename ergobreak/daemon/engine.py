@@ -38,7 +38,8 @@ from ergobreak.daemon.clock import Clock
 
 log = logging.getLogger(__name__)
 
-#: save timers at least this often while they change (a crash loses at most this)
+#: save timers at least this often while they change (a crash loses at most this);
+#: measured on the monotonic base, so a wall-clock step back cannot hold saves off
 SAVE_EVERY = 120.0
 #: the answer to a request whose round failed (and was undone)
 FAILED = "ergobreak hit an internal error and did not do this (details in its log)"
@@ -89,7 +90,7 @@ class Engine:
         core: DeskSession,
         clock: Clock,
         *,
-        read_idle: Callable[[], float] = lambda: 0.0,
+        read_idle: Callable[[], float | None] = lambda: 0.0,
         quiet_changes: Callable[[], list[ev.Quiet]] = list,
         on_step: Callable[[float, float, list[fx.Effect], View], None] | None = None,
         on_request: Callable[[Request], dict[str, Any] | None] | None = None,
@@ -101,10 +102,12 @@ class Engine:
     ) -> None:
         self.core = core
         self.clock = clock
-        # The edge's readings (ergobreak.platform.edge.Edge): idle seconds with a
-        # wall-clock fallback, quiet sources that turned on or off since last time, and
-        # seconds slept since last time (the time-jump backstop).
+        # The edge's readings (ergobreak.platform.edge.Edge): idle seconds (None while
+        # the source cannot be read), quiet sources that turned on or off since last
+        # time, and seconds slept since last time (the time-jump backstop).
         self._read_idle = read_idle
+        #: ``t`` of the last input an idle reading showed (-inf: none yet)
+        self._input_at = -math.inf
         self._quiet_changes = quiet_changes
         self._slept = slept
         #: a watcher said Suspending and not yet Resumed: this sleep is its to report
@@ -196,7 +199,7 @@ class Engine:
         """Everything a wake-up asks of the core; its effects and answers wait in the round."""
         t = self.clock.monotonic()
         wall = self.clock.wall()
-        idle = self._read_idle()
+        idle = self._idle(t)
         effects = self._missed_sleep(t, wall, idle, posted)
         replies: list[tuple[Reply, dict[str, Any]]] = []
         for item in posted:
@@ -310,16 +313,28 @@ class Engine:
         elif view.state != "away":
             self._armed = False
 
+    def _idle(self, t: float) -> float:
+        """The idle time at ``t``. While the source cannot be read, no input is assumed
+        since the last one it showed: the user turns away ``idle_pause`` after it, and
+        nothing unobserved counts as desk time (R1 counts an instant only within
+        ``idle_pause`` of a known input)."""
+        idle = self._read_idle()
+        if idle is None:
+            return t - self._input_at
+        self._input_at = t - idle
+        return idle
+
     def _maybe_save(self, done: _Round) -> None:
         if self._save is None:
             return
-        view, wall = done.view, done.wall
+        view = done.view
         key = (view.state, view.snoozes, round(view.drill_desk), round(view.posture_desk))
-        due = wall - self._last_save >= SAVE_EVERY and key != self._saved_key
+        # The cadence runs on the monotonic base: a wall-clock step back cannot hold saves off.
+        due = done.t - self._last_save >= SAVE_EVERY and key != self._saved_key
         if due or any(isinstance(e, fx.StateChanged) for e in done.effects):
-            self._last_save = wall
+            self._last_save = done.t
             self._saved_key = key
-            self._call(self._save_state, wall)
+            self._call(self._save_state, done.wall)
 
     def _save_state(self, wall: float) -> None:
         assert self._save is not None
