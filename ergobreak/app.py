@@ -32,7 +32,7 @@ from ergobreak.daemon.clock import Clock, SystemClock
 from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
 from ergobreak.daemon.ipc import ANSWER_WITHIN, Server
-from ergobreak.daemon.logs import setup_logging
+from ergobreak.daemon.logs import setup_logging, under_journal
 from ergobreak.daemon.memory import release as release_memory
 from ergobreak.daemon.state import StateFile
 from ergobreak.localtz import LocalTimezone
@@ -72,6 +72,8 @@ AUTOSTART_TRAY_WAIT = 30.0
 #: failed for a reason of its own (both use the same X server or bus: they hear of
 #: its end within milliseconds of each other)
 SESSION_END_GRACE = 2.0
+#: config warnings written to the log at start (a file may have thousands)
+LOGGED_WARNINGS = 20
 
 
 @dataclass
@@ -115,19 +117,26 @@ class App:
     # ------------------------------------------------------------------ config
 
     def load_config(self) -> tuple[Effective, list[Diagnostic]]:
-        """Effective settings, falling back to defaults + policy if the user file is broken.
+        """Effective settings and the user file's errors: the user's file and policy;
+        if the file is broken, the defaults and policy; if even that fails (a bug in
+        ergobreak), the built-in defaults alone.
 
         Raises:
             ConfigError: the command line itself (``--set``) is wrong.
         """
-        try:
-            return load(self.paths.config_file, cli=self.cli_values), []
-        except ConfigError as exc:
-            user_errors = _first_error(exc.diagnostics)
-            if any(d.path == "command line" for d in user_errors):
-                raise
-            fallback = load(None, cli=self.cli_values)
-            return fallback, user_errors
+        problems: list[Diagnostic] = []
+        config = self.paths.config_file
+        for user_file, policy in ((config, None), (None, None), (None, [])):
+            try:
+                return load(user_file, policy_files=policy, cli=self.cli_values), problems
+            except ConfigError as exc:
+                errors = _first_error(exc.diagnostics)
+                if any(d.path == "command line" for d in errors):
+                    raise
+                problems = problems or errors
+            except Exception as exc:  # a bug must not keep ergobreak from starting
+                problems = problems or [Diagnostic.failed(str(user_file or "policy"), exc)]
+        raise ConfigError(problems)
 
     def attach(
         self,
@@ -143,16 +152,24 @@ class App:
         assert self.effective is not None
         self.edge = edge
         self.bubbles = Bubbles(edge.notifier)
-        core = DeskSession(
-            self.effective.settings,
-            self.effective.content or _default_content(),
-            self.tz,
-            away_poll=None if edge.can_wake_on_activity else POLL_AWAY,
-        )
-        if state is not None:
-            saved = state.load()
-            if saved is not None:
-                core.restore(saved["core"], self.clock.monotonic(), self.clock.wall())
+        effective = self.effective
+
+        def fresh() -> DeskSession:
+            return DeskSession(
+                effective.settings,
+                effective.content or _default_content(),
+                self.tz,
+                away_poll=None if edge.can_wake_on_activity else POLL_AWAY,
+            )
+
+        core = fresh()
+        saved = state.load() if state is not None else None
+        if state is not None and saved is not None:
+            try:
+                core.restore(saved, self.clock.monotonic(), self.clock.wall())
+            except Exception as exc:  # ValueError names the bad field; anything else is a bug
+                state.reject(str(exc))
+                core = fresh()
         self.engine = Engine(
             core,
             self.clock,
@@ -164,12 +181,15 @@ class App:
             save=state.save if state is not None else None,
             activity_wake=edge.wake_on_activity if edge.can_wake_on_activity else None,
             slept=edge.slept,
+            on_failure=self.on_failure,
         )
         self._publish_config()
         if config_errors:
             self.config_error = config_errors[0].headline()
             self.engine.config_error = self.config_error
             self._notice_config_error(config_errors)
+        if state is not None and state.problem is not None:
+            self._notice("ergobreak: timers reset", f"{state.problem}; the timers start fresh.")
         return self.engine
 
     def reload(self) -> Reloaded:
@@ -178,8 +198,12 @@ class App:
         before = self.engine.core.settings
         try:
             effective = load(self.paths.config_file, cli=self.cli_values)
-        except ConfigError as exc:
-            errors = _first_error(exc.diagnostics)
+        except Exception as exc:  # ConfigError, or a bug: either way keep the previous settings
+            errors = (
+                _first_error(exc.diagnostics)
+                if isinstance(exc, ConfigError)
+                else [Diagnostic.failed(str(self.paths.config_file), exc)]
+            )
             first = errors[0].headline() if errors else str(exc)
             if self.config_error != first:  # tell the user once per distinct problem
                 self._notice_config_error(errors)
@@ -189,18 +213,33 @@ class App:
         self.effective = effective
         self.config_error = None
         changes = describe_changes(before, effective.settings)
-        if self.bubbles is not None and (changes != "no changes" or was_error):
-            from ergobreak.platform.base import Notification  # noqa: PLC0415
-            from ergobreak.present import NOTICE_SLOT  # noqa: PLC0415
-
-            body = f"Settings updated: {changes}" if changes != "no changes" else "Settings fixed."
-            self.bubbles.apply(
-                Notification(title="ergobreak", body=body, icon="ergobreak", slot=NOTICE_SLOT)
+        if changes != "no changes" or was_error:
+            self._notice(
+                "ergobreak",
+                f"Settings updated: {changes}" if changes != "no changes" else "Settings fixed.",
             )
         log.info("settings reloaded: %s", changes)
         self._publish_config()
         release_memory()
         return Reloaded(effective.settings, effective.content)
+
+    def on_failure(self, detail: str) -> None:
+        """Engine thread: something inside ergobreak failed (the engine logged it)."""
+        log_file = "the journal" if under_journal() else self.paths.log_dir / "ergobreak.log"
+        self._notice(
+            "ergobreak: internal error",
+            f"Something went wrong inside ergobreak ({detail}); it carries on."
+            f" Details are in {log_file}.",
+        )
+
+    def _notice(self, title: str, body: str) -> None:
+        """A one-off message in the notice bubble (settings changed, a problem met)."""
+        if self.bubbles is None:
+            return
+        from ergobreak.platform.base import Notification  # noqa: PLC0415
+        from ergobreak.present import NOTICE_SLOT  # noqa: PLC0415
+
+        self.bubbles.apply(Notification(title=title, body=body, icon="ergobreak", slot=NOTICE_SLOT))
 
     def _notice_config_error(self, errors: Sequence[Diagnostic]) -> None:
         for diag in errors:
@@ -348,8 +387,11 @@ def _run(app: App, runtime: Path) -> int:
             print(diag.format(), file=sys.stderr)
         return 2
     app.effective = effective
-    for diag in effective.warnings:
+    for diag in effective.warnings[:LOGGED_WARNINGS]:
         log.info("%s", diag.headline())
+    if len(effective.warnings) > LOGGED_WARNINGS:
+        more = len(effective.warnings) - LOGGED_WARNINGS
+        log.info("... and %d more warnings (`ergobreak config check` lists them all)", more)
 
     from ergobreak.platform.select import open_edge  # noqa: PLC0415
 

@@ -20,6 +20,7 @@ from ergobreak.app import App, RunOptions
 from ergobreak.commands import Request
 from ergobreak.daemon.clock import FakeClock
 from ergobreak.daemon.engine import Engine, Reply
+from ergobreak.daemon.state import StateFile
 from ergobreak.paths import paths
 from ergobreak.platform.base import Capabilities, Notification
 from ergobreak.platform.edge import Edge
@@ -121,9 +122,9 @@ def write_config(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def start_app(config: str | None = ALWAYS_ON_CONFIG) -> AppRig:
+def start_app(config: str | None = ALWAYS_ON_CONFIG, *, state: StateFile | None = None) -> AppRig:
     """The composed app on a fake edge, after its first wake-up; ``config`` is written
-    to the user's config file first (None: no file)."""
+    to the user's config file first (None: no file); ``state``: the timers' file."""
     where = paths()
     if config is not None:
         write_config(where.config_file, config)
@@ -135,6 +136,6 @@ def start_app(config: str | None = ALWAYS_ON_CONFIG) -> AppRig:
     # Both clocks are the fake one: the backstop sees no sleep unless a test makes one.
     backstop = TimeJump(clock.monotonic, clock.monotonic)
     edge = Edge(idle=idle, notifier=notifier, watchers=[], quiet=[], timejump=backstop, choices=[])
-    engine = app.attach(edge, config_errors=errors)
+    engine = app.attach(edge, state, config_errors=errors)
     engine.step()
     return AppRig(app, engine, clock, idle, notifier)

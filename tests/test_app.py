@@ -11,11 +11,15 @@ from typing import Any
 
 import pytest
 from fake_desk import ALWAYS_ON_CONFIG, AppRig, start_app
+from fuzzing import ISSUE_TOML
 
 from ergobreak import app as app_module
 from ergobreak import opener
 from ergobreak.commands import Request
+from ergobreak.config import layers
+from ergobreak.config.layers import Effective
 from ergobreak.daemon.engine import Reply
+from ergobreak.paths import paths
 from ergobreak.platform.base import Notification
 from ergobreak.platform.edge import Lost
 from ergobreak.tray.backend import Choice as TrayChoice
@@ -71,6 +75,87 @@ def test_a_broken_config_at_start_runs_on_the_defaults_and_says_so() -> None:
     assert rig.engine.core.settings.drill.every == 30 * 60
     assert rig.engine.config_error is not None
     assert "drill.every" in rig.engine.config_error
+
+
+HOSTILE = {
+    **{case: ALWAYS_ON_CONFIG.encode() + data for case, data in ISSUE_TOML.items()},
+    "a 48 MB file": b"",
+}
+
+
+def save_hostile(path: Path, case: str) -> None:
+    """Save a hostile config where the app reads it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        f.write(HOSTILE[case])
+        if not HOSTILE[case]:
+            f.truncate(48 << 20)  # sparse: no time or disk to write it
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_config_saved_into_a_running_app_keeps_it_prompting(case: str) -> None:
+    rig = start_app(DRILLS_45)
+    save_hostile(rig.config_file, case)
+    first, second = rig.request("reload"), rig.request("reload")
+    assert first["ok"] is False
+    assert second == first
+    assert first["error"].startswith(f"{rig.config_file}")
+    assert rig.notifier.titles() == [PROBLEM]  # told once
+    assert rig.engine.core.settings.drill.every == 45 * 60
+    rig.work(46 * 60)
+    assert rig.notifier.titles()[-1].startswith("2-minute drill: ")
+    assert rig.request("status")["status"]["config_error"] == first["error"]
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_config_at_start_runs_on_the_defaults_and_says_so(case: str) -> None:
+    save_hostile(paths().config_file, case)
+    rig = start_app(None)
+    assert rig.notifier.titles() == [PROBLEM]
+    assert rig.engine.core.settings.drill.every == 30 * 60
+    assert rig.engine.config_error is not None
+    assert rig.engine.config_error.startswith(str(rig.config_file))
+
+
+def test_a_bug_while_loading_is_a_config_problem_not_a_dead_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = layers.load
+
+    def buggy(user_file: Path | None = None, **kwargs: Any) -> Effective:
+        if user_file is not None:
+            raise KeyError("a bug")
+        return real(user_file, **kwargs)
+
+    monkeypatch.setattr("ergobreak.app.load", buggy)
+    rig = start_app(DRILLS_45)  # at start: the defaults, and a message
+    assert rig.notifier.titles() == [PROBLEM]
+    assert "ergobreak failed while checking this file (KeyError: 'a bug')" in str(
+        rig.engine.config_error
+    )
+    assert rig.request("reload")["ok"] is False  # on reload: the settings in force stay
+    assert rig.notifier.titles() == [PROBLEM]
+    assert rig.engine.core.settings.drill.every == 30 * 60  # the defaults
+    rig.work(31 * 60)
+    assert rig.request("status")["ok"] is True
+    assert rig.engine.failures == 0
+
+
+def test_an_internal_error_is_told_once_and_the_app_goes_on() -> None:
+    rig = start_app()
+
+    class BrokenHistory:
+        def record(self, *args: object) -> None:
+            raise OSError("history broke")
+
+    rig.app.recorder = BrokenHistory()  # type: ignore[assignment]
+    rig.work(31 * 60)
+    titles = rig.notifier.titles()
+    assert titles.count("ergobreak: internal error") == 1
+    notice = next(n for n in rig.notifier.shown if n.title == "ergobreak: internal error")
+    assert "(OSError: history broke); it carries on." in notice.body
+    assert str(rig.app.paths.log_dir / "ergobreak.log") in notice.body
+    assert titles[-1].startswith("2-minute drill: ")
 
 
 def test_open_report_writes_this_weeks_report_and_opens_it(

@@ -108,6 +108,19 @@ def test_an_untouched_file_is_no_change(tmp_path: Path) -> None:
     assert config.stat().st_mtime_ns == before
 
 
+def test_a_file_that_is_not_utf8_opens_with_its_bad_bytes_marked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"schema = 1\n# caf\xe9\n")
+    saved, out, _ = run_edit(config, script(tmp_path, "KEEP"))
+    assert not saved
+    assert f"{config} is not UTF-8 text: what cannot be read shows as \ufffd." in out
+    fixer = tmp_path / "fixer"
+    fixer.mkdir()
+    saved, _, _ = run_edit(config, script(fixer, "schema = 1\n# cafe\n"))
+    assert saved
+    assert config.read_text() == "schema = 1\n# cafe\n"
+
+
 def test_an_editor_that_fails_changes_nothing(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("schema = 1\n")

@@ -1,5 +1,6 @@
-"""Fuzz: whatever bytes sit in a user or policy file, loading gives settings or a
-config error with readable diagnostics, never another exception or a traceback."""
+"""Fuzz: whatever bytes sit in a user or policy file (noise, mutations of the shipped
+files, deep nesting, huge literals), loading gives settings or a config error with
+readable diagnostics, never another exception or a traceback."""
 
 from __future__ import annotations
 
@@ -7,7 +8,18 @@ from pathlib import Path
 
 import pytest
 import tomlkit
-from hypothesis import HealthCheck, example, given, settings
+from fuzzing import (
+    FUZZ,
+    ISSUE_TOML,
+    TOML_TOKENS,
+    assert_diagnostics,
+    examples,
+    hostile_toml,
+    mutated,
+    noise,
+    shipped,
+)
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scaffold import cli
 
@@ -16,80 +28,10 @@ from ergobreak.config.edit import validate_text
 from ergobreak.config.layers import Effective, load
 from ergobreak.config.policy import POLICY_TABLES
 from ergobreak.config.schema import KEYS, TABLES, conflicts, to_toml
-from ergobreak.tomlfile import Diagnostic
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = (ROOT / "config" / "ergobreak.toml").read_bytes()
-POLICY = (ROOT / "config" / "policy.example.toml").read_bytes()
-#: pieces that make mutations likely to stay near-valid TOML
-TOKENS = [
-    b'"',
-    b"'",
-    b"[",
-    b"]",
-    b"[[",
-    b"=",
-    b"\n",
-    b"{",
-    b"}",
-    b",",
-    b"#",
-    b".",
-    b"\\",
-    b'"""',
-    b"1",
-    b"-1",
-    b"99999999999999999999999",
-    b"1e400",
-    b"nan",
-    b"inf",
-    b"true",
-    b'"30m"',
-    b'"99999999999999999999h"',
-    b'"0s"',
-    b"1979-05-27",
-    b"07:32:00",
-    b"[]",
-    b'["mon"]',
-    b'"25:00-26:00"',
-    b"[drill]\n",
-    b"[drill.every]\n",
-    b"every = ",
-    b"[[posture]]\n",
-    b"[defaults]\n",
-    b"[enforced.drill]\n",
-    b"[limits.drill]\n",
-    b"{ min = 1 }",
-    b'{ max = "1h" }',
-    b"{ min = {} }",
-    b"[meta]\n",
-    b"schema = ",
-    b"\xff",
-    b"\xc3",
-    b"\x00",
-    b"\r\n",
-]
-
-
+TEMPLATE = shipped("config/ergobreak.toml")
+POLICY = shipped("config/policy.example.toml")
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: bytes) -> bytes:
-    data = bytearray(base)
-    for _ in range(draw(st.integers(1, 6))):
-        at = draw(st.integers(0, len(data)))
-        op = draw(st.sampled_from(["insert", "delete", "replace", "flip"]))
-        if op == "insert":
-            data[at:at] = draw(st.sampled_from(TOKENS) | st.binary(max_size=8))
-        elif op == "delete":
-            del data[at : at + draw(st.integers(1, 40))]
-        elif op == "replace" and data:
-            end = at + draw(st.integers(1, 12))
-            data[at:end] = draw(st.sampled_from(TOKENS))
-        elif data:
-            data[min(at, len(data) - 1)] = draw(st.integers(0, 255))
-    return bytes(data)
 
 
 #: any TOML value, nested
@@ -135,26 +77,17 @@ def toml_documents(draw: st.DrawFn, policy: bool) -> bytes:
     return tomlkit.dumps(doc).encode()
 
 
-def readable(diags: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
-    for diag in diags:
-        text = diag.format()
-        assert text.startswith(diag.path)
-        assert diag.to_json()["message"] == diag.message
-        if diag.path.endswith(".toml") and diag.line is not None:
-            assert diag.col is not None, text
-
-
 def check_user(path: Path, data: bytes) -> None:
     path.write_bytes(data)
     result = layers.try_load(path, policy_files=[])
     if isinstance(result, list):  # load() raised ConfigError with these
         assert any(d.severity == "error" for d in result)
-        readable(result)
+        assert_diagnostics(result)
     else:
         assert isinstance(result, Effective)
-        readable(result.diagnostics)
+        assert_diagnostics(result.diagnostics)
     text = data.decode("utf-8", "replace")
-    readable(validate_text(text, str(path)))
+    assert_diagnostics(validate_text(text, str(path)))
 
 
 def check_policy(path: Path, data: bytes) -> None:
@@ -162,7 +95,7 @@ def check_policy(path: Path, data: bytes) -> None:
     e = load(None, policy_files=[path])  # a policy never makes loading fail
     assert isinstance(e, Effective)
     assert e.content is not None
-    readable(e.diagnostics)
+    assert_diagnostics(e.diagnostics)
     for key, limit in e.limits.items():
         assert limit.min is None or limit.max is None or limit.min <= limit.max
         assert limit.min is None or e.values[key] >= limit.min
@@ -173,11 +106,8 @@ def check_policy(path: Path, data: bytes) -> None:
     assert not conflicts(e.values)
 
 
-FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-
-
 @FUZZ
-@given(data=st.binary(max_size=400))
+@given(data=noise())
 @example(data=b"")
 @example(data=b"\xef\xbb\xbf[drill]\nevery = '30m'\n")  # a UTF-8 byte-order mark
 @example(data=b"drill = { every = { x = { y = 1 } } }\n")
@@ -186,13 +116,17 @@ def test_arbitrary_bytes_as_the_user_file(tmp_path: Path, data: bytes) -> None:
 
 
 @FUZZ
-@given(data=mutated(TEMPLATE) | mutated(POLICY) | toml_documents(policy=False))
+@given(
+    data=mutated(TEMPLATE, TOML_TOKENS)
+    | mutated(POLICY, TOML_TOKENS)
+    | toml_documents(policy=False)
+)
 def test_mutated_and_generated_user_files(tmp_path: Path, data: bytes) -> None:
     check_user(tmp_path / "config.toml", data)
 
 
 @FUZZ
-@given(data=st.binary(max_size=400) | mutated(POLICY) | mutated(TEMPLATE))
+@given(data=noise() | mutated(POLICY, TOML_TOKENS) | mutated(TEMPLATE, TOML_TOKENS))
 @example(data=b"[limits.drill]\nmax_snoozes = { max = 99999999999999999999999 }\n")
 @example(data=b'[limits.drill]\nevery = { max = "99999999999999999999h" }\n')
 def test_arbitrary_bytes_as_a_policy_file(tmp_path: Path, data: bytes) -> None:
@@ -205,8 +139,22 @@ def test_generated_policy_files(tmp_path: Path, data: bytes) -> None:
     check_policy(tmp_path / "policy.toml", data)
 
 
+@FUZZ
+@given(data=hostile_toml())
+@examples("data", ISSUE_TOML)
+def test_deep_and_huge_user_files(tmp_path: Path, data: bytes) -> None:
+    check_user(tmp_path / "config.toml", data)
+
+
+@FUZZ
+@given(data=hostile_toml())
+@examples("data", ISSUE_TOML)
+def test_deep_and_huge_policy_files(tmp_path: Path, data: bytes) -> None:
+    check_policy(tmp_path / "policy.toml", data)
+
+
 @settings(max_examples=max(10, settings().max_examples // 4), parent=FUZZ)
-@given(user=st.binary(max_size=200) | mutated(TEMPLATE), policy=mutated(POLICY))
+@given(user=noise(200) | mutated(TEMPLATE, TOML_TOKENS), policy=mutated(POLICY, TOML_TOKENS))
 def test_config_check_exits_0_or_1_without_a_traceback(
     tmp_path: Path, user: bytes, policy: bytes
 ) -> None:

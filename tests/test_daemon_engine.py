@@ -10,13 +10,15 @@ import pytest
 from fake_desk import ScriptedIdle, type_steadily
 
 from ergobreak.commands import Request
+from ergobreak.content import default_content
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.machine import DeskSession, View
 from ergobreak.core.settings import Settings
 from ergobreak.daemon.clock import FakeClock
-from ergobreak.daemon.engine import SAVE_EVERY, Engine, Reloaded, Reply, describe_changes
+from ergobreak.daemon.engine import FAILED, SAVE_EVERY, Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.state import StateFile
+from ergobreak.localtz import get_timezone
 from ergobreak.platform.timejump import TimeJump
 from ergobreak.sim.testing import ALWAYS_ON, make_machine, settings
 
@@ -55,6 +57,7 @@ class Rig:
 def make_rig(
     config: Settings = ALWAYS_ON,
     clock: FakeClock | None = None,
+    core: DeskSession | None = None,
     idle: ScriptedIdle | None = None,
     **kwargs: Any,
 ) -> Rig:
@@ -73,7 +76,7 @@ def make_rig(
         "read_idle": idle.idle_seconds,
         **kwargs,
     }
-    engine = Engine(make_machine(config), clock, quiet_changes=quiet.changes, **options)
+    engine = Engine(core or make_machine(config), clock, quiet_changes=quiet.changes, **options)
     engine.step()
     return Rig(clock, idle, engine, effects, saves, quiet)
 
@@ -185,7 +188,7 @@ def test_restart_resumes_timers_and_a_long_gap_resets_them(tmp_path: Any) -> Non
     def restart(after: float) -> DeskSession:
         core = make_machine()
         wall = rig.clock.wall() + after
-        core.restore(saved["core"], 5000.0, wall)
+        core.restore(saved, 5000.0, wall)
         return core
 
     assert restart(60).view(5000.0).drill_desk == pytest.approx(1230, abs=2)
@@ -204,10 +207,97 @@ def test_a_crashing_hook_does_not_stop_the_engine(caplog: pytest.LogCaptureFixtu
     def explode(t: float, wall: float, out: list[fx.Effect], view: View) -> None:
         raise RuntimeError("notifier bug")
 
-    rig = make_rig(on_step=explode)
+    told: list[str] = []
+    rig = make_rig(on_step=explode, on_failure=told.append)
     rig.work(31 * 60)
-    assert "notifier bug" in caplog.text
     assert rig.engine.core.phase.value in ("prompted", "snoozed")
+    (logged,) = [r.getMessage() for r in caplog.records if r.exc_info]
+    assert logged.endswith(".<locals>.explode failed; ergobreak carries on")
+    assert told == ["RuntimeError: notifier bug"]
+    assert rig.engine.failures > 10
+
+
+class Flaky(DeskSession):
+    """A core with a bug: ``start`` changes its state, then raises."""
+
+    broken = True
+    deadline_broken = False
+
+    def handle(
+        self, t: float, wall: float, event: ev.Event, idle: float | None = None
+    ) -> list[fx.Effect]:
+        out = super().handle(t, wall, event, idle)
+        if isinstance(event, ev.Start) and self.broken:
+            raise RuntimeError("a bug in the scheduler")
+        return out
+
+    def next_deadline(self) -> float | None:
+        if self.deadline_broken:
+            raise ZeroDivisionError("no deadline")
+        return super().next_deadline()
+
+
+def flaky() -> Flaky:
+    return Flaky(ALWAYS_ON, default_content(), get_timezone("UTC"))
+
+
+def test_a_round_that_raises_is_undone_answered_and_told_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    told: list[str] = []
+    rig = make_rig(core=flaky(), on_failure=told.append)
+    rig.work(60)
+    for _ in range(2):
+        reply = Reply()
+        rig.engine.post(Request("start"), reply)
+        rig.engine.step()
+        assert reply.value == {"ok": False, "error": FAILED}
+        # the drill did not half start: the core is as it was before the round
+        assert rig.engine.core.phase.value == "working"
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == [
+        "a wake-up of the scheduler (undone) failed; ergobreak carries on"
+    ]
+    assert "RuntimeError: a bug in the scheduler" in caplog.text
+    assert told == ["RuntimeError: a bug in the scheduler"]
+    assert rig.engine.failures == 2
+    rig.engine.core.broken = False  # type: ignore[attr-defined]
+    rig.engine.post(Request("start"))
+    rig.engine.step()
+    assert rig.engine.core.phase.value == "drill"
+    rig.work(35 * 60)  # and it goes on as if nothing had happened
+    assert rig.names().count("drill_prompt") == 1
+
+
+def test_a_deadline_that_raises_does_not_stop_the_loop(caplog: pytest.LogCaptureFixture) -> None:
+    core = flaky()
+    core.deadline_broken = True
+    rig = make_rig(core=core)
+    thread = threading.Thread(target=rig.engine.run)
+    thread.start()
+    for _ in range(3):
+        reply = Reply()
+        rig.engine.post(Request("status"), reply)
+        assert reply.done.wait(5)
+        assert reply.value["ok"] is True
+    rig.engine.stop()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert len([r for r in caplog.records if r.exc_info]) == 1
+    assert "ZeroDivisionError: no deadline" in caplog.text
+
+
+def test_a_reload_that_raises_keeps_the_settings() -> None:
+    def reload() -> Reloaded:
+        raise RuntimeError("a bug while loading")
+
+    rig = make_rig(reload=reload)
+    reply = Reply()
+    rig.engine.post(Request("reload"), reply)
+    rig.engine.step()
+    assert reply.value["ok"] is False
+    assert reply.value["error"] == FAILED
+    assert rig.engine.core.settings == ALWAYS_ON
+    assert rig.engine.config_error == FAILED
 
 
 def test_activity_wakeup_is_armed_once_while_away() -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from ergobreak.tomlfile import Diagnostic, Positions, parse_toml, read_text
+import pytest
+from fuzzing import ISSUE_TOML
+
+from ergobreak.tomlfile import Diagnostic, Hints, Positions, parse_toml, read_text
 from ergobreak.tomlfile.positions import split_lines
 
 # ------------------------------------------------------------ positions
@@ -36,10 +40,12 @@ def test_positions_of_keys_and_elements() -> None:
 
 
 def test_positions_keep_what_they_found_on_odd_text() -> None:
-    pos = Positions('a = 1\nb = "unterminated\nc = 2\n')
+    pos = Positions("a = 1\nb = [1,\nc = 2\n")
     assert pos.find(("a",)) == (1, 5)
     assert pos.find(("b",)) == (2, 5)
     assert pos.find(("c",)) is None
+    # an unclosed one-line string ends with its line, as TOML reads it
+    assert Positions('a = "open\nc = 2\n').find(("c",)) == (2, 5)
 
 
 def test_dotted_keys_find_what_config_keys_name() -> None:
@@ -106,7 +112,7 @@ def test_a_diagnostic_without_positions_has_no_line() -> None:
 
 
 def test_parse_toml_reports_a_syntax_error_where_it_is() -> None:
-    data, (diag,) = parse_toml("[drill]\nevery = 30m\n", "config.toml")
+    data, (diag,) = parse_toml("[drill]\nevery = 30m\n", "config.toml", max_bytes=1000)
     assert data is None
     assert diag.location() == "config.toml:2:11"
     assert diag.source == "every = 30m"
@@ -114,10 +120,106 @@ def test_parse_toml_reports_a_syntax_error_where_it_is() -> None:
 
 
 def test_read_text_says_why_a_file_cannot_be_read(tmp_path: Path) -> None:
-    assert read_text(tmp_path / "absent.toml")[1][0].message == "file not found"
+    assert read_text(tmp_path / "absent.toml", max_bytes=1000)[1][0].message == "file not found"
     bad = tmp_path / "bad.toml"
     bad.write_bytes(b'a = 1\nb = "\xff"\n')
-    text, (diag,) = read_text(bad)
+    text, (diag,) = read_text(bad, max_bytes=1000)
     assert text is None
     assert diag.location() == f"{bad}:2:6"
     assert diag.message == "invalid TOML: the file is not UTF-8 text (byte 0xff)"
+
+
+# ------------------------------------------------------------------- bounds
+
+
+@pytest.mark.parametrize(
+    ("case", "where", "message"),
+    [
+        ("500 nested arrays", "config.toml:2:39", "nested more than 32 levels deep"),
+        ("400 nested inline tables", "config.toml:2:100", "nested more than 32 levels deep"),
+        ("a dotted key 1,000 levels deep", "config.toml:2:1", "nested more than 32 levels deep"),
+        (
+            "an integer of 4,301 digits",
+            "config.toml:2:15",
+            "a value 4,301 characters long; numbers and dates may have at most 100",
+        ),
+    ],
+)
+def test_what_would_break_the_parser_is_an_error_at_its_line(
+    case: str, where: str, message: str
+) -> None:
+    data, (diag,) = parse_toml(ISSUE_TOML[case].decode(), "config.toml", max_bytes=1 << 16)
+    assert data is None
+    assert (diag.location(), diag.severity, diag.message) == (where, "error", message)
+    assert diag.source is not None
+    assert diag.hint
+
+
+def test_the_limits_are_exact_and_strings_and_comments_do_not_count() -> None:
+    def depth(n: int) -> str:  # [a] then x = [[...]]: x's innermost element at depth n
+        return "[a]\nx = " + "[" * (n - 2) + "1" + "]" * (n - 2) + "\n"
+
+    assert parse_toml(depth(32), "f", max_bytes=1000)[0] is not None
+    assert parse_toml(depth(33), "f", max_bytes=1000)[1][0].message.startswith("nested")
+    assert parse_toml("[[a.b]]\n" + "c." * 28 + "d = 1\n", "f", max_bytes=1000)[0]
+    assert parse_toml("[[a.b]]\n" + "c." * 29 + "d = 1\n", "f", max_bytes=1000)[0] is None
+    assert parse_toml("x = " + "1" * 100 + "\n", "f", max_bytes=1000)[0] is not None
+    assert parse_toml("x = " + "1" * 101 + "\n", "f", max_bytes=1000)[0] is None
+    brackets = "[" * 40
+    text = f'a = "{brackets}"\nb = \'{brackets}\'\nc = """\n{brackets}\n"""\n# {brackets}\n'
+    assert parse_toml(text, "f", max_bytes=1000)[0] == {
+        "a": brackets,
+        "b": brackets,
+        "c": brackets + "\n",
+    }
+    assert parse_toml(f"x = '{'9' * 400}'\n", "f", max_bytes=1000)[0] is not None
+
+
+def test_text_over_the_size_limit_is_not_parsed() -> None:
+    data, (diag,) = parse_toml("a = 1\n" * 200, "/home/u/config.toml", max_bytes=1024)
+    assert data is None
+    assert diag.headline() == (
+        "/home/u/config.toml: error: config.toml is 1.2 KB; the limit is 1 KB"
+    )
+    # characters are not bytes: the limit counts UTF-8 bytes
+    assert parse_toml('a = "' + "é" * 600 + '"\n', "f", max_bytes=1000)[0] is None
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    huge = tmp_path / "config.toml"
+    with huge.open("wb") as f:
+        f.truncate(48 << 20)  # sparse: 48 MB that take no disk space or time to read
+    text, (diag,) = read_text(huge, max_bytes=1 << 20)
+    assert text is None
+    assert diag.message == "config.toml is 48 MB; the limit is 1 MB"
+    assert diag.hint == "is this the right file? ergobreak reads it whole, so it must stay small"
+
+
+def test_a_file_without_a_size_is_read_no_further_than_the_limit(tmp_path: Path) -> None:
+    text, (diag,) = read_text(Path("/dev/zero"), max_bytes=1024)
+    assert text is None
+    assert diag.message == "zero is over 1 KB; the limit is 1 KB"
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    assert read_text(fifo, max_bytes=1024) == ("", [])  # no writer: empty, and no waiting
+
+
+def test_hints_are_given_for_the_first_misspellings_only() -> None:
+    hints = Hints(budget=2)
+    assert [hints.near("evrey", ["every"]) for _ in range(3)] == ["every", "every", None]
+
+
+def test_positions_stop_at_a_path_deeper_than_the_bounds() -> None:
+    pos = Positions("x = 1\n" + ".".join(["a"] * 20000) + " = 1\n")  # no time: no prefixes kept
+    assert pos.find(("x",)) == (1, 5)
+    assert list(pos.keys) == [("x",)]
+
+
+def test_a_long_line_is_shown_around_the_caret() -> None:
+    source = "".join(chr(ord("a") + i % 26) for i in range(1000))
+    diag = Diagnostic(
+        path="f", line=1, col=500, severity="error", key=None, message="m", source=source
+    )
+    _, shown, caret = diag.format().split("\n")
+    assert shown == "   1 | …" + source[449:549] + "…"
+    assert shown[caret.index("^")] == source[499]

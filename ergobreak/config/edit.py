@@ -19,7 +19,7 @@ from tomlkit.items import Table
 
 from ergobreak.atomic import write_atomic
 from ergobreak.config.kinds import ValueProblem
-from ergobreak.config.loader import check_text, suggest
+from ergobreak.config.loader import MAX_BYTES, check_text, suggest
 from ergobreak.config.schema import KEY_BY_NAME, to_toml
 from ergobreak.config.values import format_toml, parse_cli_value
 from ergobreak.tomlfile import ConfigError, Diagnostic, parse_toml, read_text
@@ -124,7 +124,7 @@ def validate_text(text: str, path: str) -> list[Diagnostic]:
 
 
 def _current(text: str, path: str, key: str) -> Any:
-    data, _ = parse_toml(text, path)
+    data, _ = parse_toml(text, path, max_bytes=MAX_BYTES)
     if data is None:
         return None
     table, leaf = key.split(".", 1)
@@ -161,7 +161,7 @@ def apply(
     """
     exists = path.exists()
     if exists:
-        text, problems = read_text(path)
+        text, problems = read_text(path, max_bytes=MAX_BYTES)
         if text is None:
             raise ConfigError(problems)
     elif value is None:

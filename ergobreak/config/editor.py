@@ -80,7 +80,7 @@ def edit(
     Raises:
         OSError: the editor could not be started, or the file not written.
     """
-    original = path.read_text(encoding="utf-8") if path.exists() else None
+    original = _read(path, out)
     if original is None:
         out.write(f"{path} does not exist yet: starting from the commented template.\n")
     text = original if original is not None else template
@@ -117,6 +117,19 @@ def edit(
                 return Outcome(saved=False, changed=False, diagnostics=tuple(problems))
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _read(path: Path, out: TextIO) -> str | None:
+    """The file's text to edit (``None``: no file); bytes that are not UTF-8 become
+    U+FFFD, with a note, so the user sees where they are and can fix them."""
+    if not path.exists():
+        return None
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        out.write(f"{path} is not UTF-8 text: what cannot be read shows as \ufffd.\n")
+        return raw.decode("utf-8", "replace")
 
 
 def _check(tmp: Path, real: Path) -> list[Diagnostic]:

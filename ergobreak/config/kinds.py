@@ -169,14 +169,14 @@ _ROUTINE_ID = re.compile(ID_PATTERN)
 
 def _names(raw: object, what: str, example: str) -> list[str]:
     """A TOML array of distinct strings (a lone string is accepted as a one-item list)."""
-    names: list[str] = []
+    names: dict[str, None] = {}  # a dict keeps the order and finds repeats at once
     for item in _items(raw, f"{what} like {example}"):
         if not isinstance(item, str):
             raise ValueProblem(f"expected {what} like {example}, got {found(item)} in the array")
         if item in names:
             raise ValueProblem(f'"{item}" is listed twice')
-        names.append(item)
-    return names
+        names[item] = None
+    return list(names)
 
 
 def _pick(raw: object, what: str, one: str, choices: tuple[str, ...]) -> tuple[str, ...]:

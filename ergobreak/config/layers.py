@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ergobreak.config.kinds import ValueProblem
-from ergobreak.config.loader import check_table, suggest
+from ergobreak.config.loader import MAX_BYTES, check_table, suggest
 from ergobreak.config.origin import Origin
 from ergobreak.config.policy import TABLE_OF_LAYER, Limit, Policy, PolicyTable, load_policy, within
 from ergobreak.config.schema import (
@@ -258,16 +258,20 @@ class _UserFile:
 def _read_user(user_file: Path | None, user_text: str | None) -> _UserFile:
     user = _UserFile(text=user_text)
     if user.text is None and user_file is not None and user_file.exists():
-        user.text, user.diagnostics = read_text(user_file)
+        user.text, user.diagnostics = read_text(user_file, max_bytes=MAX_BYTES)
     if user.text is None:
         return user
     name = str(user_file) if user_file is not None else "config"
-    data, problems = parse_toml(user.text, name)
+    data, problems = parse_toml(user.text, name, max_bytes=MAX_BYTES)
     user.diagnostics += problems
     if data is None:
         return user
-    user.positions = Positions(user.text)
-    good, problems = check_table(data, name, user.positions)
+    try:
+        user.positions = Positions(user.text)
+        good, problems = check_table(data, name, user.positions)
+    except Exception as exc:  # a bug must not cost the daemon its settings: an error like any
+        user.diagnostics.append(Diagnostic.failed(name, exc))
+        return user
     user.diagnostics += problems
     for key, value in good.items():
         if KEY_BY_NAME[key].policy_only:

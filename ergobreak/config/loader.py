@@ -23,6 +23,7 @@ from ergobreak.core.settings import Settings
 from ergobreak.tomlfile import (
     ConfigError,
     Diagnostic,
+    Hints,
     Positions,
     Severity,
     found,
@@ -32,6 +33,9 @@ from ergobreak.tomlfile import (
 )
 
 SCHEMA_VERSION = 1
+#: the largest settings file (``config.toml``, a policy file) read: 17 times the
+#: commented template with every key, and parsed and checked in milliseconds
+MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,32 +46,40 @@ class Loaded:
 
 
 def flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"drill": {"every": "30m"}}`` -> ``{"drill.every": "30m"}``; known leaves stay whole."""
+    """``{"drill": {"every": "30m"}}`` -> ``{"drill.every": "30m"}``; known leaves stay whole.
+
+    Depth first, in the file's order, with a stack instead of recursion: each
+    value is visited once, however deep the tables go.
+    """
     flat: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and dotted not in KEY_BY_NAME:
-            if not value:
-                flat[dotted] = value
-            flat.update(flatten(value, dotted + "."))
-        else:
+    stack = [(prefix, iter(table.items()))]
+    while stack:
+        outer, items = stack[-1]
+        for key, value in items:
+            dotted = f"{outer}{key}"
+            if isinstance(value, dict) and value and dotted not in KEY_BY_NAME:
+                stack.append((dotted + ".", iter(value.items())))
+                break
             flat[dotted] = value
+        else:
+            stack.pop()
     return flat
 
 
-def suggest(name: str) -> str | None:
-    """A close known key for a misspelt one (never ``name`` itself)."""
+def suggest(name: str, hints: Hints | None = None) -> str | None:
+    """A close known key for a misspelt one (never ``name`` itself); with ``hints``,
+    only while the file has hints left."""
     candidates = [k for k in (*KEY_BY_NAME, *sorted(TABLES)) if k != name]
     leaf = name.rsplit(".", 1)[-1]
     leaf_matches = [k for k in KEY_BY_NAME if k.rsplit(".", 1)[-1] == leaf and k != name]
     if len(leaf_matches) == 1:
         return leaf_matches[0]
-    return near(name, candidates, cutoff=0.75)
+    return (hints.near if hints else near)(name, candidates, cutoff=0.75)
 
 
-def suggest_table(name: str) -> str | None:
+def suggest_table(name: str, hints: Hints | None = None) -> str | None:
     """A close known table for a misspelt one."""
-    return near(name, sorted(TABLES - {name}))
+    return (hints.near if hints else near)(name, sorted(TABLES - {name}))
 
 
 def schema_problem(raw: object) -> tuple[str, str | None] | None:
@@ -85,14 +97,17 @@ def check_table(
     *,
     allow_meta: bool = True,
     prefix: str = "",
+    hints: Hints | None = None,
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
     """Validate one settings table; return parsed values for good keys and diagnostics.
 
     Unknown keys and tables are warnings (files can be shared across versions);
     a known table written as something else (``drill = 5``) is an error.
     ``prefix`` names where the table sits in the file (``"enforced."`` in a
-    policy): diagnostics use it, the returned keys do not.
+    policy): diagnostics use it, the returned keys do not. ``hints``: the file's
+    "did you mean" budget, when it has more than this table.
     """
+    hints = hints or Hints()
     good: dict[str, Any] = {}
     diags: list[Diagnostic] = []
 
@@ -118,7 +133,7 @@ def check_table(
 
     def unknown(key: str, raw: object) -> None:
         if isinstance(raw, dict):
-            near = suggest_table(key) if "." not in key else None
+            near = suggest_table(key, hints) if "." not in key else None
             diag(
                 key,
                 "warning",
@@ -127,7 +142,7 @@ def check_table(
                 hint=f"did you mean [{prefix}{near}]?" if near else None,
             )
         else:
-            near = suggest(key)
+            near = suggest(key, hints)
             diag(
                 key,
                 "warning",
@@ -179,13 +194,16 @@ def check_text(text: str, path: str) -> tuple[dict[str, Any], list[Diagnostic]]:
     """A user file's text on its own (no policy, no content): the built-in
     defaults overlaid with its good values, and every diagnostic."""
     values = defaults()
-    data, diags = parse_toml(text, path)
+    data, diags = parse_toml(text, path, max_bytes=MAX_BYTES)
     if data is None:
         return values, diags
-    positions = Positions(text)
-    good, diags = check_table(data, path, positions)
-    values.update(good)
-    return values, diags + cross_diagnostics(values, path, positions, set(good))
+    try:
+        positions = Positions(text)
+        good, diags = check_table(data, path, positions)
+        checked = {**values, **good}
+        return checked, diags + cross_diagnostics(checked, path, positions, set(good))
+    except Exception as exc:  # a bug: an error in the file like any other, never a traceback
+        return values, [Diagnostic.failed(path, exc)]
 
 
 def load_file(path: Path | None) -> Loaded:
@@ -197,7 +215,7 @@ def load_file(path: Path | None) -> Loaded:
     values = defaults()
     diags: list[Diagnostic] = []
     if path is not None:
-        text, diags = read_text(path)
+        text, diags = read_text(path, max_bytes=MAX_BYTES)
         if text is not None:
             values, diags = check_text(text, str(path))
     if any(d.severity == "error" for d in diags):

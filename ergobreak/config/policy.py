@@ -18,12 +18,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ergobreak.config.kinds import ValueProblem
-from ergobreak.config.loader import check_table, schema_problem, suggest, suggest_table
+from ergobreak.config.loader import (
+    MAX_BYTES,
+    check_table,
+    schema_problem,
+    suggest,
+    suggest_table,
+)
 from ergobreak.config.origin import Layer, Origin
 from ergobreak.config.schema import KEY_BY_NAME, TABLES
 from ergobreak.config.values import show_value
 from ergobreak.paths import paths
-from ergobreak.tomlfile import Diagnostic, Positions, found, near, parse_toml, read_text
+from ergobreak.tomlfile import Diagnostic, Hints, Positions, found, parse_toml, read_text
 
 PolicyTable = Literal["defaults", "enforced", "limits"]
 POLICY_TABLES: tuple[PolicyTable, ...] = ("defaults", "enforced", "limits")
@@ -191,11 +197,11 @@ def _read_policy(
                     )
                 )
                 continue
-        text, problems = read_text(path)
+        text, problems = read_text(path, max_bytes=MAX_BYTES)
         diags.extend(problems)
         if text is None:
             continue
-        data, problems = parse_toml(text, name)
+        data, problems = parse_toml(text, name, max_bytes=MAX_BYTES)
         if data is None:
             diags.extend(problems)
             diags.append(
@@ -205,11 +211,18 @@ def _read_policy(
                 )
             )
             continue
-        positions = Positions(text)
+        file_diags: list[Diagnostic] = []
+        trial = policy.copy()  # the file applies whole, or (a bug met) not at all
+        try:
+            positions = Positions(text)
+            _read_file(data, name, positions, trial, file_diags)
+        except Exception as exc:  # never a traceback that stops every user's daemon
+            diags.append(Diagnostic.failed(name, exc))
+            diags.append(Diagnostic.plain(name, "policy file skipped; other policy files apply"))
+            continue
+        policy = trial
         policy.positions[name] = positions
         policy.applied.append(path)
-        file_diags: list[Diagnostic] = []
-        _read_file(data, name, positions, policy, file_diags)
         file_diags.sort(key=lambda d: (d.line or 0, d.col or 0))
         diags.extend(file_diags)
     # An enforced value outside the policy's own limits is IT's mistake: say so, drop it.
@@ -235,11 +248,12 @@ def _read_file(
     policy: Policy,
     diags: list[Diagnostic],
 ) -> None:
+    hints = Hints()
     for top, raw in data.items():
         if top in POLICY_TOP:
             continue
         hint = "a policy has schema, [meta], [defaults], [enforced] and [limits]"
-        close = near(top, sorted(POLICY_TOP))
+        close = hints.near(top, sorted(POLICY_TOP))
         if top in TABLES:
             hint = f"settings go in [defaults.{top}], [enforced.{top}] or [limits.{top}]"
         elif close:
@@ -297,7 +311,9 @@ def _read_file(
                 )
             )
             continue
-        good, problems = check_table(section, name, positions, allow_meta=False, prefix=f"{table}.")
+        good, problems = check_table(
+            section, name, positions, allow_meta=False, prefix=f"{table}.", hints=hints
+        )
         diags.extend(problems)
         target = policy.defaults if table == "defaults" else policy.enforced
         layer: Layer = "enforced" if table == "enforced" else "policy default"
@@ -314,7 +330,7 @@ def _read_file(
         return
     for top, raw in section.items():
         if top not in TABLES:
-            near_top = suggest_table(top) if isinstance(raw, dict) else suggest(top)
+            near_top = suggest_table(top, hints) if isinstance(raw, dict) else suggest(top, hints)
             diags.append(
                 Diagnostic.at(
                     name,
@@ -350,6 +366,7 @@ def _read_file(
                     positions=positions,
                     policy=policy,
                     diags=diags,
+                    hints=hints,
                 )
 
 
@@ -361,6 +378,7 @@ def _read_limit(
     positions: Positions,
     policy: Policy,
     diags: list[Diagnostic],
+    hints: Hints,
 ) -> None:
     dotted = f"limits.{key}"
     spec = KEY_BY_NAME.get(key)
@@ -369,7 +387,7 @@ def _read_limit(
         diags.append(Diagnostic.at(name, positions, at, message, hint=hint))
 
     if spec is None:
-        near = suggest(key)
+        near = suggest(key, hints)
         diags.append(
             Diagnostic.at(
                 name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ergobreak.config.loader import MAX_BYTES
 from ergobreak.config.schema import KEY_BY_NAME, Key, to_toml
 from ergobreak.tomlfile import Diagnostic, parse_toml
 
@@ -29,7 +30,7 @@ def show_value(spec: Key | str, value: Any) -> str:
 
 def parse_cli_value(text: str) -> object:
     """A value typed on the command line: a TOML literal, or a bare word as a string."""
-    data, _ = parse_toml(f"v = {text.strip()}", "command line")
+    data, _ = parse_toml(f"v = {text.strip()}", "command line", max_bytes=MAX_BYTES)
     return data["v"] if data is not None else text.strip()
 
 

@@ -24,7 +24,7 @@ from ergobreak.core.content import (
     Side,
     Step,
 )
-from ergobreak.tomlfile import Diagnostic, PathKey, Positions, Severity, found, near
+from ergobreak.tomlfile import Diagnostic, Hints, PathKey, Positions, Severity, found
 
 #: a built-in drill lasts exactly this long
 BUILTIN_SECONDS = 120
@@ -59,6 +59,8 @@ class Checker:
         self.builtin = builtin
         self.known_sources = known_sources
         self.diagnostics: list[Diagnostic] = []
+        self.errors = 0
+        self.hints = Hints()
 
     def report(
         self,
@@ -70,6 +72,7 @@ class Checker:
         at_key: bool = False,
         hint: str | None = None,
     ) -> None:
+        self.errors += severity == "error"
         self.diagnostics.append(
             Diagnostic.at(
                 self.path,
@@ -83,10 +86,6 @@ class Checker:
             )
         )
 
-    @property
-    def errors(self) -> int:
-        return sum(d.severity == "error" for d in self.diagnostics)
-
     # -- fields
 
     def unknown(
@@ -94,7 +93,7 @@ class Checker:
     ) -> None:
         for name in raw:
             if name not in allowed:
-                close = near(name, allowed)
+                close = self.hints.near(name, allowed)
                 self.report(
                     (*where, name),
                     f"{label}.{name}" if label else name,
@@ -163,7 +162,7 @@ class Checker:
             self.report(where, key, "missing required field")
             return None
         if not isinstance(value, str) or value not in choices:
-            close = near(value, choices) if isinstance(value, str) else None
+            close = self.hints.near(value, choices) if isinstance(value, str) else None
             hint = f' (did you mean "{close}"?)' if close else ""
             self.report(
                 (*where, name),
@@ -207,7 +206,7 @@ class Checker:
             return None
         for j, tag in items:
             if tag not in TAGS:
-                close = near(tag, TAGS)
+                close = self.hints.near(tag, TAGS)
                 hint = f' (did you mean "{close}"?)' if close else ""
                 self.report(
                     (*where, "tags", j),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ergobreak.content.checker import Checker
 from ergobreak.core.content import Cue, Drill
@@ -24,6 +25,8 @@ from ergobreak.tomlfile import (
 )
 
 CONTENT_SCHEMA = 1
+#: the largest content file read: about 100 drills, 7 times the shipped library
+MAX_BYTES = 128 * 1024
 TOP_FIELDS = ("schema", "cue", "drill")
 
 
@@ -71,9 +74,18 @@ def parse_content(
     ``builtin`` applies the stricter rules for shipped data: exactly 120 s per
     drill and sources from ``known_sources``. Never raises on bad content.
     """
-    data, diags = parse_toml(text, path)
+    data, diags = parse_toml(text, path, max_bytes=MAX_BYTES)
     if data is None:
         return ContentFile(path=path, diagnostics=tuple(diags))
+    try:
+        return _checked(data, text, path, builtin=builtin, known_sources=known_sources)
+    except Exception as exc:  # a bug: the file is skipped like any broken one, never a traceback
+        return ContentFile(path=path, diagnostics=(Diagnostic.failed(path, exc),))
+
+
+def _checked(
+    data: dict[str, Any], text: str, path: str, *, builtin: bool, known_sources: Collection[str]
+) -> ContentFile:
     check = Checker(path, text, builtin=builtin, known_sources=known_sources)
     check.unknown(data, TOP_FIELDS, (), "")
     if "schema" in data and data["schema"] != CONTENT_SCHEMA:
@@ -126,7 +138,7 @@ def parse_content(
 
 def load_content_file(path: Path, *, known_sources: Collection[str] = ()) -> ContentFile:
     """Read and check one custom content file."""
-    text, diags = read_text(path)
+    text, diags = read_text(path, max_bytes=MAX_BYTES)
     if text is None:
         return ContentFile(path=str(path), diagnostics=tuple(diags))
     return parse_content(text, str(path), known_sources=known_sources)

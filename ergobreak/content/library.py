@@ -15,9 +15,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from ergobreak.content.files import ContentError, ContentFile, load_content_file, parse_content
+from ergobreak.content.files import (
+    MAX_BYTES,
+    ContentError,
+    ContentFile,
+    load_content_file,
+    parse_content,
+)
 from ergobreak.core.content import Cue, Drill
-from ergobreak.tomlfile import Diagnostic, near, parse_toml
+from ergobreak.tomlfile import Diagnostic, Hints, near, parse_toml
 
 BUILTIN_ORIGIN = "built-in"
 BUILTIN_FILES = ("cues.toml", "drills.toml")
@@ -41,9 +47,9 @@ class Library:
     def origin(self, drill_id: str, kind: Literal["drill", "cue"] = "drill") -> str:
         return self.origins.get(f"{kind}:{drill_id}", BUILTIN_ORIGIN)
 
-    def suggest(self, name: str) -> str | None:
-        """A close drill id for a misspelt one."""
-        return near(name, [drill.id for drill in self.drills], cutoff=0.5)
+    def suggest(self, name: str, hints: Hints | None = None) -> str | None:
+        """A close drill id for a misspelt one (with ``hints``: while any are left)."""
+        return (hints.near if hints else near)(name, [d.id for d in self.drills], cutoff=0.5)
 
 
 # ------------------------------------------------------------ package data
@@ -62,7 +68,9 @@ def _package_text(name: str) -> str:
 
 
 def _package_data(name: str) -> dict[str, Any]:
-    data, problems = parse_toml(_package_text(name), f"ergobreak/content/{name}")
+    data, problems = parse_toml(
+        _package_text(name), f"ergobreak/content/{name}", max_bytes=MAX_BYTES
+    )
     if data is None:
         raise ContentError(problems)
     return data

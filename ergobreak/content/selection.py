@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ergobreak.content.library import Library, builtin_library
 from ergobreak.content.rotation import rotation
 from ergobreak.core.content import CATEGORIES, EQUIPMENT_TAGS, Content, Drill
-from ergobreak.tomlfile import ConfigError, Diagnostic, PathKey, Positions, Severity
+from ergobreak.tomlfile import ConfigError, Diagnostic, Hints, PathKey, Positions, Severity
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,11 +94,12 @@ def selection(
     warnings: list[Diagnostic] = []
     left_out: dict[str, str] = {}
     if f.only:
+        budget = Hints()
         candidates: list[Drill] = []
         for j, ident in enumerate(f.only):
             drill = library.drill(ident)
             if drill is None:
-                near = library.suggest(ident)
+                near = library.suggest(ident, budget)
                 warnings.append(
                     diag(
                         ("routines", "only", j),

@@ -433,40 +433,73 @@ class DeskSession:
 
         Time between the save and now counts as away: a restart shorter than a
         natural break keeps the timers, a longer one resets them.
+
+        Raises:
+            ValueError: ``snap`` is not a snapshot this version writes: another
+                version, or a field of the wrong type, out of range, NaN or
+                infinite (the message names it). Nothing has changed then.
         """
-        out: list[fx.Effect] = []
+
+        def bad(name: str, expected: str) -> ValueError:
+            return ValueError(f"{name}: expected {expected}, got {snap.get(name)!r:.40}")
+
+        def seconds(name: str, *, signed: bool = False) -> float:
+            value = snap.get(name, 0.0)
+            # NaN fails every comparison; 1e15 s is 30 million years
+            if type(value) not in (int, float) or not (-1e15 if signed else 0) <= value < 1e15:
+                raise bad(name, "a number of seconds" + ("" if signed else ", not negative"))
+            return float(value)
+
+        def count(name: str, default: int = 0) -> int:
+            value = snap.get(name, default)
+            if type(value) is not int or not 0 <= value < 1 << 31:
+                raise bad(name, "a whole number, not negative")
+            return value
+
         if snap.get("v") != 1:
-            return out
+            raise bad("v", "1")
+        if "saved_wall" not in snap:
+            raise bad("saved_wall", "the time of the save")
+        saved_wall = seconds("saved_wall", signed=True)
+        desk = {name: seconds(name) for name in ("posture_desk", "drill_desk", "snooze_desk")}
+        away_for = seconds("away_for")
+        cue_index, drill_index = count("cue_index"), count("drill_index")
+        snoozes, attempt = count("snoozes"), count("attempt", 1)
+        routine = snap.get("routine")
+        if routine is not None and not isinstance(routine, str):
+            raise bad("routine", "a drill id or null")
+        paused_left = snap.get("paused_left")
+        if paused_left is not None and paused_left != "forever":
+            paused_left = seconds("paused_left", signed=True)
+
+        out: list[fx.Effect] = []
         if self._t is None:
             self._init(t, wall, None)
-        away = float(snap.get("away_for", 0.0)) + max(0.0, wall - float(snap["saved_wall"]))
-        self._cue_index = int(snap.get("cue_index", 0))
-        self._drill_index = int(snap.get("drill_index", 0))
-        paused_left = snap.get("paused_left")
+        since = max(0.0, wall - saved_wall)
+        away = away_for + since
+        self._cue_index = cue_index
+        self._drill_index = drill_index
         if paused_left == "forever":
             self._paused_until = math.inf
-        elif isinstance(paused_left, (int, float)):
-            left = float(paused_left) - max(0.0, wall - float(snap["saved_wall"]))
-            if left > 0:
-                self._paused_until = t + left
+        elif isinstance(paused_left, float) and paused_left - since > 0:
+            self._paused_until = t + paused_left - since
         if away >= self._settings.activity.natural_break and self._paused_until is None:
             self._after(t, out)
             return out
-        self._posture_timer.elapsed = float(snap.get("posture_desk", 0.0))
-        self._drill_timer.elapsed = float(snap.get("drill_desk", 0.0))
-        routine = snap.get("routine")
+        self._posture_timer.elapsed = desk["posture_desk"]
+        self._drill_timer.elapsed = desk["drill_desk"]
         # A snoozed drill comes back only if drills are still on and it still exists.
         drill = (
             self._content.drill(routine)
-            if isinstance(routine, str) and self._settings.drill.enabled
+            if routine is not None and self._settings.drill.enabled
             else None
         )
-        if drill is not None and int(snap.get("snoozes", 0)) > 0:
+        if drill is not None and snoozes > 0:
             self._drill = drill
             self._phase = Phase.SNOOZED
-            self._snoozes = int(snap["snoozes"])
-            self._snooze_timer.elapsed = float(snap.get("snooze_desk", 0.0))
-            self._attempt = int(snap.get("attempt", 1))
+            self._snoozes = snoozes
+            self._snooze_timer.elapsed = desk["snooze_desk"]
+            self._attempt = attempt
         self._presence.away_from = t - away
         self._after(t, out)
         return out

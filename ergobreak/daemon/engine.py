@@ -5,14 +5,23 @@ handlers) only calls :meth:`Engine.post`. The engine wakes on a posted item or a
 the core's deadline, reads the idle time, the quiet detectors and the sleep backstop
 once, feeds the core, hands the effects to the hooks and goes back to sleep. ``step()`` does one
 such round and is what tests call with a :class:`~ergobreak.daemon.clock.FakeClock`.
+
+Nothing that goes wrong in a round stops the engine. A round that raises is undone:
+the core goes back to a copy taken before it (a half-applied input could leave it in
+a state no input leads to), its effects are dropped, its requests answered with an
+error. A hook that raises is skipped. Either way the failure is logged with its
+traceback the first time it happens at that place, and told to the user once
+(``on_failure``).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import queue
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +32,7 @@ from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.content import Content
 from ergobreak.core.duration import format_amount
-from ergobreak.core.machine import DeskSession, View
+from ergobreak.core.machine import POLL_MAX, DeskSession, View
 from ergobreak.core.settings import Settings
 from ergobreak.daemon.clock import Clock
 
@@ -32,6 +41,8 @@ log = logging.getLogger(__name__)
 #: save timers at least this often while they change (a crash loses at most this);
 #: measured on the monotonic base, so a wall-clock step back cannot hold saves off
 SAVE_EVERY = 120.0
+#: the answer to a request whose round failed (and was undone)
+FAILED = "ergobreak hit an internal error and did not do this (details in its log)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,17 @@ class _Posted:
     reply: Reply | None = None
 
 
+@dataclass(slots=True)
+class _Round:
+    """What one wake-up decided, to hand out once all of it went through."""
+
+    t: float
+    wall: float
+    effects: list[fx.Effect]
+    view: View
+    replies: list[tuple[Reply, dict[str, Any]]]
+
+
 class Engine:
     def __init__(
         self,
@@ -76,6 +98,7 @@ class Engine:
         save: Callable[[dict[str, Any]], None] | None = None,
         activity_wake: Callable[[Callable[[], None]], object] | None = None,
         slept: Callable[[], float | None] | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.core = core
         self.clock = clock
@@ -94,6 +117,11 @@ class Engine:
         self._reload = reload
         self._save = save
         self._activity_wake = activity_wake
+        self._on_failure = on_failure
+        #: (exception type, file, line) of every failure logged so far
+        self._failures: set[tuple[str, str, int]] = set()
+        #: rounds undone and hooks skipped since start
+        self.failures = 0
         self._inbox: queue.SimpleQueue[_Posted] = queue.SimpleQueue()
         self._stopping = False
         self._last_save = -math.inf
@@ -120,62 +148,89 @@ class Engine:
         """Loop until a ``quit`` request; sleeps until the next deadline or input."""
         self.step()
         while not self._stopping:
-            deadline = self.core.next_deadline()
-            timeout = None if deadline is None else max(0.0, deadline - self.clock.monotonic())
             try:
-                first = self._inbox.get(timeout=timeout)
+                first = self._inbox.get(timeout=self._timeout())
             except queue.Empty:
                 first = None
             self.step(first)
         self.shutdown()
 
     def step(self, first: _Posted | None = None) -> None:
-        """One wake-up: apply posted inputs, read idle and quiet once, sample the core."""
+        """One wake-up: apply posted inputs, read idle and quiet once, sample the core.
+
+        All of it or none of it: a round that raises leaves the core as it was.
+        """
         self.wakeups += 1
-        t = self.clock.monotonic()
-        wall = self.clock.wall()
-        idle = self._idle(t)
-        effects: list[fx.Effect] = []
         posted = [first] if first is not None else []
         while True:
             try:
                 posted.append(self._inbox.get_nowait())
             except queue.Empty:
                 break
-        effects += self._missed_sleep(t, wall, idle, posted)
-        for item in posted:
-            effects += self._apply(item, t, wall, idle)
-        effects += self._poll_quiet(t, wall, idle)
-        effects += self._guard(lambda: self.core.sample(t, wall, idle))
-        view = self.core.view(t)
+        core = self.core
+        # Settings and content are immutable: the copy shares them.
+        before = copy.deepcopy(
+            core, {id(core.settings): core.settings, id(core.content): core.content}
+        )
+        try:
+            done = self._round(posted)
+        except Exception as exc:
+            self.core = before
+            self._failed(exc, "a wake-up of the scheduler (undone)")
+            for item in posted:
+                if item.reply is not None:
+                    item.reply.set({"ok": False, "error": FAILED})
+            return
+        # What the round decided, handed out only now that all of it went through.
+        for reply, value in done.replies:
+            reply.set(value)
         if self._on_step:
-            self._call(self._on_step, t, wall, effects, view)
-        self._maybe_save(view, t, wall, force=any(isinstance(e, fx.StateChanged) for e in effects))
-        self._arm_activity(view)
-        self.status = self._status(view, wall)
+            self._call(self._on_step, done.t, done.wall, done.effects, done.view)
+        self._maybe_save(done)
+        self._arm_activity(done.view)
 
     def shutdown(self) -> None:
-        self._maybe_save(self.core.view(), self.clock.monotonic(), self.clock.wall(), force=True)
+        if self._save is not None:
+            self._call(self._save_state, self.clock.wall())
 
     # ------------------------------------------------------------- internals
 
-    def _idle(self, t: float) -> float:
-        """The idle time at ``t``. While the source cannot be read, no input is assumed
-        since the last one it showed: the user turns away ``idle_pause`` after it, and
-        nothing unobserved counts as desk time (R1 counts an instant only within
-        ``idle_pause`` of a known input)."""
-        idle = self._read_idle()
-        if idle is None:
-            return t - self._input_at
-        self._input_at = t - idle
-        return idle
+    def _round(self, posted: list[_Posted]) -> _Round:
+        """Everything a wake-up asks of the core; its effects and answers wait in the round."""
+        t = self.clock.monotonic()
+        wall = self.clock.wall()
+        idle = self._idle(t)
+        effects = self._missed_sleep(t, wall, idle, posted)
+        replies: list[tuple[Reply, dict[str, Any]]] = []
+        for item in posted:
+            out, reply = self._apply(item, t, wall, idle)
+            effects += out
+            if item.reply is not None:
+                replies.append((item.reply, reply))
+        for change in self._quiet_changes():
+            effects += self.core.handle(t, wall, change, idle)
+        effects += self.core.sample(t, wall, idle)
+        view = self.core.view(t)
+        self.status = self._status(view, wall)
+        return _Round(t, wall, effects, view, replies)
 
-    def _apply(self, posted: _Posted, t: float, wall: float, idle: float) -> list[fx.Effect]:
+    def _timeout(self) -> float | None:
+        """Seconds until the core's deadline (None: no deadline)."""
+        try:
+            deadline = self.core.next_deadline()
+        except Exception as exc:
+            self._failed(exc, "asking the scheduler for its next deadline")
+            return POLL_MAX
+        return None if deadline is None else max(0.0, deadline - self.clock.monotonic())
+
+    def _apply(
+        self, posted: _Posted, t: float, wall: float, idle: float
+    ) -> tuple[list[fx.Effect], dict[str, Any]]:
         item = posted.item
         if item is None:
-            return []
+            return [], {"ok": True}
         if not isinstance(item, Request):
-            return self._guard(lambda: self.core.handle(t, wall, item, idle))
+            return self.core.handle(t, wall, item, idle), {"ok": True}
         reply: dict[str, Any] = {"ok": True}
         out: list[fx.Effect] = []
         if item.cmd in CORE_COMMANDS:
@@ -184,7 +239,7 @@ class Engine:
             except BadRequest as exc:
                 reply = {"ok": False, "error": str(exc)}
             else:
-                out = self._guard(lambda: self.core.handle(t, wall, event, idle))
+                out = self.core.handle(t, wall, event, idle)
                 rejected = [e for e in out if isinstance(e, fx.Rejected)]
                 if rejected:
                     reply = {"ok": False, "error": rejected[0].reason}
@@ -197,17 +252,16 @@ class Engine:
         elif item.cmd == "reload":
             out, reply = self._do_reload(t, wall)
         elif self._on_request is not None:
-            reply = self._call(self._on_request, item) or {"ok": True}
+            failed = {"ok": False, "error": FAILED}
+            reply = self._call(self._on_request, item, otherwise=failed) or {"ok": True}
         else:
             reply = {"ok": False, "error": f"{item.cmd} is not available here"}
-        if posted.reply is not None:
-            posted.reply.set(reply)
-        return out
+        return out, reply
 
     def _do_reload(self, t: float, wall: float) -> tuple[list[fx.Effect], dict[str, Any]]:
         if self._reload is None:
             return [], {"ok": False, "error": "reload is not available"}
-        result = self._reload()
+        result: Reloaded = self._call(self._reload, otherwise=Reloaded(None, error=FAILED))
         if result.settings is None:
             self.config_error = result.error or "configuration error"
             log.warning("config reload failed, keeping previous settings: %s", self.config_error)
@@ -216,9 +270,7 @@ class Engine:
             return [], {"ok": False, "error": self.config_error, "details": list(result.details)}
         before = self.core.settings
         self.config_error = None
-        out = self._guard(
-            lambda: self.core.handle(t, wall, ev.Reconfigure(result.settings, result.content))  # type: ignore[arg-type]
-        )
+        out = self.core.handle(t, wall, ev.Reconfigure(result.settings, result.content))
         return out, {"ok": True, "changes": describe_changes(before, result.settings)}
 
     def _missed_sleep(
@@ -244,17 +296,8 @@ class Engine:
             return []
         log.debug("slept %.0f s without a sleep signal in time", lost)
         # No idle reading at the moment sleep began: input seen now came after it.
-        out = self._guard(lambda: self.core.handle(t - lost, wall - lost, ev.Suspending()))
-        return out + self._handle(t, wall, ev.Resumed(), idle)
-
-    def _poll_quiet(self, t: float, wall: float, idle: float) -> list[fx.Effect]:
-        out: list[fx.Effect] = []
-        for change in self._quiet_changes():
-            out += self._handle(t, wall, change, idle)
-        return out
-
-    def _handle(self, t: float, wall: float, event: ev.Event, idle: float) -> list[fx.Effect]:
-        return self._guard(lambda: self.core.handle(t, wall, event, idle))
+        out = self.core.handle(t - lost, wall - lost, ev.Suspending())
+        return out + self.core.handle(t, wall, ev.Resumed(), idle)
 
     def _arm_activity(self, view: View) -> None:
         if self._activity_wake is None:
@@ -270,30 +313,60 @@ class Engine:
         elif view.state != "away":
             self._armed = False
 
-    def _maybe_save(self, view: View, t: float, wall: float, *, force: bool) -> None:
+    def _idle(self, t: float) -> float:
+        """The idle time at ``t``. While the source cannot be read, no input is assumed
+        since the last one it showed: the user turns away ``idle_pause`` after it, and
+        nothing unobserved counts as desk time (R1 counts an instant only within
+        ``idle_pause`` of a known input)."""
+        idle = self._read_idle()
+        if idle is None:
+            return t - self._input_at
+        self._input_at = t - idle
+        return idle
+
+    def _maybe_save(self, done: _Round) -> None:
         if self._save is None:
             return
+        view = done.view
         key = (view.state, view.snoozes, round(view.drill_desk), round(view.posture_desk))
-        due = t - self._last_save >= SAVE_EVERY and key != self._saved_key
-        if force or due:
-            self._last_save = t
+        # The cadence runs on the monotonic base: a wall-clock step back cannot hold saves off.
+        due = done.t - self._last_save >= SAVE_EVERY and key != self._saved_key
+        if due or any(isinstance(e, fx.StateChanged) for e in done.effects):
+            self._last_save = done.t
             self._saved_key = key
-            self._call(self._save, {"v": 1, "core": self.core.snapshot(wall)})
+            self._call(self._save_state, done.wall)
 
-    def _guard(self, fn: Callable[[], list[fx.Effect]]) -> list[fx.Effect]:
-        try:
-            return fn()
-        except Exception:
-            # A bug in the core: log it loudly, keep the daemon alive.
-            log.exception("the scheduler failed to handle an input")
-            return []
+    def _save_state(self, wall: float) -> None:
+        assert self._save is not None
+        self._save({"v": 1, "core": self.core.snapshot(wall)})
 
-    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def _call(self, fn: Callable[..., Any], *args: Any, otherwise: Any = None) -> Any:
+        """A hook (or a read of the core between rounds); if it raises, it is skipped
+        and ``otherwise`` stands for what it would have returned."""
         try:
             return fn(*args)
-        except Exception:
-            log.exception("%s failed", getattr(fn, "__qualname__", fn))
-            return None
+        except Exception as exc:
+            self._failed(exc, getattr(fn, "__qualname__", repr(fn)))
+            return otherwise
+
+    def _failed(self, exc: Exception, what: str) -> None:
+        """Log ``exc`` with its traceback the first time it happens at its place, and
+        tell the user the first time anything fails."""
+        self.failures += 1
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = (frames[-1].filename, frames[-1].lineno or 0) if frames else ("", 0)
+        place = (type(exc).__name__, *where)
+        if place in self._failures:
+            log.debug("%s failed again: %s: %s", what, type(exc).__name__, exc)
+            return
+        first = not self._failures
+        self._failures.add(place)
+        log.error("%s failed; ergobreak carries on", what, exc_info=exc)
+        if first and self._on_failure is not None:
+            try:
+                self._on_failure(f"{type(exc).__name__}: {exc}")
+            except Exception:
+                log.exception("telling the user about it failed too")
 
     def _status(self, view: View, wall: float) -> dict[str, Any]:
         s = self.core.settings

@@ -12,7 +12,9 @@ Format (CSV, ``#`` starts a comment, blank lines are fine)::
     0,pause 30m       #   pause [DURATION], resume
     0,clock +1h       # the wall clock jumps (manual change, NTP step)
 
-Durations are whole seconds, bare (``90``) or with units (``"1h30m"``).
+Durations are whole seconds, bare (``90``) or with units (``"1h30m"``). A trace
+file is at most :data:`MAX_BYTES` long and covers at most :data:`MAX_SECONDS`:
+the replay samples every second, so the length bounds its work.
 """
 
 from __future__ import annotations
@@ -23,12 +25,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ergobreak.commands import Request, to_event
+from ergobreak.commands import BadRequest, Request, to_event
 from ergobreak.core import events as ev
 from ergobreak.core.duration import DurationError, parse_duration
+from ergobreak.tomlfile import read_bytes
 
 ACTIVITY = ("active", "idle", "locked", "asleep", "gap", "fullscreen")
 COMMANDS = ("start", "posture", "snooze", "skip", "pause", "resume", "clock")
+#: about 100,000 rows: two months of minute-by-minute activity
+MAX_BYTES = 1024 * 1024
+#: a month; replaying it second by second takes seconds
+MAX_SECONDS = 31 * 86400
 
 
 class TraceError(ValueError):
@@ -60,6 +67,7 @@ def parse_trace(text: str, name: str = "<trace>") -> list[Row]:
         TraceError: naming the file and line, and what was expected.
     """
     rows: list[Row] = []
+    total = 0
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -75,6 +83,12 @@ def parse_trace(text: str, name: str = "<trace>") -> list[Row]:
         if word in ACTIVITY:
             if arg is not None:
                 raise TraceError(f'{where}: "{word}" takes no argument, got "{what_text}"')
+            total += seconds
+            if total > MAX_SECONDS:
+                raise TraceError(
+                    f"{where}: the trace runs past {MAX_SECONDS // 86400} days, the longest"
+                    " ergobreak replays; split it into shorter traces"
+                )
             rows.append(Row(n, seconds, word))
             continue
         if word in COMMANDS:
@@ -88,7 +102,13 @@ def parse_trace(text: str, name: str = "<trace>") -> list[Row]:
                 _duration(arg[1:], where)
             elif word != "start" and arg is not None:
                 raise TraceError(f'{where}: "{word}" takes no argument, got "{what_text}"')
-            rows.append(Row(n, 0, word, arg))
+            row = Row(n, 0, word, arg)
+            if word != "clock":
+                try:
+                    command_event(row)  # the checks the daemon makes (a pause of 1 s to 7 days)
+                except BadRequest as exc:
+                    raise TraceError(f"{where}: {exc}") from None
+            rows.append(row)
             continue
         raise TraceError(
             f'{where}: unknown activity "{word}"; expected one of '
@@ -98,10 +118,16 @@ def parse_trace(text: str, name: str = "<trace>") -> list[Row]:
 
 
 def load_trace(path: Path) -> list[Row]:
+    """Read and parse a trace file (at most :data:`MAX_BYTES`).
+
+    Raises:
+        TraceError: naming the file (and line), and what was expected.
+    """
+    raw, problems = read_bytes(path, max_bytes=MAX_BYTES)
+    if raw is None:
+        raise TraceError(f"{path}: {problems[0].message}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TraceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise TraceError(f"{path}: not a UTF-8 text file") from None
     return parse_trace(text, str(path))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
 from ergobreak.tomlfile.positions import Positions, Where
 
 Severity = Literal["error", "warning"]
+
+log = logging.getLogger(__name__)
+#: the most of a source line shown under a diagnostic (a line may be 64 KB)
+EXCERPT = 100
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +72,18 @@ class Diagnostic:
             path=path, line=None, col=None, severity=severity, key=key, message=message, hint=hint
         )
 
+    @classmethod
+    def failed(cls, path: str, exc: Exception) -> Diagnostic:
+        """A bug in ergobreak met while checking ``path``, as the file's error, so the
+        caller goes on as for any broken file. The traceback goes to the log (INFO:
+        a command line shows no log, the daemon's log file keeps it)."""
+        log.info("checking %s failed", path, exc_info=exc)
+        return cls.plain(
+            path,
+            f"ergobreak failed while checking this file ({type(exc).__name__}: {exc})",
+            hint="this is a bug in ergobreak; please report it, with the file",
+        )
+
     def location(self) -> str:
         if self.line is None:
             return self.path
@@ -80,8 +97,9 @@ class Diagnostic:
         lines = [self.headline()]
         if self.source is not None and self.line is not None:
             gutter = f"{self.line:>4} | "
-            lines.append(gutter + self.source.rstrip("\n"))
-            lines.append(" " * (len(gutter) + max(0, (self.col or 1) - 1)) + "^")
+            excerpt, caret = _excerpt(self.source.rstrip("\n"), max(0, (self.col or 1) - 1))
+            lines.append(gutter + excerpt)
+            lines.append(" " * (len(gutter) + caret) + "^")
         if self.hint:
             lines.append(f"     = {self.hint}")
         return "\n".join(lines)
@@ -105,3 +123,14 @@ class ConfigError(Exception):
         self.diagnostics = diagnostics
         errors = [d for d in diagnostics if d.severity == "error"]
         super().__init__("\n".join(d.headline() for d in errors or diagnostics))
+
+
+def _excerpt(source: str, caret: int) -> tuple[str, int]:
+    """At most :data:`EXCERPT` characters of ``source`` around ``caret``, with ``…``
+    where it is cut, and where the caret falls in what is shown."""
+    if len(source) <= EXCERPT:
+        return source, caret
+    start = max(0, min(caret - EXCERPT // 2, len(source) - EXCERPT))
+    head = "…" if start else ""
+    tail = "…" if start + EXCERPT < len(source) else ""
+    return head + source[start : start + EXCERPT] + tail, caret - start + len(head)

@@ -2,7 +2,10 @@
 
 ``tomllib`` gives values, not positions. :class:`Positions` scans the text once
 (tables, arrays of tables, dotted keys, inline tables, arrays, strings of every
-kind) and maps the paths of the parsed data to 1-based ``(line, col)``.
+kind) and maps the paths of the parsed data to 1-based ``(line, col)``. It keeps
+every prefix of every path, so a path costs the square of its length: the scan
+stops at a path deeper than :data:`~ergobreak.tomlfile.bounds.MAX_DEPTH`, which
+only text the parser is never given can hold.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
+from ergobreak.tomlfile.bounds import MAX_DEPTH, STRING
+
 #: a path into parsed TOML: ``("drill", 2, "steps", 0, "text")``
 PathKey = tuple[str | int, ...]
 #: a dotted key (``"drill.every"``) or a path
@@ -19,6 +24,10 @@ Where = str | PathKey
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _SCALAR_END = re.compile(r"[,\]}\r\n#]")
+#: blanks and comments, on one line or across lines
+_SPACE = re.compile(r"(?:[ \t]+|#[^\n]*)*")
+_SPACE_LINES = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
+_STRING = re.compile(STRING, re.DOTALL)
 
 
 def split_lines(text: str) -> list[str]:
@@ -83,29 +92,27 @@ class Positions:
     # -- scanner
 
     def _record(self, path: PathKey, line: int, key_col: int, value_col: int) -> None:
+        if len(path) > MAX_DEPTH:
+            raise ValueError(f"deeper than {MAX_DEPTH} at line {line}")
         self.keys.setdefault(path, (line, key_col, value_col))
-        for n in range(1, len(path) + 1):
-            if n < len(path):
-                self._implied.setdefault(path[:n], (line, key_col))
-            if all(isinstance(part, str) for part in path[:n]):
-                self._dotted.setdefault(".".join(map(str, path[:n])), path[:n])
+        # Ancestors nearest first, up to one already known: it was recorded with its
+        # own ancestors and dotted names, so each prefix is handled once per text.
+        known = len(path) - 1
+        while known > 0 and path[:known] not in self._implied:
+            self._implied[path[:known]] = (line, key_col)
+            known -= 1
+        names = next((i for i, part in enumerate(path) if not isinstance(part, str)), len(path))
+        for n in range(known + 1, names + 1):
+            self._dotted.setdefault(".".join(map(str, path[:n])), path[:n])
 
     def _lc(self, i: int) -> tuple[int, int]:
         line = bisect_right(self._starts, i)
         return line, i - self._starts[line - 1] + 1
 
     def _skip(self, i: int, *, newlines: bool) -> int:
-        t = self.text
-        while i < len(t):
-            ch = t[i]
-            if ch in " \t" or (newlines and ch in "\r\n"):
-                i += 1
-            elif ch == "#":
-                while i < len(t) and t[i] != "\n":
-                    i += 1
-            else:
-                break
-        return i
+        match = (_SPACE_LINES if newlines else _SPACE).match(self.text, i)
+        assert match is not None  # both match the empty string
+        return match.end()
 
     def _scan(self) -> None:
         t = self.text
@@ -209,22 +216,7 @@ class Positions:
         return after
 
     def _string_end(self, i: int) -> int:
-        t = self.text
-        quote = t[i]
-        if t.startswith(quote * 3, i):
-            j = i + 3
-            while True:
-                if quote == '"' and t[j] == "\\":
-                    j += 2
-                elif t.startswith(quote * 3, j):
-                    j += 3
-                    for _ in range(2):  # up to two quotes may end the content
-                        if j < len(t) and t[j] == quote:
-                            j += 1
-                    return j
-                else:
-                    j += 1
-        j = i + 1
-        while t[j] != quote:
-            j += 2 if quote == '"' and t[j] == "\\" else 1
-        return j + 1
+        match = _STRING.match(self.text, i)
+        if match is None:
+            raise ValueError(f"no string at offset {i}")
+        return match.end()

@@ -282,6 +282,40 @@ def test_a_broken_config_keeps_the_old_one_and_a_fix_applies_live(
     assert status["settings"]["drill_every"] == 40
 
 
+#: hostile configs (issue 14), each with where and what its diagnostic says; the
+#: 48 MB one is written sparse
+HOSTILE = [
+    (CONFIG + "[x]\ny = " + "[" * 500 + "]" * 500 + "\n", "config.toml:19:35: error: nested"),
+    (CONFIG + "[x]\n" + ".".join(["a"] * 1000) + " = 1\n", "config.toml:19:1: error: nested"),
+    (CONFIG + "[x]\ny = " + "9" * 4400 + "\n", "config.toml:19:5: error: a value 4,400"),
+    ("", "config.toml is 48 MB; the limit is 64 KB"),
+]
+
+
+def test_hostile_configs_saved_into_a_running_daemon_leave_it_prompting(
+    desktop: Rig, daemon: Daemon, typist: Typist
+) -> None:
+    typist.start()
+    proc = daemon.start()
+    for text, says in HOSTILE:
+        with daemon.config.open("w") as f:
+            f.write(text)
+            if not text:
+                f.truncate(48 << 20)
+
+        def reported(says: str = says) -> bool:
+            return says in (daemon.status()["config_error"] or "")
+
+        wait_for(reported, 10, what=f"the daemon to report {says!r}")
+    arrivals(desktop, "config problem", 10)
+    assert proc.alive()
+    status = daemon.status()
+    assert status["settings"]["drill_every"] == 24  # the settings in force stay
+    desktop.mark_history()
+    arrivals(desktop, "Posture check", 20)  # and it still prompts
+    assert daemon.status()["config_error"] is not None
+
+
 def test_config_edit_through_a_running_daemon(
     desktop: Rig, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
