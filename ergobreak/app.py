@@ -3,12 +3,14 @@
 ``ergobreak run``: one instance per user; the tray on the main thread (macOS
 requires it) or no tray (headless); the engine on its own thread owning the core;
 adapters, the IPC server and history on their own blocking threads; everything
-else only posts to the engine.
+else only posts to the engine. When the session ends under it (the edge lost the X
+display or the session bus) it stops, cleanly, with the one line that says so.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import sys
 import threading
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from ergobreak.daemon.watch import InotifyWatcher, StatWatcher
     from ergobreak.history.recorder import HistoryRecorder
     from ergobreak.platform.bubbles import Bubbles
-    from ergobreak.platform.edge import Edge
+    from ergobreak.platform.edge import Edge, Lost
     from ergobreak.tray.backend import Choice as TrayChoice
     from ergobreak.tray.controller import TrayController
     from ergobreak.tray.model import TrayState
@@ -66,6 +68,10 @@ DEMO: dict[str, str | bool] = {
 }
 #: how long ``--autostart`` waits for a tray host that appears late at login
 AUTOSTART_TRAY_WAIT = 30.0
+#: a tray that fails longer than this before the edge reports the session's end
+#: failed for a reason of its own (both use the same X server or bus: they hear of
+#: its end within milliseconds of each other)
+SESSION_END_GRACE = 2.0
 #: config warnings written to the log at start (a file may have thousands)
 LOGGED_WARNINGS = 20
 
@@ -103,8 +109,10 @@ class App:
         self.recorder: HistoryRecorder | None = None
         self.server: Server | None = None
         self.watcher: InotifyWatcher | StatWatcher | None = None
+        #: set when the session ended under us (see :meth:`on_lost`)
+        self.session_ended = threading.Event()
         self._today = ""
-        self._today_at = 0.0
+        self._today_at = -math.inf
 
     # ------------------------------------------------------------------ config
 
@@ -270,22 +278,26 @@ class App:
             changed = getattr(self.watcher, "changed", None)  # the stat fallback
             if changed is not None and changed():
                 self.engine.post(Request("reload"))
-        if self.tray is not None:
-            self.tray.show(self._tray_state(view, wall, effects))
+        if self.tray is not None and not self.session_ended.is_set():
+            try:
+                self.tray.show(self._tray_state(view, t, wall, effects))
+            except Exception:
+                if not self.session_ends():  # else the tray went with its X server or bus
+                    raise
         for effect in effects:
             if effect.event != "state":  # never log break timelines above DEBUG
                 log.debug("%s %s", effect.event, effect.fields())
 
-    def _tray_state(self, view: View, wall: float, effects: list[fx.Effect]) -> TrayState:
+    def _tray_state(self, view: View, t: float, wall: float, effects: list[fx.Effect]) -> TrayState:
         from ergobreak.tray.model import TrayState  # noqa: PLC0415
 
         refresh = any(
             isinstance(e, (fx.DrillEnd, fx.PostureCheck, fx.NaturalBreak, fx.DrillPrompt))
             for e in effects
         )
-        if self.recorder is not None and (refresh or wall - self._today_at > 600):
+        if self.recorder is not None and (refresh or t - self._today_at > 600):
             self._today = self.recorder.today(timeout=0.5) or self._today
-            self._today_at = wall
+            self._today_at = t
         e = self.effective
         return TrayState(
             view=view,
@@ -313,6 +325,19 @@ class App:
             self.bubbles.apply(Notification(title="ergobreak", body="Notifications work."))
             return {"ok": True}
         return {"ok": False, "error": f"{request.cmd} is not available"}
+
+    def session_ends(self) -> bool:
+        """Whether the session is ending: asked when the tray failed, which it does
+        when the X server or bus under it went away, just before the edge says so."""
+        return self.session_ended.wait(SESSION_END_GRACE)
+
+    def on_lost(self, loss: Lost) -> None:
+        """A connection of the edge went away (any thread; the edge has said so): when
+        that is the session's end, ergobreak ends with it."""
+        if loss.ends_session:
+            self.session_ended.set()
+            if self.engine is not None:
+                self.engine.stop()
 
     def handle_ipc(self, request: Request) -> dict[str, Any]:
         """A control connection's thread: the engine's answer within ``ANSWER_WITHIN``,
@@ -390,7 +415,7 @@ def _run(app: App, runtime: Path) -> int:
         app.recorder = _open_history(app, effective)
     for item in posted:
         engine.post(item)
-    edge.start(engine.post)
+    edge.start(engine.post, on_lost=app.on_lost)
 
     app.server = Server(runtime, app.handle_ipc)
     app.server.start()
@@ -520,12 +545,16 @@ def _run_with_tray(app: App, choice: TrayChoice, started: float) -> None:
     try:
         app.tray.run(setup=setup)
     except Exception:
-        log.exception("the tray stopped unexpectedly; continuing without it")
         app.tray = None
-        if not engine_thread.is_alive():
-            engine.run()
-            return
-    engine.stop()
+        if not app.session_ends():
+            # The tray's own failure: the icon is gone, the scheduler goes on.
+            log.exception("the tray icon stopped; ergobreak goes on without it")
+            if not engine_thread.is_alive():
+                engine.run()
+                return
+        # else the session ended and the tray with it: the edge said so; we stop
+    else:
+        engine.stop()  # the tray was closed: quit
     if engine_thread.is_alive():
         engine_thread.join()
 
@@ -537,7 +566,11 @@ def _engine_then_stop_tray(app: App) -> None:
     finally:
         tray = app.tray
         if tray is not None:
-            tray.stop()
+            try:
+                tray.stop()
+            except Exception:
+                if not app.session_ended.is_set():  # else its display or bus is gone
+                    log.exception("stopping the tray icon failed")
 
 
 def _install_signals(engine: Engine) -> None:

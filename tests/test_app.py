@@ -3,18 +3,26 @@ fake clock and a fake edge, so the wiring of ``ergobreak run`` is tested without
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_desk import ALWAYS_ON_CONFIG, start_app
+from fake_desk import ALWAYS_ON_CONFIG, AppRig, start_app
 from fuzzing import ISSUE_TOML
 
+from ergobreak import app as app_module
 from ergobreak import opener
+from ergobreak.commands import Request
 from ergobreak.config import layers
 from ergobreak.config.layers import Effective
+from ergobreak.daemon.engine import Reply
 from ergobreak.paths import paths
 from ergobreak.platform.base import Notification
+from ergobreak.platform.edge import Lost
+from ergobreak.tray.backend import Choice as TrayChoice
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -172,3 +180,91 @@ def test_notify_test_goes_to_the_notifier() -> None:
     rig = start_app()
     assert rig.request("notify_test") == {"ok": True}
     assert rig.notifier.shown[-1] == Notification(title="ergobreak", body="Notifications work.")
+
+
+# --------------------------------------------------------------------------- session end
+
+
+class BrokenTray:
+    """A tray whose loop fails once it is up, as pystray's does when its X server or
+    bus goes away; ``during`` runs just before (the edge's report, or nothing)."""
+
+    during: Callable[[], None] = staticmethod(lambda: None)
+
+    def __init__(self, on_request: object, choice: object) -> None:
+        pass
+
+    def run(self, setup: Callable[[], None]) -> None:
+        setup()  # starts the engine thread
+        type(self).during()
+        raise ConnectionResetError("the tray's connection closed")
+
+    def show(self, state: object) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def run_with_broken_tray(
+    rig: AppRig, monkeypatch: pytest.MonkeyPatch, during: Callable[[], None]
+) -> threading.Thread:
+    """``_run_with_tray`` as ``ergobreak run`` calls it, on a thread of the test's."""
+    monkeypatch.setattr("ergobreak.tray.controller.TrayController", BrokenTray)
+    monkeypatch.setattr(BrokenTray, "during", staticmethod(during))
+    monkeypatch.setattr(app_module, "_later", lambda seconds, fn: None)
+    monkeypatch.setattr(app_module, "SESSION_END_GRACE", 0.2)
+    choice = TrayChoice("xorg", "a test")
+    main = threading.Thread(target=app_module._run_with_tray, args=(rig.app, choice, 0.0))
+    main.start()
+    return main
+
+
+def test_the_session_ending_stops_the_engine() -> None:
+    rig = start_app()
+    rig.app.on_lost(Lost("system bus", "lost it; reconnecting", ends_session=False))
+    rig.engine.step()
+    assert rig.request("status")["ok"]  # a bus that comes back is no reason to stop
+    rig.app.on_lost(Lost("display", "the X display :0 went away", ends_session=True))
+    assert rig.app.session_ended.is_set()
+    engine = threading.Thread(target=rig.engine.run)
+    engine.start()
+    engine.join(10)
+    assert not engine.is_alive()  # it was told to stop
+
+
+def test_a_tray_that_goes_with_the_session_ends_quietly(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig = start_app()
+    lost = Lost("display", "the X display :0 went away", ends_session=True)
+    main = run_with_broken_tray(rig, monkeypatch, lambda: rig.app.on_lost(lost))
+    main.join(10)
+    assert not main.is_alive()  # the engine stopped, and the main thread with it
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_tray_that_fails_on_its_own_leaves_the_scheduler_running(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig = start_app()
+    main = run_with_broken_tray(rig, monkeypatch, lambda: None)
+    failed = threading.Event()
+    handler = logging.Handler()
+    handler.setLevel(logging.WARNING)
+    handler.emit = lambda record: failed.set()  # type: ignore[method-assign]
+    logging.getLogger("ergobreak").addHandler(handler)
+    try:
+        assert failed.wait(10)
+    finally:
+        logging.getLogger("ergobreak").removeHandler(handler)
+    reply = Reply()
+    rig.engine.post(Request("status"), reply)
+    assert reply.done.wait(10)  # still answering, from its own thread
+    assert main.is_alive()
+    rig.engine.stop()
+    main.join(10)
+    assert not main.is_alive()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "the tray icon stopped; ergobreak goes on without it"
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+from collections.abc import Callable
 
 import pytest
 from platform_fakes import Watcher
@@ -19,7 +21,7 @@ from ergobreak.core.events import (
 )
 from ergobreak.platform.base import Unavailable
 from ergobreak.platform.console import ConsoleNotifier
-from ergobreak.platform.edge import AnyOf, Choice, Edge, WallClockIdle, _Dedup
+from ergobreak.platform.edge import AnyOf, Choice, Edge, Lost, WallClockIdle, _Dedup
 from ergobreak.platform.timejump import TimeJump
 
 
@@ -107,19 +109,19 @@ def test_a_failing_detector_counts_as_off_and_warns_once(caplog: pytest.LogCaptu
     assert [r.getMessage() for r in caplog.records] == ["quiet detector camera failed: gone"]
 
 
-def test_failing_idle_source_reads_as_wall_clock_and_warns_once(
+def test_a_failing_idle_source_reads_as_unknown_and_warns_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     idle = FailingIdle()
     edge = make_edge(idle=idle)
     with caplog.at_level(logging.WARNING, "ergobreak.platform"):
-        assert [edge.read_idle(), edge.read_idle()] == [0.0, 0.0]
+        assert [edge.read_idle(), edge.read_idle()] == [None, None]
         idle.fail = False
         assert edge.read_idle() == 12.5
         idle.fail = True
-        assert edge.read_idle() == 0.0
+        assert edge.read_idle() is None
     assert [r.getMessage() for r in caplog.records] == [
-        "idle source flaky failed: display closed"
+        "idle source flaky failed (display closed); the user counts as away until it answers"
     ] * 2  # once per outage
     assert not edge.can_wake_on_activity
     assert edge.wake_on_activity(lambda: None) is False
@@ -176,3 +178,91 @@ def test_slept_reads_the_backstop_once_per_call() -> None:
     clocks["boot"] += 600  # ten minutes asleep: the steady clock stood still
     assert edge.slept() == 600
     assert edge.slept() is None  # measured once, not again at the next wake-up
+
+
+class FakeConnection:
+    """A shared connection the test loses (and brings back) by hand."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.lost_hooks: list[Callable[[str], None]] = []
+        self.back_hooks: list[Callable[[], None]] = []
+        self.kept = False
+        self.closed = False
+
+    def on_lost(self, hook: Callable[[str], None]) -> None:
+        self.lost_hooks.append(hook)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def lose(self, reason: str) -> None:
+        for hook in self.lost_hooks:
+            hook(reason)
+
+
+class FakeLink(FakeConnection):
+    def keep_connected(self) -> None:
+        self.kept = True
+
+    def on_back(self, hook: Callable[[], None]) -> None:
+        self.back_hooks.append(hook)
+
+    def come_back(self) -> None:
+        for hook in self.back_hooks:
+            hook()
+
+
+def started(**connections: FakeConnection) -> tuple[Edge, list[Lost]]:
+    losses: list[Lost] = []
+    edge = make_edge(connections=connections, idle=FailingIdle(), quiet=[FakeQuiet("x")])
+    edge.start(lambda _event: None, on_lost=losses.append)
+    return edge, losses
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("display", "the X display :7"), ("session bus", "the session D-Bus at unix:path=/b")],
+)
+def test_losing_the_display_or_the_session_bus_ends_the_session_said_once(
+    name: str, label: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    connection = FakeLink(label)
+    edge, losses = started(**{name: connection})
+    with caplog.at_level(logging.WARNING, "ergobreak.platform"):
+        connection.lose("reset")
+        connection.lose("reset")  # both ways of noticing (watcher, failed query)
+        edge.quiet[0].broken = True  # type: ignore[attr-defined]
+        assert edge.read_idle() is None  # the adapters on it fail too: not said again
+        assert edge.quiet_changes() == []
+    message = f"{label} went away; ergobreak stops with the session"
+    assert losses == [Lost(name, message, ends_session=True)]
+    assert edge.ended == losses[0]
+    assert [r.getMessage() for r in caplog.records] == [message]
+    assert not connection.kept  # nothing to reconnect to: the session is over
+    edge.close()
+    assert connection.closed
+
+
+def test_losing_the_system_bus_reconnects_and_says_when_it_is_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    link = FakeLink("the system D-Bus at unix:path=/s")
+    edge, losses = started(**{"system bus": link})
+    assert link.kept
+    with caplog.at_level(logging.WARNING, "ergobreak.platform"):
+        link.lose("Socket closed at the other end")
+        link.come_back()
+    assert losses == [
+        Lost(
+            "system bus",
+            "lost the system D-Bus at unix:path=/s (Socket closed at the other end);"
+            " reconnecting (sleep and lock signals are missed meanwhile)",
+            ends_session=False,
+        )
+    ]
+    assert edge.ended is None
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == losses[0].message
+    assert re.fullmatch(r"the system D-Bus at unix:path=/s is back after \d+ s", lines[1])
+    assert len(lines) == 2

@@ -54,9 +54,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for choice in edge.choices:
             check = choice.to_json()
             if choice.role == "idle":
-                check["idle_seconds"] = round(edge.read_idle(), 1)
+                idle = edge.read_idle()
+                check["idle_seconds"] = None if idle is None else round(idle, 1)
                 if choice.ok and choice.name != "none":
-                    check["detail"] += f"; idle now {check['idle_seconds']:g} s"
+                    now = "unreadable" if idle is None else f"{check['idle_seconds']:g} s"
+                    check["detail"] += f"; idle now {now}"
             checks.append(check)
         states = {d.name: False for d in edge.quiet}
         for detector in edge.quiet:

@@ -19,7 +19,7 @@ from typing import Any
 from jeepney import DBusAddress, MatchRule, Message  # type: ignore[import-untyped]
 
 from ergobreak.platform.base import Unavailable
-from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription
+from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription, owner_changes
 
 NOTIFICATIONS = "org.freedesktop.Notifications"
 NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
@@ -43,14 +43,7 @@ class _Cached:
         self._value = False
         self._stale = False
         self._subs: list[Subscription] = []
-        owner_rule = MatchRule(
-            type="signal",
-            interface="org.freedesktop.DBus",
-            member="NameOwnerChanged",
-            path="/org/freedesktop/DBus",
-        )
-        owner_rule.add_arg_condition(0, bus_name)
-        self._subs.append(link.subscribe(owner_rule, self._on_owner))
+        self._subs.append(link.subscribe(owner_changes(bus_name), self._on_owner))
 
     def _read(self) -> bool:
         raise NotImplementedError

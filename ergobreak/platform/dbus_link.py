@@ -6,6 +6,15 @@ matching a subscription are handed to its handler *on the receiver thread*. Hand
 must therefore be quick and never make D-Bus calls on the same link (the reply could
 only be read by the thread that is waiting for it). jeepney never autolaunches a bus:
 a missing address is a clear :class:`Unavailable`, not a stray dbus-daemon.
+
+Losing the bus: the receiver thread notices at once (the bus daemon closed the
+socket) and the link calls its :meth:`~DBusLink.on_lost` hooks, once per loss, with
+the reason; calls fail with :class:`Unavailable` meanwhile. :meth:`DBusLink.reconnect`
+opens a new connection to the same address and carries every live subscription over
+to it, then calls the :meth:`~DBusLink.on_back` hooks, where adapters read again what
+they may have missed; :meth:`DBusLink.keep_connected` retries it with backoff on a
+thread of its own, only while the bus is gone. What a loss *means* (the session
+ended, or only a service restarted) is the edge's decision, not the link's.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import concurrent.futures
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -40,6 +50,11 @@ BusKind = Literal["SESSION", "SYSTEM"]
 PROPERTIES = "org.freedesktop.DBus.Properties"
 #: every call is bounded; a hung service costs at most this, never the daemon
 CALL_TIMEOUT = 2.0
+#: a lost bus is tried again after this long, then twice as long each time, up to
+#: RETRY_MOST (seconds): back within a second of a restart, one attempt a minute
+#: against a bus that stays away
+RETRY_FIRST = 0.5
+RETRY_MOST = 60.0
 
 _ENV = {"SESSION": "DBUS_SESSION_BUS_ADDRESS", "SYSTEM": "DBUS_SYSTEM_BUS_ADDRESS"}
 _SYSTEM_DEFAULT = "unix:path=/var/run/dbus/system_bus_socket"
@@ -75,8 +90,16 @@ class _Deliver:
 
 
 class _Router(DBusRouter):  # type: ignore[misc]
-    """jeepney's router, minus the thread traceback when the bus goes away: the loss is
-    logged once, and callers waiting for a reply get RouterClosed (-> Unavailable)."""
+    """jeepney's router, minus the thread traceback when the bus goes away: the loss
+    goes to ``on_lost`` first, then callers waiting for a reply get RouterClosed
+    (-> Unavailable), so by then the link knows why."""
+
+    #: why this connection ended, if the bus ended it
+    lost: str | None = None
+
+    def __init__(self, conn: Any, on_lost: Callable[[_Router], None]) -> None:
+        self._on_lost = on_lost  # before the receiver thread starts
+        super().__init__(conn)
 
     def _receiver(self) -> None:
         try:
@@ -85,34 +108,77 @@ class _Router(DBusRouter):  # type: ignore[misc]
         except ReceiveStopped:
             pass  # close() asked us to stop
         except (OSError, ValueError) as exc:  # reset, closed socket, garbled message
-            log.warning("lost the D-Bus connection: %r", exc)
+            self.lost = str(exc) or type(exc).__name__
+            self._on_lost(self)
         finally:
             self._replies.drop_all()
 
 
+def _connect(kind: BusKind, address: str) -> Any:
+    """A connection to ``address``, authenticated within 1 s.
+
+    Raises:
+        Unavailable: nothing listens there, or it does not speak D-Bus.
+    """
+    try:
+        return open_dbus_connection(address, auth_timeout=1.0)
+    except (OSError, ValueError, TimeoutError, RuntimeError) as exc:
+        raise Unavailable(
+            f"cannot connect to the {kind.lower()} D-Bus at {address}: {exc}"
+        ) from None
+
+
 class Subscription:
-    def __init__(self, link: DBusLink, rule: MatchRule, handle: Any) -> None:
+    """A match rule and its handler; the link moves it to a new connection."""
+
+    def __init__(self, link: DBusLink, rule: MatchRule, handler: Callable[[Message], None]) -> None:
         self._link = link
-        self._rule = rule
-        self._handle = handle
+        self.rule = rule
+        self.handler = handler
+        self._handle: Any = None
+
+    def attach(self, router: DBusRouter) -> None:
+        """Route matching signals from ``router`` here: the local filter first, then
+        AddMatch, so nothing sent in between is lost. Raises :class:`Unavailable`."""
+        handle = router.filter(self.rule, queue=_Deliver(self.handler))
+        try:
+            self._link.send_on(router, message_bus.AddMatch(self.rule))
+        except Unavailable:
+            handle.close()
+            raise
+        old, self._handle = self._handle, handle
+        if old is not None:
+            old.close()
 
     def cancel(self) -> None:
         if self._handle is None:
             return
+        self._link.forget(self)
         self._handle.close()
         self._handle = None
         with contextlib.suppress(Unavailable):  # the bus is gone; nothing to remove
-            self._link.call_bus("RemoveMatch", self._rule)
+            self._link.call_bus("RemoveMatch", self.rule)
 
 
 class DBusLink:
     """A connection to the session or system bus plus its receiver thread."""
 
-    def __init__(self, kind: BusKind, router: DBusRouter, address: str) -> None:
+    def __init__(self, kind: BusKind, conn: Any, address: str) -> None:
         self.kind = kind
         self.address = address
-        self._router = router
-        self._closed = False
+        # (the guid= part of an address is noise to a person reading it)
+        shown = ",".join(p for p in address.split(",") if not p.startswith("guid="))
+        self.label = f"the {kind.lower()} D-Bus at {shown}"
+        #: why the connection was lost, while it is (None while up)
+        self.lost: str | None = None
+        self._lock = threading.Lock()
+        self._subs: list[Subscription] = []
+        self._lost_hooks: list[Callable[[str], None]] = []
+        self._back_hooks: list[Callable[[], None]] = []
+        self._closed = threading.Event()
+        self._retrying: threading.Thread | None = None
+        with self._lock:  # a loss reported at once waits until the router is ours
+            self._router = _Router(conn, self._connection_lost)
 
     @classmethod
     def open(cls, kind: BusKind = "SESSION", env: Mapping[str, str] | None = None) -> DBusLink:
@@ -125,24 +191,103 @@ class DBusLink:
         address = bus_address(kind, env)
         if not address:
             raise Unavailable(f"no {kind.lower()} D-Bus: {_ENV[kind]} is not set")
-        try:
-            conn = open_dbus_connection(address, auth_timeout=1.0)
-        except (OSError, ValueError, TimeoutError, RuntimeError) as exc:
-            raise Unavailable(
-                f"cannot connect to the {kind.lower()} D-Bus at {address}: {exc}"
-            ) from None
-        return cls(kind, _Router(conn), address)
+        return cls(kind, _connect(kind, address), address)
 
     @property
     def unique_name(self) -> str:
         return str(self._router.unique_name)
 
     def close(self) -> None:
-        if self._closed:
+        if self._closed.is_set():
             return
-        self._closed = True
-        self._router.close()  # stops and joins the receiver thread
-        self._router.conn.close()
+        self._closed.set()  # also ends a reconnect loop
+        retrying = self._retrying
+        if retrying is not None and retrying is not threading.current_thread():
+            retrying.join(10.0)  # one attempt at most: connect 1 s, AddMatch 2 s each
+        with self._lock:
+            router = self._router
+        router.close()  # stops and joins the receiver thread
+        router.conn.close()
+
+    # -- losing the bus and getting it back
+    def on_lost(self, hook: Callable[[str], None]) -> None:
+        """Call ``hook(reason)`` once per loss of the connection, on the receiver
+        thread: it must only record or enqueue (no calls on this link)."""
+        self._lost_hooks.append(hook)
+
+    def on_back(self, hook: Callable[[], None]) -> None:
+        """Call ``hook()`` after :meth:`reconnect` has restored the connection, on the
+        thread that reconnected; calls on this link work there."""
+        self._back_hooks.append(hook)
+
+    def reconnect(self) -> None:
+        """Connect to the same address again and carry every live subscription over.
+
+        Raises:
+            Unavailable: the bus is not back (yet), or it refused a match rule.
+        """
+        conn = _connect(self.kind, self.address)
+        router = _Router(conn, self._connection_lost)
+        try:
+            with self._lock:
+                subs = list(self._subs)
+            for sub in subs:
+                sub.attach(router)
+        except Unavailable:
+            router.close()
+            conn.close()
+            raise
+        with self._lock:
+            if self._closed.is_set():
+                old = router  # closed meanwhile: keep nothing open
+            else:
+                old, self._router, self.lost = self._router, router, None
+        old.close()
+        old.conn.close()
+        if old is router:
+            return
+        if router.lost is not None:  # gone again before it was ours: a new loss
+            self._connection_lost(router)
+            return
+        self._run_hooks(self._back_hooks)
+
+    def keep_connected(self, first: float = RETRY_FIRST, most: float = RETRY_MOST) -> None:
+        """From now on, :meth:`reconnect` after every loss, on a thread of its own that
+        lives only while the bus is gone: first after ``first`` seconds, then twice as
+        long each time, up to ``most``, until it is back or the link is closed."""
+
+        def retry() -> None:
+            delay = first
+            while not self._closed.wait(delay):
+                try:
+                    self.reconnect()
+                    return
+                except Unavailable as exc:
+                    log.debug("the %s D-Bus is not back yet: %s", self.kind.lower(), exc)
+                    delay = min(delay * 2, most)
+
+        def start(reason: str) -> None:
+            self._retrying = threading.Thread(
+                target=retry, name=f"ergobreak-{self.kind.lower()}-bus-retry", daemon=True
+            )
+            self._retrying.start()
+
+        self.on_lost(start)
+
+    def _connection_lost(self, router: _Router) -> None:
+        with self._lock:
+            # A connection still being set up (or an old one) is reconnect's business.
+            if self._closed.is_set() or router is not self._router or self.lost is not None:
+                return
+            self.lost = reason = router.lost or "the connection closed"
+        self._run_hooks(self._lost_hooks, reason)
+
+    def _run_hooks(self, hooks: list[Callable[..., None]], *args: Any) -> None:
+        for hook in list(hooks):
+            try:
+                hook(*args)
+            except Exception:  # one bad hook must not keep the others from hearing
+                log.exception("D-Bus %s hook failed", "loss" if args else "reconnect")
 
     # -- calls (scheduler thread)
     def call(
@@ -165,11 +310,27 @@ class DBusLink:
         """A method of the bus daemon itself (AddMatch, NameHasOwner, ...)."""
         return self._send(getattr(message_bus, method)(*args), CALL_TIMEOUT)
 
-    def _send(self, msg: Message, timeout: float) -> tuple[Any, ...]:
-        if self._closed:
+    def send_on(self, router: DBusRouter, msg: Message) -> tuple[Any, ...]:
+        """Call over ``router`` (a connection not yet in use: see :meth:`reconnect`)."""
+        return self._send(msg, CALL_TIMEOUT, router)
+
+    def forget(self, sub: Subscription) -> None:
+        """``sub`` was cancelled: do not carry it over to a new connection."""
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def _send(
+        self, msg: Message, timeout: float, router: DBusRouter | None = None
+    ) -> tuple[Any, ...]:
+        if self._closed.is_set():
             raise Unavailable(f"the {self.kind.lower()} D-Bus link is closed")
+        if router is None:
+            if self.lost is not None:
+                raise Unavailable(f"the {self.kind.lower()} D-Bus connection was lost: {self.lost}")
+            router = self._router
         try:
-            reply = self._router.send_and_get_reply(msg, timeout=timeout)
+            reply = router.send_and_get_reply(msg, timeout=timeout)
             return tuple(unwrap_msg(reply))
         except DBusErrorResponse as exc:
             detail = exc.data[0] if exc.data else exc.name
@@ -192,15 +353,27 @@ class DBusLink:
         """Ask the bus for matching signals and route them to ``handler``.
 
         The local filter is installed before AddMatch, so nothing sent in between is
-        lost. Raises :class:`Unavailable` if the bus refuses the match.
+        lost; after a reconnect both are set up again on the new connection. Raises
+        :class:`Unavailable` if the bus refuses the match.
         """
-        handle = self._router.filter(rule, queue=_Deliver(handler))
-        try:
-            self.call_bus("AddMatch", rule)
-        except Unavailable:
-            handle.close()
-            raise
-        return Subscription(self, rule, handle)
+        sub = Subscription(self, rule, handler)
+        sub.attach(self._router)
+        with self._lock:
+            self._subs.append(sub)
+        return sub
+
+
+def owner_changes(name: str) -> MatchRule:
+    """The bus daemon's ``NameOwnerChanged`` signals for ``name``: a service started,
+    restarted or left (body: name, old owner, new owner; an empty owner is none)."""
+    rule = MatchRule(
+        type="signal",
+        interface="org.freedesktop.DBus",
+        member="NameOwnerChanged",
+        path="/org/freedesktop/DBus",
+    )
+    rule.add_arg_condition(0, name)
+    return rule
 
 
 def signal_body(msg: Message) -> tuple[Any, ...]:

@@ -6,18 +6,23 @@
   :class:`ScreenLocked` / :class:`ScreenUnlocked`.
 
 All signals arrive on the system link's receiver thread and only call ``emit``.
+``LockedHint`` is read again whenever a lock or unlock may have been missed: when
+the system bus is back after a restart (the link carries the subscriptions over)
+and when logind itself (re)appears on the bus, which after a bus restart may be
+after us. A sleep meanwhile is the time-jump backstop's to find.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MatchRule, Message  # type: ignore[import-untyped]
 
 from ergobreak.core.events import Resumed, ScreenLocked, ScreenUnlocked, Suspending
 from ergobreak.platform.base import Emit, Unavailable
-from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription
+from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription, owner_changes
 
 NAME = "org.freedesktop.login1"
 MANAGER_PATH = "/org/freedesktop/login1"
@@ -98,12 +103,29 @@ class LogindWatcher:
                 on_properties,
             )
         )
-        session = DBusAddress(path, bus_name=NAME, interface=SESSION_IFACE)
+        if self._locked_hint():
+            emit(ScreenLocked())
+
+        def read_again() -> None:
+            if self._subs:  # still started
+                locked = self._locked_hint()
+                if locked is not None:
+                    emit(ScreenLocked() if locked else ScreenUnlocked())
+
+        def on_owner(msg: Message) -> None:
+            if msg.body[2]:  # a new owner: logind (re)started; no calls on this thread
+                threading.Thread(target=read_again, name="ergobreak-logind", daemon=True).start()
+
+        self._subs.append(self._link.subscribe(owner_changes(NAME), on_owner))
+        self._link.on_back(read_again)
+
+    def _locked_hint(self) -> bool | None:
+        assert self.session_path is not None
+        session = DBusAddress(self.session_path, bus_name=NAME, interface=SESSION_IFACE)
         try:
-            if self._link.get_property(session, "LockedHint"):
-                emit(ScreenLocked())
+            return bool(self._link.get_property(session, "LockedHint"))
         except Unavailable:
-            pass  # older logind without LockedHint: the signals still work
+            return None  # older logind without LockedHint: the signals still work
 
     def stop(self) -> None:
         for sub in self._subs:

@@ -2,10 +2,19 @@
 chose, the wrappers that keep them safe to call, and the record of why they were chosen.
 
 :class:`Edge` is what the daemon holds. Its readers never raise: a failing idle
-source reads as wall-clock time, a failing quiet detector as off, each with one
-warning per outage. :class:`FallbackNotifier` prints notifications while the server
-is gone, :class:`AnyOf` merges the readers of one quiet source, and the session
-watchers' events pass a de-duplicating filter before they reach the daemon.
+source reads as unknown (the daemon then sees no input, so the user turns away), a
+failing quiet detector as off, each with one warning per outage.
+:class:`FallbackNotifier` prints notifications while the server is gone,
+:class:`AnyOf` merges the readers of one quiet source, and the session watchers'
+events pass a de-duplicating filter before they reach the daemon.
+
+The connections the adapters share can go away under them; what that means is
+decided here, per connection (:data:`ENDS_SESSION`), and said once as a
+:class:`Lost`: the X server and the session bus live exactly as long as the login
+session (the display server ends with it; the session bus is the session's, or the
+user's until the last login ends), so losing either is the session's end and the
+daemon stops with it. The system bus outlives every session and comes back when it
+is restarted, so it is reconnected, with backoff, and logind read again.
 """
 
 from __future__ import annotations
@@ -13,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ergobreak.core.events import (
     Observation,
@@ -40,10 +50,39 @@ from ergobreak.platform.timejump import TimeJump
 log = logging.getLogger("ergobreak.platform")
 
 
-class Closeable(Protocol):
-    """A shared connection (a D-Bus link, the X display) the edge closes last."""
+class Connection(Protocol):
+    """A connection adapters share (the X display, a D-Bus link); the edge closes it
+    last, and hears when it goes away."""
+
+    #: what it is, for messages ("the X display :0", "the system D-Bus at ...")
+    label: str
+
+    def on_lost(self, hook: Callable[[str], None]) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Reconnecting(Connection, Protocol):
+    """A connection that can be restored (a D-Bus link)."""
+
+    def keep_connected(self) -> None: ...
+
+    def on_back(self, hook: Callable[[], None]) -> None: ...
+
+
+#: whether losing each shared connection ends the session (see the module docstring)
+ENDS_SESSION = {"display": True, "session bus": True, "system bus": False}
+
+
+@dataclass(frozen=True, slots=True)
+class Lost:
+    """A shared connection went away; ``message`` is the one line that says so."""
+
+    connection: str
+    message: str
+    #: the login session ended with it: the daemon stops
+    ends_session: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +109,8 @@ class Choice:
 
 
 class WallClockIdle:
-    """No idle source: always "just typed", so every minute in working hours counts."""
+    """No idle source at all (chosen at start, and said so): always "just typed", so
+    every minute in working hours counts."""
 
     name = "none"
 
@@ -194,17 +234,27 @@ class Edge:
     quiet: list[QuietDetector]
     timejump: TimeJump
     choices: list[Choice]
-    _resources: list[Closeable] = field(default_factory=list, repr=False)
+    #: the shared connections by :data:`ENDS_SESSION` name, in the order opened
+    connections: dict[str, Connection] = field(default_factory=dict, repr=False)
+    #: the loss that ended the session, once one has
+    ended: Lost | None = None
+    _ending: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _quiet_state: dict[str, bool] = field(default_factory=dict, repr=False)
     _warned: set[str] = field(default_factory=set, repr=False)
 
     # -- session watchers
-    def start(self, emit: Emit) -> None:
+    def start(self, emit: Emit, on_lost: Callable[[Lost], None] | None = None) -> None:
         """Start every watcher; ``emit`` is then called from bus threads (enqueue only).
 
         A watcher that cannot start is dropped, and its :class:`Choice` says so, so
         ``status`` and ``doctor`` never list a watcher that is not listening.
+        ``on_lost`` hears of each shared connection that goes away, after the one
+        warning that says so (from the thread that noticed: enqueue only).
         """
+        for name, connection in self.connections.items():
+            connection.on_lost(self._on_lost(name, connection, on_lost))
+            if not ENDS_SESSION[name] and isinstance(connection, Reconnecting):
+                self._keep(connection)
         dedup = _Dedup(emit)
         for watcher in list(self.watchers):
             try:
@@ -219,14 +269,56 @@ class Edge:
                     for c in self.choices
                 ]
 
+    def _on_lost(
+        self, name: str, connection: Connection, report: Callable[[Lost], None] | None
+    ) -> Callable[[str], None]:
+        def lost(reason: str) -> None:
+            if ENDS_SESSION[name]:
+                message = f"{connection.label} went away; ergobreak stops with the session"
+                loss = Lost(name, message, ends_session=True)
+                with self._ending:  # at logout the display and the bus go together
+                    if self.ended is not None:
+                        return  # the session's end was said already
+                    self.ended = loss
+            else:
+                message = (
+                    f"lost {connection.label} ({reason}); reconnecting"
+                    " (sleep and lock signals are missed meanwhile)"
+                )
+                loss = Lost(name, message, ends_session=False)
+            log.warning("%s", message)
+            if report is not None:
+                report(loss)
+
+        return lost
+
+    def _keep(self, connection: Reconnecting) -> None:
+        """Reconnect whenever it goes away, and say when it is back."""
+        lost_at = 0.0
+
+        def lost(_reason: str) -> None:
+            nonlocal lost_at
+            lost_at = time.monotonic()
+
+        def back() -> None:
+            log.warning("%s is back after %.0f s", connection.label, time.monotonic() - lost_at)
+
+        connection.on_lost(lost)
+        connection.on_back(back)
+        connection.keep_connected()
+
     # -- readings (scheduler thread)
-    def read_idle(self) -> float:
-        """Idle seconds; 0 (wall-clock mode) while the source fails, warning once."""
+    def read_idle(self) -> float | None:
+        """Idle seconds, or None while the source cannot be read (warning once)."""
         try:
             value = self.idle.idle_seconds()
         except Unavailable as exc:
-            self._warn_once(f"idle:{self.idle.name}", "idle source %s failed: %s", exc)
-            return 0.0
+            self._warn_once(
+                f"idle:{self.idle.name}",
+                "idle source %s failed (%s); the user counts as away until it answers",
+                exc,
+            )
+            return None
         self._warned.discard(f"idle:{self.idle.name}")
         return max(0.0, value)
 
@@ -277,10 +369,11 @@ class Edge:
             detector.close()
         self.idle.close()
         self.notifier.stop()
-        for resource in reversed(self._resources):
-            resource.close()
+        for connection in reversed(self.connections.values()):
+            connection.close()
 
     def _warn_once(self, key: str, message: str, exc: Exception) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            log.warning(message, key.partition(":")[2] or key, exc)
+            if self.ended is None:  # else the loss has said it all
+                log.warning(message, key.partition(":")[2] or key, exc)

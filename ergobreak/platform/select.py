@@ -39,7 +39,7 @@ from ergobreak.platform.console import ConsoleNotifier
 from ergobreak.platform.edge import (
     AnyOf,
     Choice,
-    Closeable,
+    Connection,
     Edge,
     FallbackNotifier,
     WallClockIdle,
@@ -58,7 +58,7 @@ SESSION_ENV = "ERGOBREAK_SESSION"
 QUIET_ENV = "ERGOBREAK_QUIET"
 
 A = TypeVar("A")
-C = TypeVar("C", bound=Closeable)
+C = TypeVar("C", bound=Connection)
 Tried = tuple[tuple[str, str], ...]
 
 
@@ -69,7 +69,8 @@ class _Shared(Generic[C]):
     """One connection, opened on first use and shared; a failure is remembered, not
     retried (every adapter on a missing bus gives the same reason)."""
 
-    def __init__(self, opener: Callable[[], C], opened: list[Closeable]) -> None:
+    def __init__(self, name: str, opener: Callable[[], C], opened: dict[str, Connection]) -> None:
+        self._name = name
         self._opener = opener
         self._opened = opened
         self._value: C | Unavailable | None = None
@@ -78,7 +79,7 @@ class _Shared(Generic[C]):
         if self._value is None:
             try:
                 self._value = self._opener()
-                self._opened.append(self._value)
+                self._opened[self._name] = self._value
             except Unavailable as exc:
                 self._value = exc
         if isinstance(self._value, Unavailable):
@@ -101,11 +102,11 @@ class _Context:
         self.on_request = on_request
         self.on_change = on_change
         self.console = console
-        #: everything opened so far, for Edge.close (in reverse)
-        self.resources: list[Closeable] = []
-        self._session = _Shared(lambda: _bus("SESSION", env), self.resources)
-        self._system = _Shared(lambda: _bus("SYSTEM", env), self.resources)
-        self._x11 = _Shared(lambda: _display(env), self.resources)
+        #: every connection opened so far, by the edge's name for it, in order
+        self.connections: dict[str, Connection] = {}
+        self._session = _Shared("session bus", lambda: _bus("SESSION", env), self.connections)
+        self._system = _Shared("system bus", lambda: _bus("SYSTEM", env), self.connections)
+        self._x11 = _Shared("display", lambda: _display(env), self.connections)
 
     def session_bus(self) -> DBusLink:
         return self._session.get()
@@ -523,5 +524,5 @@ def open_edge(
         quiet=quiet,
         timejump=timejump,
         choices=[idle_choice, notifier_choice, *watcher_choices, backstop, *quiet_choices],
-        _resources=ctx.resources,
+        connections=ctx.connections,
     )

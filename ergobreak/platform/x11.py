@@ -4,6 +4,11 @@ Both read one shared Xlib connection, from the scheduler thread only (Xlib is no
 thread-safe), and cost one or two round trips per call (~0.1 ms on a local
 server). Under Wayland, XWayland only sees input sent to X clients, so the selector
 never picks these there unless asked to (``ERGOBREAK_IDLE=x11``).
+
+The X server ends with the session. :meth:`X11Display.on_lost` hears of it at once:
+on Linux a thread blocks in ``poll(POLLRDHUP)`` on the connection's socket, which
+wakes only when the server hangs up (it reads nothing, so Xlib's own reads are left
+alone); elsewhere the next query that fails tells it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import select
 import socket
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from ergobreak.platform.base import Unavailable
@@ -22,14 +30,12 @@ try:  # python-xlib is a Linux-only dependency
     import Xlib.X
 
     HAVE_XLIB = True
-    _XERRORS: tuple[type[BaseException], ...] = (
-        Xlib.error.XError,
-        Xlib.error.ConnectionClosedError,
-        OSError,
-    )
+    #: the server hung up (or the socket broke): the display is gone for good
+    _GONE: tuple[type[BaseException], ...] = (Xlib.error.ConnectionClosedError, OSError)
+    _XERRORS: tuple[type[BaseException], ...] = (Xlib.error.XError, *_GONE)
 except ImportError:  # pragma: no cover - exercised on Windows/macOS only
     HAVE_XLIB = False
-    _XERRORS = (OSError,)
+    _GONE = _XERRORS = (OSError,)
 
 
 class X11Display:
@@ -51,15 +57,57 @@ class X11Display:
         except Exception as exc:  # DisplayNameError, DisplayConnectionError, OSError
             raise Unavailable(f"cannot open X display {name}: {exc}") from None
         self.name = name
+        self.label = f"the X display {name}"
         self.root = self.display.screen().root
         self._atoms: dict[str, int] = {}
+        #: why the server went away, once it has
+        self.lost: str | None = None
+        self._lock = threading.Lock()
+        self._lost_hooks: list[Callable[[str], None]] = []
+        self._watcher: threading.Thread | None = None
+        self._stop = (-1, -1)
 
     def atom(self, name: str) -> int:
         if name not in self._atoms:
             self._atoms[name] = int(self.display.intern_atom(name))
         return self._atoms[name]
 
+    def on_lost(self, hook: Callable[[str], None]) -> None:
+        """Call ``hook(reason)`` once, when the server hangs up, from the thread that
+        noticed (the watcher, or the scheduler thread's failing query): it must only
+        record or enqueue."""
+        self._lost_hooks.append(hook)
+        if self._watcher is None and hasattr(select, "POLLRDHUP"):
+            self._stop = os.pipe()
+            self._watcher = threading.Thread(
+                target=self._watch, name="ergobreak-x11-watch", daemon=True
+            )
+            self._watcher.start()
+
+    def connection_lost(self, reason: str) -> None:
+        """The server hung up (an adapter's query found out): tell the hooks, once."""
+        with self._lock:
+            if self.lost is not None:
+                return
+            self.lost = reason
+        for hook in list(self._lost_hooks):
+            hook(reason)
+
+    def _watch(self) -> None:
+        stop = self._stop[0]
+        poller = select.poll()
+        poller.register(self.display.fileno(), select.POLLRDHUP)
+        poller.register(stop, select.POLLIN)
+        if stop not in {fd for fd, _events in poller.poll()}:
+            self.connection_lost("the X server closed the connection")
+
     def close(self) -> None:
+        if self._watcher is not None:
+            os.write(self._stop[1], b"x")  # ends the watcher if the server did not
+            self._watcher.join()
+            for fd in self._stop:
+                os.close(fd)
+            self._watcher = None
         try:
             self.display.close()
         except _XERRORS:
@@ -100,6 +148,9 @@ class X11Idle:
     def idle_seconds(self) -> float:
         try:
             info = self._x.root.screensaver_query_info()
+        except _GONE as exc:
+            self._x.connection_lost(repr(exc))
+            raise Unavailable(f"X idle query failed: {exc!r}") from None
         except _XERRORS as exc:
             raise Unavailable(f"X idle query failed: {exc!r}") from None
         return int(info.idle) / 1000.0
@@ -146,6 +197,9 @@ class X11Fullscreen:
             state = window.get_full_property(self._state, Xlib.X.AnyPropertyType)
         except Xlib.error.BadWindow:
             return False  # the window closed between the two reads
+        except _GONE as exc:
+            self._x.connection_lost(repr(exc))
+            raise Unavailable(f"X fullscreen query failed: {exc!r}") from None
         except _XERRORS as exc:
             raise Unavailable(f"X fullscreen query failed: {exc!r}") from None
         return state is not None and self._fullscreen in state.value

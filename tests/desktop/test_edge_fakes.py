@@ -44,7 +44,7 @@ from ergobreak.platform.base import Unavailable
 from ergobreak.platform.dbus_link import DBusLink
 from ergobreak.platform.select import open_edge
 
-from .rig import Rig, wait_equal, wait_for
+from .rig import Bus, Rig, wait_equal, wait_for
 
 PROPS = "org.freedesktop.DBus.Properties"
 Handler = Callable[[tuple[Any, ...]], tuple[str, tuple[Any, ...]]]
@@ -52,23 +52,28 @@ Handler = Callable[[tuple[Any, ...]], tuple[str, tuple[Any, ...]]]
 
 class FakeService:
     """A scripted D-Bus service: owns ``name``, answers ``methods`` and properties,
-    emits signals on demand. One thread reads its connection; ``close`` stops it."""
+    emits signals on demand. One thread reads its connection; ``close`` stops it.
 
-    def __init__(self, rig: Rig, name: str) -> None:
-        self.rig = rig
+    It lives on the rig's bus, or on the bus at ``address`` (one a test may kill:
+    the service then just ends with it)."""
+
+    def __init__(self, rig: Rig, name: str, *, address: str | None = None) -> None:
+        self.bus = Bus(address) if address else rig.bus
+        self._own_bus = address is not None
+        self.bus_gone = False
         self.name = name
         #: (path, interface, member) -> handler(body) -> (signature, reply body)
         self.methods: dict[tuple[str, str, str], Handler] = {}
         #: (path, interface) -> {property: (signature, value)}
         self.props: dict[tuple[str, str], dict[str, tuple[str, Any]]] = {}
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.conn = open_dbus_connection(rig.bus_address)
+        self.conn = open_dbus_connection(address or rig.bus_address)
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
     def __enter__(self) -> FakeService:
         self.thread.start()
         self.conn.send(message_bus.RequestName(self.name))
-        wait_for(lambda: self.rig.bus.owner_pid(self.name) is not None, what=f"{self.name} owned")
+        wait_for(lambda: self.bus.owner_pid(self.name) is not None, what=f"{self.name} owned")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -78,7 +83,10 @@ class FakeService:
         self.conn.interrupt()
         self.thread.join(5)
         self.conn.close()
-        wait_for(lambda: not self.rig.name_has_owner(self.name), what=f"{self.name} released")
+        if not self.bus_gone:
+            wait_for(lambda: not self.bus.name_has_owner(self.name), what=f"{self.name} released")
+        if self._own_bus:
+            self.bus.close()
 
     def emit(self, path: str, interface: str, member: str, signature: str, *body: Any) -> None:
         self.conn.send(new_signal(DBusAddress(path, interface=interface), member, signature, body))
@@ -92,6 +100,9 @@ class FakeService:
             try:
                 msg = self.conn.receive()
             except ReceiveStopped:
+                return
+            except OSError:  # the bus was killed under us
+                self.bus_gone = True
                 return
             if msg.header.message_type == MessageType.method_call:
                 self.conn.send(self._answer(msg))
@@ -282,8 +293,8 @@ def test_screensaver_active_changed_locks_and_unlocks(desktop: Rig, link: DBusLi
 SESSION_PATH = "/org/freedesktop/login1/session/_31"
 
 
-def fake_logind(rig: Rig, locked_hint: bool = False) -> FakeService:
-    svc = FakeService(rig, dbus_logind.NAME)
+def fake_logind(rig: Rig, locked_hint: bool = False, address: str | None = None) -> FakeService:
+    svc = FakeService(rig, dbus_logind.NAME, address=address)
     path, iface = dbus_logind.MANAGER_PATH, dbus_logind.MANAGER_IFACE
     svc.methods[(path, iface, "GetSessionByPID")] = lambda _b: ("o", (SESSION_PATH,))
     svc.methods[(path, iface, "GetSession")] = lambda _b: ("o", (SESSION_PATH,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import pytest
 
 from ergobreak.core.events import Quiet
 from ergobreak.platform.base import Notification, Unavailable
-from ergobreak.platform.edge import Edge, WallClockIdle
+from ergobreak.platform.edge import Edge, Lost, WallClockIdle
 from ergobreak.platform.select import open_edge
 from ergobreak.platform.x11 import X11Display, X11Fullscreen, X11Idle
 
@@ -28,19 +29,25 @@ def edge(desktop: Rig) -> Iterator[Edge]:
     opened.close()
 
 
+def idle(edge: Edge) -> float:
+    value = edge.read_idle()
+    assert value is not None, "the X idle source failed"
+    return value
+
+
 def test_x11_idle_grows_without_input_and_drops_after_mouse_move(desktop: Rig, edge: Edge) -> None:
     assert (edge.choices[0].name, edge.choices[0].detail) == ("x11", "auto")
     desktop.mouse_move(10, 10)
-    first = edge.read_idle()
-    grown = wait_for(lambda: (v := edge.read_idle()) >= first + 0.3 and v, what="idle to grow")
+    first = idle(edge)
+    grown = wait_for(lambda: (v := idle(edge)) >= first + 0.3 and v, what="idle to grow")
     assert grown >= 0.3
     sent = time.monotonic()
     desktop.mouse_move(200, 150)
-    assert edge.read_idle() <= time.monotonic() - sent + 0.01  # reset by the move
-    wait_for(lambda: edge.read_idle() >= 0.1, what="idle to grow again")
+    assert idle(edge) <= time.monotonic() - sent + 0.01  # reset by the move
+    wait_for(lambda: idle(edge) >= 0.1, what="idle to grow again")
     sent = time.monotonic()
     desktop.key("shift")
-    assert edge.read_idle() <= time.monotonic() - sent + 0.01
+    assert idle(edge) <= time.monotonic() - sent + 0.01
 
 
 def test_x11_idle_matches_the_server_clock(desktop: Rig) -> None:
@@ -98,22 +105,35 @@ def test_fullscreen_needs_a_window_manager(desktop: Rig) -> None:
         x.close()
 
 
-def test_x_server_gone_mid_run_reads_as_wall_clock_and_says_so(
+def test_x_server_gone_mid_run_reads_as_unknown_and_is_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with Rig(("openbox",)) as other:
-        env = {**other.subprocess_env(), "ERGOBREAK_QUIET": "fullscreen"}
+    losses: list[Lost] = []
+    with caplog.at_level("WARNING", "ergobreak.platform"), Rig(("openbox",)) as other:
+        env = {
+            **other.subprocess_env(),
+            "ERGOBREAK_QUIET": "fullscreen",
+            "ERGOBREAK_NOTIFIER": "console",  # this desktop has no notification server
+        }
         edge = open_edge(lambda r: None, env=env)
-        assert [c.name for c in edge.choices if c.ok] == ["x11", "timejump", "fullscreen"]
-    # the rig is gone, X server and all
-    try:
-        with caplog.at_level("WARNING", "ergobreak.platform"):
-            assert edge.read_idle() == 0.0
+        assert [c.name for c in edge.choices if c.ok] == [
+            "x11",
+            "console",
+            "timejump",
+            "fullscreen",
+        ]
+        edge.start(lambda _event: None, on_lost=losses.append)
+        display = other.display
+        try:
+            assert other.procs["x"][0].signal(signal.SIGKILL)
+            wait_for(lambda: losses, 5, what="the loss to be reported")  # before any query
+            assert edge.read_idle() is None  # not "just typed": nobody can see
             assert edge.quiet_changes() == []
-    finally:
-        edge.close()
-    assert "idle source x11 failed" in caplog.text
-    assert "quiet detector fullscreen failed" in caplog.text
+        finally:
+            edge.close()
+    message = f"the X display {display} went away; ergobreak stops with the session"
+    assert losses == [Lost("display", message, ends_session=True)]
+    assert [r.getMessage() for r in caplog.records] == [message]
 
 
 # --------------------------------------------------------------------------- fallbacks
