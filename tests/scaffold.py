@@ -14,6 +14,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -84,13 +85,26 @@ def cli(*argv: str, encoding: str | None = None) -> tuple[int, str, str]:
     return code, term.text(), term_err.text()
 
 
+def cannot_run(why: str) -> NoReturn:
+    """A test that cannot run on this machine: skipped for a developer, a failure in CI
+    (``CI`` set), where every test must run and a skip would hide a missing set-up."""
+    if os.environ.get("CI"):
+        pytest.fail(f"cannot run in CI: {why}")
+    pytest.skip(why)
+
+
+def require_root(what: str) -> None:
+    """Skip (fail in CI) unless the tests run as root, which ``what`` takes."""
+    if os.geteuid() != 0:
+        cannot_run(f"{what} takes root")
+
+
 @contextlib.contextmanager
 def small_filesystem(where: Path, size: str = "64k") -> Iterator[Path]:
     """A real tmpfs of ``size`` mounted at ``where`` (created) for the block: a disk that
     fills up, or (after :func:`make_read_only`) refuses every write. Unmounted after,
     even when the test fails. Takes root, as mounting does (skipped otherwise)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small file system takes root")
+    require_root("mounting a small file system")
     where.mkdir(parents=True, exist_ok=True)
     _mount("-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(where))
     try:

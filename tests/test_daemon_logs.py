@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scaffold import fill_up, small_filesystem
+from scaffold import fill_up, require_root, small_filesystem
 
 from ergobreak.daemon.logs import LOG_NAME, FailSafeStream, PrivateLogFile, setup_logging
 
@@ -77,8 +77,7 @@ def test_rotated_logs_stay_private(tmp_path: Path) -> None:
 def test_a_log_dir_of_another_user_is_not_written_to(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("giving a folder to another user takes root")
+    require_root("giving a folder to another user")
     log_dir = tmp_path / "log"
     log_dir.mkdir(mode=0o755)
     os.chown(log_dir, 65534, 65534)  # nobody

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scaffold import cli
+from scaffold import cannot_run, cli, require_root
 
 from ergobreak import paths
 from ergobreak.commands import Request
@@ -78,8 +78,7 @@ print(got.hex())
 
 @pytest.fixture(scope="module")
 def other_user() -> Iterator[pwd.struct_passwd]:
-    if os.geteuid() != 0:
-        pytest.skip("creating a second user takes root")
+    require_root("creating a second user")
     name = f"ebother{os.getpid()}"
     subprocess.run(
         ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
@@ -146,7 +145,7 @@ def squat(other_user: pwd.struct_passwd) -> Iterator[Path]:
     (and removed afterwards, if it is theirs)."""
     path = Path(f"/tmp/ergobreak-{os.getuid()}")
     if os.path.lexists(path):
-        pytest.skip(f"{path} exists already; this test has another user create it")
+        cannot_run(f"{path} exists already; this test has another user create it")
     try:
         yield path
     finally:
