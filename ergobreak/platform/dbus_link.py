@@ -114,10 +114,11 @@ class _Owner:
 
     The answer to ``GetNameOwner`` and every ``NameOwnerChanged`` after it are
     applied on the receiver thread in the order the bus daemon sent them, so at each
-    signal the owner is the one the daemon knew when it routed that signal: a signal
-    an old owner sent before it left is still its own, one sent after is not. Until
-    the first answer the owner is unknown and signals are dropped (they predate the
-    subscription). A new connection starts unknown again (unique names are per bus).
+    signal the owner is the one the daemon knew when it routed that signal: what an
+    old owner sent before it left still counts, what it sends after does not. Until
+    the answer or a change is in, the owner is unknown and signals are dropped (they
+    predate the subscription). A new connection starts unknown again (unique names
+    are per bus).
     """
 
     def __init__(self, name: str) -> None:

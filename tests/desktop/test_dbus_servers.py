@@ -20,21 +20,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from jeepney import (  # type: ignore[import-untyped]
-    DBusAddress,
-    HeaderFields,
-    Message,
-    MessageType,
-    message_bus,
-    new_error,
-    new_method_call,
-    new_method_return,
-    new_signal,
-)
+from jeepney.bus_messages import message_bus  # type: ignore[import-untyped]
 from jeepney.io.threading import (  # type: ignore[import-untyped]
     DBusConnection,
     ReceiveStopped,
     open_dbus_connection,
+)
+from jeepney.low_level import HeaderFields, Message, MessageType  # type: ignore[import-untyped]
+from jeepney.wrappers import (  # type: ignore[import-untyped]
+    DBusAddress,
+    new_error,
+    new_method_call,
+    new_method_return,
+    new_signal,
 )
 from scaffold import builtin_drill
 
