@@ -261,7 +261,9 @@ def _choose_idle(ctx: _Context, platform: str) -> tuple[IdleSource, Choice]:
         name, source = picked
         how = f"forced by {IDLE_ENV}" if wanted else "auto"
         wake = ", wakes on first input" if isinstance(source, ActivityWake) else ""
-        return source, Choice("idle", name, True, f"{how}{wake}", tried=tried)
+        more = getattr(source, "detail", "")  # what the reading means, where it is not plain
+        detail = f"{how}{wake}; {more}" if more else f"{how}{wake}"
+        return source, Choice("idle", name, True, detail, tried=tried)
     hint = (
         "on GNOME the Mutter idle monitor should be on the session bus; on KDE and "
         "wlroots compositors (sway) the Wayland idle protocol ext_idle_notifier_v1 or "

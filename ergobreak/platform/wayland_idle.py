@@ -92,6 +92,13 @@ class WaylandIdle:
         """
         self.name = NAMES[flavour]
         self.notice_after = notice_after
+        interface = EXT_NOTIFIER if flavour == "ext" else KDE_MANAGER
+        #: what doctor says of it: the readings are "below T" until T has passed
+        self.detail = (
+            f"{interface} on {display.name}: exact from {notice_after:g} s of idle on, 0 below"
+        )
+        #: idled and resumed events heard (a figure the tests report)
+        self.events = 0
         self._display = display
         self._clock = clock
         self._lock = threading.Lock()
@@ -147,6 +154,7 @@ class WaylandIdle:
 
     # -- reader thread
     def _on_event(self, opcode: int, _args: bytes) -> None:
+        self.events += 1
         if opcode == self._idled:
             with self._lock:
                 self._idled_at = self._clock()
