@@ -23,6 +23,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from desktop.rig import wait_for
 
 from ergobreak.daemon.logs import LOG_NAME
 from ergobreak.platform.base import Unavailable
-from ergobreak.platform.edge import Edge, Lost
+from ergobreak.platform.edge import Lost
 from ergobreak.platform.select import open_edge
 from ergobreak.platform.wayland import WaylandDisplay
 from ergobreak.platform.wayland_idle import NOTICE_AFTER, Flavour, WaylandIdle
@@ -163,9 +164,29 @@ def check_killed(env: dict[str, str], kill: Callable[[], bool], display_name: st
         edge.close()
 
 
-def idle_choice(edge: Edge) -> tuple[str, bool, str, dict[str, str]]:
-    choice = next(c for c in edge.choices if c.role == "idle")
-    return choice.name, choice.ok, choice.detail, dict(choice.tried)
+@dataclass(frozen=True)
+class Picked:
+    """What the edge picked for idle in a session, and what it read at once."""
+
+    name: str
+    ok: bool
+    detail: str
+    tried: dict[str, str]
+    wakes: bool
+    reading: float | None
+
+
+def idle_picked(env: dict[str, str], **overrides: str) -> Picked:
+    edge = open_edge(lambda _r: None, env={**env, **IDLE_ONLY, **overrides}, platform="linux")
+    try:
+        choice = next(c for c in edge.choices if c.role == "idle")
+        reading = edge.read_idle()
+        tried = dict(choice.tried)
+        return Picked(
+            choice.name, choice.ok, choice.detail, tried, edge.can_wake_on_activity, reading
+        )
+    finally:
+        edge.close()
 
 
 # --------------------------------------------------------------------------- sway
@@ -189,18 +210,12 @@ def sway_typist(sway: Sway) -> Typist:
 
 
 def test_sway_picks_wayland_kde_and_says_why_not_ext(sway: Sway) -> None:
-    edge = open_edge(lambda _r: None, env={**sway.session.env, **IDLE_ONLY}, platform="linux")
-    try:
-        name, ok, detail, tried = idle_choice(edge)
-        assert (name, ok) == ("wayland-kde", True)
-        assert "wakes on first input" in detail
-        assert f"org_kde_kwin_idle on {sway.wayland_display}: exact from 5 s" in detail
-        assert list(tried) == ["mutter", "wayland-ext"]
-        assert tried["wayland-ext"] == "the compositor offers no ext_idle_notifier_v1"
-        assert edge.can_wake_on_activity
-        assert edge.read_idle() == 0.0
-    finally:
-        edge.close()
+    picked = idle_picked(sway.session.env)
+    assert (picked.name, picked.ok, picked.wakes, picked.reading) == ("wayland-kde", True, True, 0)
+    assert "wakes on first input" in picked.detail
+    assert f"org_kde_kwin_idle on {sway.wayland_display}: exact from 5 s" in picked.detail
+    assert picked.tried.keys() == {"mutter", "wayland-ext"}
+    assert picked.tried["wayland-ext"] == "the compositor offers no ext_idle_notifier_v1"
 
 
 def test_sway_idle_time_wake_up_and_typing(sway: Sway) -> None:
@@ -323,20 +338,12 @@ def kwin() -> Iterator[KWin]:
 
 
 def test_kwin_picks_wayland_ext(kwin: KWin) -> None:
-    edge = open_edge(lambda _r: None, env={**kwin.session.env, **IDLE_ONLY}, platform="linux")
-    try:
-        name, ok, detail, tried = idle_choice(edge)
-        assert (name, ok) == ("wayland-ext", True)
-        assert f"ext_idle_notifier_v1 on {KWIN_SOCKET}" in detail
-        assert list(tried) == ["mutter"]
-    finally:
-        edge.close()
-    forced = {**kwin.session.env, **IDLE_ONLY, "ERGOBREAK_IDLE": "wayland-kde"}
-    edge = open_edge(lambda _r: None, env=forced, platform="linux")
-    try:
-        assert idle_choice(edge)[:2] == ("wayland-kde", True)
-    finally:
-        edge.close()
+    picked = idle_picked(kwin.session.env)
+    assert (picked.name, picked.ok, picked.wakes, picked.reading) == ("wayland-ext", True, True, 0)
+    assert f"ext_idle_notifier_v1 on {KWIN_SOCKET}: exact from 5 s" in picked.detail
+    assert list(picked.tried) == ["mutter"]
+    forced = idle_picked(kwin.session.env, ERGOBREAK_IDLE="wayland-kde")
+    assert (forced.name, forced.ok) == ("wayland-kde", True)
 
 
 def test_kwin_idle_time_wake_up_and_typing(kwin: KWin) -> None:
