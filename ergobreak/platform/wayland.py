@@ -106,7 +106,8 @@ def split(buffer: bytes) -> tuple[list[Event], bytes]:
 
 
 class Args:
-    """Reads an event's arguments in order (``uint``, ``int``, ``string``)."""
+    """Reads an event's arguments in order (the events used here have only ``uint``
+    and ``string`` ones)."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
@@ -118,10 +119,6 @@ class Args:
         (value,) = WORD.unpack_from(self._data, self._at)
         self._at += 4
         return int(value)
-
-    def int(self) -> int:
-        value = self.uint()
-        return value - (1 << 32) if value >= 1 << 31 else value
 
     def string(self) -> str:
         length = self.uint()
