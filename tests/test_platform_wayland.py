@@ -273,6 +273,32 @@ def test_closing_is_not_a_loss(compositor: Compositor) -> None:
     assert display.lost == "closed by ergobreak"
 
 
+def test_a_failing_handler_loses_its_event_not_the_connection(
+    compositor: Compositor, caplog: pytest.LogCaptureFixture
+) -> None:
+    display = connect(compositor)
+    heard: list[int] = []
+
+    def broken(opcode: int, _args: bytes) -> None:
+        heard.append(opcode)
+        raise RuntimeError("a bug")
+
+    try:
+        assert display.create(broken) == 4
+        # two events on object 4, then a round trip that must still be answered
+        compositor.server.sendall(bytes.fromhex("04000000 00000800 04000000 01000800"))
+        threading.Thread(target=compositor.answer_sync, args=(5,)).start()
+        with caplog.at_level("ERROR", "ergobreak.platform"):
+            display.roundtrip()
+        assert heard == [0, 1]
+        assert display.lost is None
+        assert [r.getMessage() for r in caplog.records] == [
+            "handling a Wayland event of object 4 failed"  # once per object
+        ]
+    finally:
+        display.close()
+
+
 def test_garbage_from_the_compositor_ends_the_connection(compositor: Compositor) -> None:
     display = connect(compositor)
     reasons: list[str] = []

@@ -19,6 +19,7 @@ Opcodes are the order of requests and events in the protocol XML, here wayland.x
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import struct
@@ -27,6 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ergobreak.platform.base import Unavailable
+
+log = logging.getLogger("ergobreak.platform")
 
 #: wl_display is always object 1; the ids a client creates count up from 2
 DISPLAY_ID = 1
@@ -184,14 +187,15 @@ class WaylandDisplay:
         self._lost_hooks: list[Callable[[str], None]] = []
         self._waiting: set[threading.Event] = set()
         self._closing = False
+        #: objects whose handler raised (logged once each)
+        self._failed: set[int] = set()
         self._reader = threading.Thread(
             target=self._read, name="ergobreak-wayland-reader", daemon=True
         )
         self._reader.start()
         try:
-            registry = self.create(self._on_registry)
-            self.send(DISPLAY_ID, DISPLAY_GET_REGISTRY, registry)
-            self._registry = registry
+            self._registry = self.create(self._on_registry)
+            self.send(DISPLAY_ID, DISPLAY_GET_REGISTRY, self._registry)
             self.roundtrip()
         except Unavailable:
             self.close()
@@ -257,7 +261,7 @@ class WaylandDisplay:
         if self.lost is not None:
             raise Unavailable(f"{self.label} is gone: {self.lost}")
         if not answered:
-            raise Unavailable(f"{self.label} did not answer within {timeout:.0f} s")
+            raise Unavailable(f"{self.label} did not answer within {timeout:g} s")
 
     def on_lost(self, hook: Callable[[str], None]) -> None:
         """Call ``hook(reason)`` once when the compositor closes the connection or reports
@@ -306,8 +310,18 @@ class WaylandDisplay:
     def _dispatch(self, event: Event) -> None:
         with self._state:
             handler = self._handlers.get(event.object_id)
-        if handler is not None:
+        if handler is None:
+            return
+        try:
             handler(event.opcode, event.args)
+        except ProtocolError:
+            raise
+        except Exception:
+            # A failing handler (a bug) loses that event, never the connection: the
+            # reader is the only one listening to the compositor.
+            if event.object_id not in self._failed:
+                self._failed.add(event.object_id)
+                log.exception("handling a Wayland event of object %d failed", event.object_id)
 
     def _on_display(self, opcode: int, data: bytes) -> None:
         args = Args(data)
