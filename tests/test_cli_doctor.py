@@ -65,7 +65,9 @@ def test_the_tray_check_is_the_daemons_choice(monkeypatch: pytest.MonkeyPatch) -
         "name": "none",
         "ok": False,
         "detail": "forced by ERGOBREAK_TRAY=none",
-        "hint": None,
+        "hint": doctor.NO_TRAY_FALLBACK,
+        "tried": [],
+        "host": False,
         "capabilities": {
             "menu": False,
             "default_action": False,
@@ -77,4 +79,10 @@ def test_the_tray_check_is_the_daemons_choice(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("XDG_CURRENT_DESKTOP", "ubuntu:GNOME")
     failed = doctor.tray_check()
     assert (failed["ok"], failed["hint"]) == (False, doctor.GNOME_TRAY_HINT)
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", "sway")
+    monkeypatch.setenv("ERGOBREAK_TRAY", "sni")  # forced, yet no host shows it
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+    no_host = doctor.tray_check()
+    assert (no_host["name"], no_host["ok"], no_host["host"]) == ("sni", False, False)
+    assert no_host["hint"] == f"{doctor.SWAY_TRAY_HINT}; {doctor.NO_HOST_FALLBACK}"
     assert failed["detail"].startswith("tray check failed: ValueError(\"ERGOBREAK_TRAY='toolbar'")

@@ -77,10 +77,32 @@ def test_wayland_never_guesses_x11_idle() -> None:
     env = {**NOWHERE, "WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":99"}
     edge = open_edge(lambda r: None, env=env, platform="linux")
     try:
-        assert [name for name, _ in by_role(edge.choices)["idle"].tried] == [
-            "mutter",
-            "screensaver",
-        ]
+        tried = by_role(edge.choices)["idle"].tried
+        assert [name for name, _ in tried] == ["x11", "mutter", "screensaver"]
+        # passed over for what it is, never opened (":99" would say no X server answers)
+        assert dict(tried)["x11"] == "Wayland session: Xwayland sees no input to Wayland windows"
+        assert "session D-Bus" in dict(tried)["mutter"]
+    finally:
+        edge.close()
+
+
+def test_idle_names_every_other_candidate_and_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """doctor's "passed over" lines: the ones that failed, then the ones never tried."""
+
+    def refused(ctx: object) -> WallClockIdle:
+        raise Unavailable("no X server answers")
+
+    openers = {**select.IDLE_OPENERS, "x11": refused, "mutter": lambda ctx: WallClockIdle()}
+    monkeypatch.setattr(select, "IDLE_OPENERS", openers)
+    edge = open_edge(lambda r: None, env=NOWHERE, platform="linux", stream=io.StringIO())
+    try:
+        idle = by_role(edge.choices)["idle"]
+        assert (idle.name, idle.ok) == ("mutter", True)
+        assert idle.tried[:2] == (
+            ("x11", "no X server answers"),
+            ("screensaver", "not tried: mutter comes first"),
+        )
+        assert "windows" not in dict(idle.tried)  # another OS's source is no candidate
     finally:
         edge.close()
 

@@ -221,6 +221,38 @@ def _idle_candidates(platform: str, env: Mapping[str, str]) -> list[str]:
     return ["x11", "mutter", "screensaver"]
 
 
+#: the idle sources of Windows and macOS, each the only candidate there
+_OS_IDLE = ("windows", "macos")
+
+
+def _idle_passed_over(
+    platform: str, env: Mapping[str, str], candidates: list[str], picked: str | None, tried: Tried
+) -> Tried:
+    """Every other idle source of this OS, in table order, with why it is not used:
+    the reason it failed, that it is not tried in this kind of session, or that the
+    picked one comes first (for doctor: "which path and why not the others")."""
+    failed = dict(tried)
+    passed: list[tuple[str, str]] = []
+    others = candidates if platform in ("win32", "darwin") else IDLE_OPENERS
+    for name in others:
+        if name == picked or (name in _OS_IDLE and others is IDLE_OPENERS):
+            continue
+        if name in failed:
+            passed.append((name, failed[name]))
+        elif name not in candidates:
+            passed.append((name, _not_a_candidate(name, env)))
+        elif picked is not None:
+            passed.append((name, f"not tried: {picked} comes first"))
+    return tuple(passed)
+
+
+def _not_a_candidate(name: str, env: Mapping[str, str]) -> str:
+    if name == "x11" and _wayland(env):
+        return "Wayland session: Xwayland sees no input to Wayland windows"
+    session = "Wayland" if _wayland(env) else "X11"
+    return f"not used in a {session} session"
+
+
 def _choose_idle(ctx: _Context, platform: str) -> tuple[IdleSource, Choice]:
     env = ctx.env
     wanted = env.get(IDLE_ENV, "").strip().lower()
@@ -233,6 +265,8 @@ def _choose_idle(ctx: _Context, platform: str) -> tuple[IdleSource, Choice]:
         lambda name: f"unknown idle source {name!r}; choose from {', '.join(IDLE_NAMES)}",
         ctx,
     )
+    if not wanted:
+        tried = _idle_passed_over(platform, env, candidates, picked[0] if picked else None, tried)
     if picked is not None:
         name, source = picked
         how = f"forced by {IDLE_ENV}" if wanted else "auto"
