@@ -117,7 +117,8 @@ def tray_check() -> dict[str, Any]:
     else:
         shown = info["host"] is True
         detail = info["reason"]
-        if info["backend"] not in ("none", "xorg"):  # xorg's reason says it already
+        said = info["backend"] in ("none", "xorg") or (shown and info["backend"] == "sni")
+        if not said:  # xorg's reason, and sni's when a host is up, say it already
             detail += f"; {info['host_detail']}"
         hint = None
         if not shown:

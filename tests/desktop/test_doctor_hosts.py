@@ -103,7 +103,7 @@ def bare_watcher(rig: Rig) -> Iterator[None]:
 def test_a_watcher_with_a_registered_host_is_a_tray(sni_host: Rig) -> None:
     check = tray(sni_host)
     assert (check["name"], check["ok"], check["host"]) == ("sni", True, True)
-    assert "a StatusNotifierHost is registered" in check["detail"]
+    assert check["detail"] == "a StatusNotifierWatcher with a tray host is on the session bus"
     assert check["hint"] is None
     assert tray_lines(sni_host)[0].split()[:3] == ["OK", "tray", "sni"]
 
