@@ -86,3 +86,60 @@ def test_the_tray_check_is_the_daemons_choice(monkeypatch: pytest.MonkeyPatch) -
     assert (no_host["name"], no_host["ok"], no_host["host"]) == ("sni", False, False)
     assert no_host["hint"] == f"{doctor.SWAY_TRAY_HINT}; {doctor.NO_HOST_FALLBACK}"
     assert failed["detail"].startswith("tray check failed: ValueError(\"ERGOBREAK_TRAY='toolbar'")
+
+
+def test_each_category_shows_what_is_used_then_what_was_passed_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ERGOBREAK_TRAY", "none")
+    monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
+    monkeypatch.setattr(select, "open_edge", lambda on_request, stream=None: edge)
+    monkeypatch.setattr(doctor, "config_check", lambda: CONFIG_OK)
+    edge = Edge(
+        idle=WallClockIdle(),
+        notifier=ConsoleNotifier(io.StringIO()),
+        watchers=[],
+        quiet=[],
+        timejump=TimeJump(lambda: 0.0, lambda: 0.0),
+        choices=[
+            Choice(
+                "idle",
+                "mutter",
+                True,
+                "auto",
+                tried=(("x11", "Xwayland has no MIT-SCREEN-SAVER"), ("screensaver", "later")),
+            ),
+            Choice("session", "logind", False, "no system bus", "logind hint"),
+            Choice("session", "timejump", True, "sleep backstop"),
+        ],
+    )
+    out = io.StringIO()
+    assert doctor.run(argparse.Namespace(json=False, notify=False), out, io.StringIO()) == 0
+    lines = [line.rstrip() for line in out.getvalue().splitlines()]
+    pad = " " * 32
+    assert lines[:9] == [
+        "missing  tray      none          forced by ERGOBREAK_TRAY=none",
+        f"{pad}hint: {doctor.NO_TRAY_FALLBACK}",
+        "OK       idle      mutter        auto; idle now 0 s",
+        f"{pad}passed over: x11 (Xwayland has no MIT-SCREEN-SAVER)",
+        f"{pad}passed over: screensaver (later)",
+        "OK       session   timejump      sleep backstop",
+        f"{pad}passed over: logind (no system bus)",
+        "OK       config    config.toml (not there: defaults)",
+        f"{pad}defaults",
+    ]
+    out = io.StringIO()
+    assert doctor.run(argparse.Namespace(json=True, notify=False), out, io.StringIO()) == 0
+    paths = json.loads(out.getvalue())["paths"]
+    assert paths["idle"] == {
+        "chosen": ["mutter"],
+        "tried": [
+            {"name": "x11", "reason": "Xwayland has no MIT-SCREEN-SAVER"},
+            {"name": "screensaver", "reason": "later"},
+        ],
+    }
+    assert paths["session"] == {
+        "chosen": ["timejump"],
+        "tried": [{"name": "logind", "reason": "no system bus"}],
+    }
+    assert paths["tray"] == {"chosen": ["none"], "tried": []}
