@@ -93,8 +93,6 @@ def test_each_category_shows_what_is_used_then_what_was_passed_over(
 ) -> None:
     monkeypatch.setenv("ERGOBREAK_TRAY", "none")
     monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
-    monkeypatch.setattr(select, "open_edge", lambda on_request, stream=None: edge)
-    monkeypatch.setattr(doctor, "config_check", lambda: CONFIG_OK)
     edge = Edge(
         idle=WallClockIdle(),
         notifier=ConsoleNotifier(io.StringIO()),
@@ -113,6 +111,8 @@ def test_each_category_shows_what_is_used_then_what_was_passed_over(
             Choice("session", "timejump", True, "sleep backstop"),
         ],
     )
+    monkeypatch.setattr(select, "open_edge", lambda on_request, stream=None: edge)
+    monkeypatch.setattr(doctor, "config_check", lambda: CONFIG_OK)
     out = io.StringIO()
     assert doctor.run(argparse.Namespace(json=False, notify=False), out, io.StringIO()) == 0
     lines = [line.rstrip() for line in out.getvalue().splitlines()]
