@@ -77,11 +77,13 @@ def test_wayland_never_guesses_x11_idle() -> None:
     env = {**NOWHERE, "WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":99"}
     edge = open_edge(lambda r: None, env=env, platform="linux")
     try:
-        tried = by_role(edge.choices)["idle"].tried
-        assert [name for name, _ in tried] == ["x11", "mutter", "screensaver"]
-        # passed over for what it is, never opened (":99" would say no X server answers)
-        assert dict(tried)["x11"] == "Wayland session: Xwayland sees no input to Wayland windows"
-        assert "session D-Bus" in dict(tried)["mutter"]
+        idle = by_role(edge.choices)["idle"]
+        assert [name for name, _ in idle.tried] == ["mutter", "screensaver"]
+        # doctor says why x11 is passed over; it was never opened (":99" has no server)
+        passed = select.passed_over(idle, env, "linux")
+        assert [name for name, _ in passed] == ["x11", "mutter", "screensaver"]
+        assert dict(passed)["x11"] == "Wayland session: Xwayland sees no input to Wayland windows"
+        assert dict(passed)["mutter"] == dict(idle.tried)["mutter"]
     finally:
         edge.close()
 
@@ -98,11 +100,17 @@ def test_idle_names_every_other_candidate_and_why(monkeypatch: pytest.MonkeyPatc
     try:
         idle = by_role(edge.choices)["idle"]
         assert (idle.name, idle.ok) == ("mutter", True)
-        assert idle.tried[:2] == (
+        assert idle.tried == (("x11", "no X server answers"),)
+        passed = select.passed_over(idle, NOWHERE, "linux")
+        assert passed[:2] == (
             ("x11", "no X server answers"),
             ("screensaver", "not tried: mutter comes first"),
         )
-        assert "windows" not in dict(idle.tried)  # another OS's source is no candidate
+        assert "windows" not in dict(passed)  # another OS's source is no candidate
+        forced = {**NOWHERE, "ERGOBREAK_IDLE": "mutter"}
+        assert select.passed_over(idle, forced, "linux") == idle.tried
+        windows = Choice("idle", "windows", True, "auto")
+        assert select.passed_over(windows, {}, "win32") == ()
     finally:
         edge.close()
 

@@ -51,19 +51,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ergobreak.platform.select import open_edge  # noqa: PLC0415 - keep startup light
+    from ergobreak.platform import select  # noqa: PLC0415 - keep startup light
 
     checks: list[dict[str, Any]] = [tray_check()]
     # The report says everything the adapters would log as warnings; don't say it twice.
     platform_log = logging.getLogger("ergobreak.platform")
     level = platform_log.level
     platform_log.setLevel(logging.ERROR)
-    edge = open_edge(lambda _request: None, stream=err)
+    edge = select.open_edge(lambda _request: None, stream=err)
     try:
         # As the daemon does: a watcher the bus refuses is then reported missing.
         edge.start(lambda _event: None)
         for choice in edge.choices:
             check = choice.to_json()
+            check["tried"] = [{"name": n, "reason": r} for n, r in select.passed_over(choice)]
             if choice.role == "idle":
                 idle = edge.read_idle()
                 check["idle_seconds"] = None if idle is None else round(idle, 1)

@@ -225,13 +225,20 @@ def _idle_candidates(platform: str, env: Mapping[str, str]) -> list[str]:
 _OS_IDLE = ("windows", "macos")
 
 
-def _idle_passed_over(
-    platform: str, env: Mapping[str, str], candidates: list[str], picked: str | None, tried: Tried
+def passed_over(
+    choice: Choice, env: Mapping[str, str] | None = None, platform: str | None = None
 ) -> Tried:
-    """Every other idle source of this OS, in table order, with why it is not used:
-    the reason it failed, that it is not tried in this kind of session, or that the
-    picked one comes first (for doctor: "which path and why not the others")."""
-    failed = dict(tried)
+    """Why each other candidate of ``choice``'s role is not the one used, in the order
+    they are tried, for ``doctor``. For idle, unless forced: every other source of this
+    OS -- the reason it failed, that it is no candidate in this kind of session, or that
+    the picked one comes first; for the other roles, the ones tried (``choice.tried``)."""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    if choice.role != "idle" or env.get(IDLE_ENV, "").strip():
+        return choice.tried
+    picked = choice.name if choice.ok else None
+    candidates = _idle_candidates(platform, env)
+    failed = dict(choice.tried)
     passed: list[tuple[str, str]] = []
     others = candidates if platform in ("win32", "darwin") else IDLE_OPENERS
     for name in others:
@@ -265,8 +272,6 @@ def _choose_idle(ctx: _Context, platform: str) -> tuple[IdleSource, Choice]:
         lambda name: f"unknown idle source {name!r}; choose from {', '.join(IDLE_NAMES)}",
         ctx,
     )
-    if not wanted:
-        tried = _idle_passed_over(platform, env, candidates, picked[0] if picked else None, tried)
     if picked is not None:
         name, source = picked
         how = f"forced by {IDLE_ENV}" if wanted else "auto"
