@@ -109,6 +109,7 @@ def test_each_category_shows_what_is_used_then_what_was_passed_over(
             ),
             Choice("session", "logind", False, "no system bus", "logind hint"),
             Choice("session", "timejump", True, "sleep backstop"),
+            Choice("quiet", "dnd", False, "none readable", tried=(("dunst paused", "no dunst"),)),
         ],
     )
     monkeypatch.setattr(select, "open_edge", lambda on_request, stream=None: edge)
@@ -117,7 +118,7 @@ def test_each_category_shows_what_is_used_then_what_was_passed_over(
     assert doctor.run(argparse.Namespace(json=False, notify=False), out, io.StringIO()) == 0
     lines = [line.rstrip() for line in out.getvalue().splitlines()]
     pad = " " * 32
-    assert lines[:9] == [
+    assert lines == [
         "missing  tray      none          forced by ERGOBREAK_TRAY=none",
         f"{pad}hint: {doctor.NO_TRAY_FALLBACK}",
         "OK       idle      mutter        auto; idle now 0 s",
@@ -125,6 +126,9 @@ def test_each_category_shows_what_is_used_then_what_was_passed_over(
         f"{pad}passed over: screensaver (later)",
         "OK       session   timejump      sleep backstop",
         f"{pad}passed over: logind (no system bus)",
+        "missing  quiet     none          no quiet source works here: prompts are never held",
+        f"{pad}passed over: dnd (none readable)",
+        f"{pad}  passed over: dunst paused (no dunst)",
         "OK       config    config.toml (not there: defaults)",
         f"{pad}defaults",
     ]

@@ -34,6 +34,8 @@ NO_HOST_FALLBACK = (
 NO_TRAY_FALLBACK = "no icon: use `ergobreak status`, `pause`, `start`, `quit`"
 #: roles where every adapter that opens is used, not just the first
 MANY = ("session", "quiet")
+#: what the daemon does when none of a role of many opens
+_NONE_WORKS = {"quiet": "no quiet source works here: prompts are never held"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -214,8 +216,8 @@ def _write_check(out: TextIO, check: dict[str, Any]) -> None:
         out.write(f"{'':32}hint: {check['hint']}\n")
 
 
-def _write_passed(out: TextIO, name: str, reason: str) -> None:
-    out.write(f"{'':32}passed over: {name} ({reason})\n")
+def _write_passed(out: TextIO, name: str, reason: str, indent: int = 32) -> None:
+    out.write(f"{'':{indent}}passed over: {name} ({reason})\n")
 
 
 def write_text(
@@ -229,12 +231,15 @@ def write_text(
         mine = [check for check in checks if check["role"] == role]
         used = [check for check in mine if check["ok"] or role not in MANY]
         if not used:
-            used = [{"role": role, "name": "none", "ok": False, "detail": "nothing works here"}]
+            detail = _NONE_WORKS.get(role, "nothing works here")
+            used = [{"role": role, "name": "none", "ok": False, "detail": detail}]
         for check in used:
             _write_check(out, check)
         for check in mine:
-            if check not in used:  # a role of many: those that did not open
+            if check not in used:  # a role of many: those that did not open, and why
                 _write_passed(out, check["name"], check["detail"])
+                for reader in check.get("tried") or ():
+                    _write_passed(out, reader["name"], reader["reason"], indent=34)
     mark = "OK" if config["ok"] else "error"
     out.write(f"{mark:8} {'config':9} {config['path']}\n{'':32}{config['detail']}\n")
     for warning in config.get("warnings", ()):
