@@ -23,24 +23,15 @@ from scaffold import cannot_run
 from ergobreak.platform.dbus_dnd import DconfBanners
 from ergobreak.platform.dbus_link import DBusLink
 
+from .rig import _DBUS_CONF as rig_bus_conf
 from .rig import Rig, wait_for
 
 SCHEMA = "org.gnome.desktop.notifications"
 DCONF_SERVICE = Path("/usr/libexec/dconf-service")
-BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <servicedir>/usr/share/dbus-1/services</servicedir>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
+#: the rig's private bus, plus the system's service files so dconf-service auto-starts
+BUS_CONF = rig_bus_conf.replace(
+    "<listen>", "<servicedir>/usr/share/dbus-1/services</servicedir>\n  <listen>"
+)
 
 
 @pytest.fixture
@@ -51,6 +42,7 @@ def gnome_env(desktop: Rig, tmp_path: Path) -> Iterator[dict[str, str]]:
         cannot_run("gsettings is not installed: apt-get install libglib2.0-bin")
     if not DCONF_SERVICE.exists():
         cannot_run("dconf-service is not installed: apt-get install dconf-service")
+    assert "<servicedir>/usr/share/dbus-1/services</servicedir>" in BUS_CONF
     socket = tmp_path / "bus"
     conf = tmp_path / "bus.conf"
     conf.write_text(BUS_CONF.format(socket=socket))
