@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,10 +84,10 @@ def test_dnd_follows_show_banners_within_a_second(gnome_env: dict[str, str]) -> 
         assert dnd.active() is True  # read at start
         for value, quiet in (("true", False), ("false", True), ("true", False)):
             changed.clear()
-            started = time.monotonic()
             gsettings(gnome_env, "set", SCHEMA, "show-banners", value)
+            # within a second of the write (gsettings returns once dconf has it; its own
+            # start-up is not the detector's time, and is slow on a loaded machine)
             assert changed.wait(1.0), f"no change heard after show-banners={value}"
-            assert time.monotonic() - started < 1.0
             assert dnd.active() is quiet
         gsettings(gnome_env, "set", SCHEMA, "show-banners", "false")
         wait_for(dnd.active, 1.0, what="DND on again")
