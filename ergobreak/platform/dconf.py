@@ -25,6 +25,8 @@ from ergobreak.platform.base import Unavailable
 
 #: dconf databases are small (a busy desktop's is ~100 KB); refuse anything absurd
 MAX_DB_BYTES = 8 * 1024 * 1024
+#: a profile is a few lines
+MAX_PROFILE_BYTES = 64 * 1024
 _SIGNATURE = b"GVariant"
 _HEADER = 24  # signature, version, options, root pointer
 _ITEM = 24  # hash, parent, key start, key size, type, unused, value pointer
@@ -71,7 +73,8 @@ def _profile_file(wanted: str, env: Mapping[str, str]) -> Path | None:
 
 def _profile_lines(path: Path) -> list[str]:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open("rb") as file:
+            text = file.read(MAX_PROFILE_BYTES).decode("utf-8", errors="replace")
     except OSError as exc:
         raise Unavailable(f"cannot read the dconf profile {path}: {exc.strerror}") from exc
     entries = (line.split("#", 1)[0].strip() for line in text.splitlines())
@@ -117,6 +120,8 @@ def lookup(data: bytes, key: str, where: str = "the dconf database") -> tuple[by
         start, end = struct.unpack_from(order + "II", data, 16)
         bloom, buckets = struct.unpack_from(order + "II", data, start)
         first = start + 8 + 4 * ((bloom & 0x07FFFFFF) + buckets)
+        if not _HEADER <= start < first <= end <= len(data):
+            raise struct.error(f"its hash table at {start}..{end} is out of bounds")
         count = (end - first) // _ITEM
         layout = order + "IIIHcxII"
         items = [struct.unpack_from(layout, data, first + i * _ITEM) for i in range(count)]
