@@ -415,14 +415,14 @@ def _dnd(ctx: _Context) -> _Found[QuietDetector]:
     readers: list[tuple[str, Callable[[DBusLink, Callable[[], None] | None], QuietDetector]]] = [
         ("Notifications.Inhibited", dbus_dnd.notifications_inhibited),
         ("dunst paused", dbus_dnd.dunst_paused),
-        ("GNOME show-banners", lambda bus, hook: dbus_dnd.DconfBanners(bus, ctx.env, hook)),
+        ("GNOME show-banners (dconf)", lambda bus, hook: dbus_dnd.DconfBanners(bus, ctx.env, hook)),
         ("GNOME show-banners (portal)", dbus_dnd.PortalBanners),
     ]
     found: list[QuietDetector] = []
     details: list[str] = []
     tried: list[tuple[str, str]] = []
     for label, reader in readers:
-        if label.endswith("(portal)") and "GNOME show-banners" in details:
+        if label.endswith("(portal)") and "GNOME show-banners (dconf)" in details:
             tried.append((label, "not needed: read from dconf"))
             continue
         try:

@@ -151,6 +151,6 @@ def test_doctor_names_gnome_dnd_and_passes_over_the_portal(gnome_env: dict[str, 
     )
     (dnd,) = [c for c in report["checks"] if c["role"] == "quiet"]
     assert (dnd["name"], dnd["ok"], dnd["active"]) == ("dnd", True, True)
-    assert "GNOME show-banners" in dnd["detail"]
+    assert "GNOME show-banners (dconf)" in dnd["detail"].split(", ")
     tried = {t["name"]: t["reason"] for t in dnd["tried"]}
     assert tried["GNOME show-banners (portal)"] == "not needed: read from dconf"
