@@ -292,6 +292,28 @@ def test_a_button_reported_twice_by_the_owner_acts_once(desktop: Rig, link: DBus
         notifier.stop()
 
 
+def test_an_update_in_place_brings_new_buttons_each_acting_once(
+    desktop: Rig, link: DBusLink
+) -> None:
+    """dunst keeps a pressed bubble: after Start the drill updates it in place, and its
+    Stop acts once; the prompt's old buttons, pressed late, do nothing."""
+    requests = Requests()
+    with Server(desktop) as server:
+        notifier = FreedesktopNotifier(link, requests)
+        bubbles = Bubbles(notifier)
+        nid = bubbles.apply(prompt())
+        assert nid is not None
+        server.press(nid, "start")
+        assert requests.after_sync(link) == [Request("start", {"routine": DRILL.id})]
+        assert bubbles.apply(present.drill_start(fx.DrillStart(DRILL))) == nid
+        assert server.open[nid].actions == ["skip"]
+        server.press(nid, "start")  # a late press of the prompt's button
+        server.press(nid, "skip")
+        server.press(nid, "skip")
+        assert requests.after_sync(link) == [Request("skip")]
+        notifier.stop()
+
+
 def test_a_new_server_owns_the_signals_from_then_on(desktop: Rig, link: DBusLink) -> None:
     """The name changes hands: an update of a bubble the old server showed is a new
     bubble (the new server counts ids from 1 again), and a press from a connection
