@@ -205,6 +205,15 @@ def prompt() -> Notification:
     return present.drill_prompt(fx.DrillPrompt(DRILL, attempt=1, snoozes_left=1))
 
 
+def press_start(server: Server, bubbles: Bubbles, link: DBusLink, requests: Requests) -> int:
+    """Show the drill prompt and press its Start; returns the prompt's id."""
+    nid = bubbles.apply(prompt())
+    assert nid is not None
+    server.press(nid, "start")
+    assert requests.after_sync(link) == [Request("start", {"routine": DRILL.id})]
+    return nid
+
+
 # --------------------------------------------------------------------------- mako
 
 
@@ -301,10 +310,7 @@ def test_an_update_in_place_brings_new_buttons_each_acting_once(
     with Server(desktop) as server:
         notifier = FreedesktopNotifier(link, requests)
         bubbles = Bubbles(notifier)
-        nid = bubbles.apply(prompt())
-        assert nid is not None
-        server.press(nid, "start")
-        assert requests.after_sync(link) == [Request("start", {"routine": DRILL.id})]
+        nid = press_start(server, bubbles, link, requests)
         assert bubbles.apply(present.drill_start(fx.DrillStart(DRILL))) == nid
         assert server.open[nid].actions == ["skip"]
         server.press(nid, "start")  # a late press of the prompt's button
@@ -346,10 +352,7 @@ def test_a_bubble_the_server_closed_is_shown_anew(desktop: Rig, link: DBusLink) 
     with Server(desktop, Behaviour(closes_on_action=True)) as server:
         notifier = FreedesktopNotifier(link, requests)
         bubbles = Bubbles(notifier)
-        first = bubbles.apply(prompt())
-        assert first is not None
-        server.press(first, "start")
-        assert requests.after_sync(link) == [Request("start", {"routine": DRILL.id})]
+        first = press_start(server, bubbles, link, requests)
         assert first not in server.open  # Plasma closed it
         started = bubbles.apply(present.drill_start(fx.DrillStart(DRILL)))
         assert started is not None
