@@ -230,7 +230,7 @@ class _Router(DBusRouter):  # type: ignore[misc]
             raise
         except Exception as exc:
             parser = self.conn.parser
-            if parser.next_msg_size is None:  # not even its length was readable
+            if getattr(parser, "next_msg_size", None) is None:  # not even its length was read
                 raise _Unframed(f"unreadable D-Bus stream: {exc!r}") from None
             # jeepney took the message's bytes off the stream, then failed to parse
             # them: forget its size, and the next message is read as usual
