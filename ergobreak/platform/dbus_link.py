@@ -243,8 +243,11 @@ class _Router(DBusRouter):  # type: ignore[misc]
             if msg.header.message_type in (MessageType.method_return, MessageType.error):
                 self._route_reply(msg)
                 return
-            for rule in self._filters.matches(msg):
-                rule.queue.put_nowait(msg)
+            # A copy (atomic under the GIL): another thread may add or cancel a
+            # subscription meanwhile, and jeepney's own matches() walks the live dict.
+            for handle in list(self._filters.filters.values()):
+                if handle.rule.matches(msg):
+                    handle.queue.put_nowait(msg)
         except Exception as exc:  # anything else about this one message
             self.troubles.note("a message that broke its routing", repr(exc))
 
