@@ -212,6 +212,13 @@ class Engine:
         effects += self.core.sample(t, wall, idle)
         view = self.core.view(t)
         self.status = self._status(view, wall)
+        # A status asked for in this round is the one after sampling: the core has
+        # counted up to now (with an event-driven idle source the engine may have slept
+        # through minutes of typing before the question woke it).
+        replies = [
+            (reply, {**value, "status": self.status} if "status" in value else value)
+            for reply, value in replies
+        ]
         return _Round(t, wall, effects, view, replies)
 
     def _timeout(self) -> float | None:
