@@ -29,10 +29,11 @@ from pathlib import Path
 
 from desktop.rig import NOTIFICATIONS, SNI_WATCHER, wait_for
 from jeepney import DBusAddress  # type: ignore[import-untyped]
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from . import kwin_input, kwin_shot
 from .kwin_input import BTN_LEFT, KEY_ENTER, KEY_LEFTSHIFT
+from .monitor import Monitor
 from .session import SessionError, ShellSession
 from .users import system_python
 
@@ -75,6 +76,9 @@ class Kde:
         self.password = ""
         self._input: Hands | None = None
         self._shots = 0
+        self._notes: Monitor | None = None
+        #: the screen with nothing but the wallpaper and the panel
+        self.desktop = Image.new("RGB", SCREEN)
 
     def __enter__(self) -> Kde:
         self.start()
@@ -103,6 +107,11 @@ class Kde:
             for name, mark in ((SNI_WATCHER, "tray watcher"), (NOTIFICATIONS, "notifications")):
                 s.ready(shell, lambda name=name: s.belongs(s.bus.owner_pid(name)), name)
                 self.timings[mark] = time.monotonic() - began
+            self._notes = s.monitor(["type='method_call',member='Notify'", "type='method_return'"])
+            desktop = wait_for(self._settled, 20, interval=0.2, what="the desktop drawn")
+            assert desktop is not None
+            self.desktop = desktop
+            self.timings["desktop drawn"] = time.monotonic() - began
         except BaseException:
             s.stop()
             raise
@@ -165,8 +174,30 @@ class Kde:
         """Press a button as Plasma's own helpers do (org.kde.NotificationManager)."""
         self.session.bus.call(NOTIFICATION_MANAGER, "InvokeAction", "us", nid, action)
 
-    def close_notification(self, nid: int) -> None:
-        self.session.bus.close_notification(nid)
+    def clear_notifications(self) -> None:
+        """Close every popup (ids are the replies to Notify, counted from 1) and wait until
+        the screen above the panel is the bare desktop again."""
+        assert self._notes is not None
+        calls = {(m.sender, m.serial) for m in self._notes.messages(member="Notify")}
+        for reply in self._notes.messages(kind="method_return"):
+            if (reply.destination, reply.reply_serial) in calls:
+                self.session.bus.close_notification(int(reply.body[0]))
+        wait_for(lambda: self._bare(self.image()), 10, interval=0.2, what="no popups")
+
+    def _bare(self, image: Image.Image) -> bool:
+        box = (0, 0, SCREEN[0], PANEL_TOP)
+        return ImageChops.difference(image.crop(box), self.desktop.crop(box)).getbbox() is None
+
+    def _settled(self) -> Image.Image | None:
+        """The screen once Plasma has drawn it all: wallpaper and panel (it starts black),
+        two shots in a row the same."""
+        first, second = self.image(), self.image()
+        if ImageChops.difference(first, second).getbbox() is not None:
+            return None
+        grey = second.convert("L")
+        wallpaper = ImageStat.Stat(grey.crop((0, 0, SCREEN[0], PANEL_TOP))).mean[0]
+        panel = ImageStat.Stat(grey.crop((0, PANEL_TOP, SCREEN[0], SCREEN[1]))).mean[0]
+        return second if wallpaper > 30 and panel > 100 else None
 
     def replaced_closed_ones(self) -> list[str]:
         """plasmashell's complaints about an update to a notification it had closed."""

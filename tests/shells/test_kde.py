@@ -16,7 +16,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,11 +117,19 @@ class Daemon:
 
 
 @pytest.fixture
-def daemon(kde: Kde) -> Iterator[Daemon]:
-    yield Daemon(kde)
+def start_daemon(kde: Kde) -> Iterator[Callable[..., Daemon]]:
+    """Start ``ergobreak run`` (posture=, drill= intervals); stopped after the test, and
+    Plasma's popups closed, so the next test starts on a bare desktop."""
+    yield functools.partial(Daemon, kde)
     for proc in list(kde.session.procs):
         if proc.name == "ergobreak":
             kde.session.stop_proc(proc)
+    kde.clear_notifications()
+
+
+@pytest.fixture
+def daemon(start_daemon: Callable[..., Daemon]) -> Daemon:
+    return start_daemon()
 
 
 class Typist:
@@ -166,18 +174,29 @@ def near(pixel: tuple[int, ...], colour: tuple[int, ...], within: int) -> bool:
     return all(abs(a - b) <= within for a, b in zip(pixel, colour[:3], strict=False))
 
 
+def pixels(image: Image.Image) -> Callable[[int, int], tuple[int, int, int]]:
+    """Fast RGB lookup by (x, y)."""
+    raw = image.convert("RGB").tobytes()
+    width = image.width
+
+    def at(x: int, y: int) -> tuple[int, int, int]:
+        i = 3 * (y * width + x)
+        return raw[i], raw[i + 1], raw[i + 2]
+
+    return at
+
+
 def tray_icon(image: Image.Image) -> tuple[int, int, Counter[str]]:
     """Centre of ergobreak's badge in the panel's right half, and its pixels by colour.
 
     The badge is a solid dark disc, the only large patch of its colour in the panel (the
     other tray icons are thin strokes): the densest 24-px column window of badge pixels."""
-    px = image.load()
-    assert px is not None
+    at = pixels(image)
     dark = [
         (x, y)
         for y in range(PANEL_TOP, SCREEN[1])
         for x in range(SCREEN[0] // 2, SCREEN[0])
-        if near(px[x, y], BADGE, 5)
+        if near(at(x, y), BADGE, 5)
     ]
     assert dark, "no pixel of the badge's colour in the tray"
     per_column = Counter(x for x, _ in dark)
@@ -189,9 +208,9 @@ def tray_icon(image: Image.Image) -> tuple[int, int, Counter[str]]:
     for y in range(cy - 12, cy + 12):
         for x in range(cx - 12, cx + 12):
             for name, colour in (("badge", BADGE), ("track", TRACK), ("glyph", GLYPH)):
-                if near(px[x, y], colour, 12):
+                if near(at(x, y), colour, 12):
                     colours[name] += 1
-            if near(px[x, y], COLOURS["working"], 30):
+            if near(at(x, y), COLOURS["working"], 30):
                 colours["working"] += 1
     # a 22-px badge: a dark disc, the ring's track around it, a light glyph on it
     assert colours["badge"] >= 100, colours
@@ -214,12 +233,11 @@ def buttons(image: Image.Image, reference: Image.Image) -> list[tuple[int, int]]
     box = changed(image, reference)
     if box is None:
         return []
-    px = image.load()
-    assert px is not None
+    at = pixels(image)
     x0, y0, x1, y1 = box
 
     def face(x: int, y: int) -> bool:
-        r, g, b = px[x, y][:3]
+        r, g, b = at(x, y)
         return min(r, g, b) >= 240 and max(r, g, b) - min(r, g, b) <= 4
 
     rows = [y for y in range(y0, y1) if sum(face(x, y) for x in range(x0, x1)) >= 20]
@@ -301,6 +319,7 @@ def press(kde: Kde, bus: Monitor, note: Message | None, label: str, reference: I
         return seen if len(seen) == want else None
 
     spots = wait_for(found, 10, interval=0.2, what=f"{want} buttons on the popup")
+    assert spots is not None
     matching = [i for i, text in enumerate(labels) if text.startswith(label)]
     assert matching, f"no button {label!r} among {labels}"
     x, y = spots[matching[0]]
@@ -377,12 +396,12 @@ def test_a_menu_entry_chosen_in_plasmas_menu_reaches_the_engine_and_plasma_shows
 
 
 def test_snooze_and_skip_pressed_on_plasmas_popup_each_count_once(
-    kde: Kde, bus: Monitor, typist: Typist
+    kde: Kde, bus: Monitor, typist: Typist, start_daemon: Callable[..., Daemon]
 ) -> None:
     typist.start()  # at the desk: the drill never starts by itself
     reference = kde.image()
     mark = bus.mark()
-    daemon = Daemon(kde, drill="10s")
+    daemon = start_daemon(drill="10s")
     server = owner(kde, NOTIFICATIONS)
     first = wait_for(lambda: drill_prompt(bus, server, mark), 20, what="the drill prompt")
     press(kde, bus, first, "Snooze", reference)
@@ -395,16 +414,15 @@ def test_snooze_and_skip_pressed_on_plasmas_popup_each_count_once(
     history = daemon.history()
     assert history["snoozed"] == 1, history
     assert history["drill_end:skipped"] == 1, history
-    daemon.stop()
 
 
 def test_start_now_pressed_on_plasmas_popup_shows_every_step(
-    kde: Kde, bus: Monitor, typist: Typist
+    kde: Kde, bus: Monitor, typist: Typist, start_daemon: Callable[..., Daemon]
 ) -> None:
     typist.start()
     reference = kde.image()
     mark = bus.mark()
-    daemon = Daemon(kde, drill="10s")
+    daemon = start_daemon(drill="10s")
     server = owner(kde, NOTIFICATIONS)
     prompt = wait_for(lambda: drill_prompt(bus, server, mark), 20, what="the drill prompt")
     press(kde, bus, prompt, "Start now", reference)
@@ -433,7 +451,6 @@ def test_start_now_pressed_on_plasmas_popup_shows_every_step(
     assert kde.replaced_closed_ones() == []
     history = daemon.history()
     assert history["drill_start"] == 1, history
-    daemon.stop()
 
 
 def test_input_typed_through_kwin_makes_desk_time_and_its_absence_stops_it(
