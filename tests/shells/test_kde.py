@@ -108,6 +108,12 @@ class Daemon:
         assert code == 0, err
         return dict(json.loads(out))
 
+    def current(self) -> dict[str, Any]:
+        """The status as of now: the daemon answers ``status`` with its timers as the
+        previous wake-up left them (a defect: see the test below), so ask twice."""
+        self.status()
+        return self.status()
+
     def history(self) -> Counter[str]:
         """Events this daemon recorded: kind (drill_end with its outcome) -> count."""
         return self._events() - self._before
@@ -465,19 +471,29 @@ def test_start_now_pressed_on_plasmas_popup_shows_every_step(
 def test_input_typed_through_kwin_makes_desk_time_and_its_absence_stops_it(
     kde: Kde, daemon: Daemon, typist: Typist
 ) -> None:
-    status = daemon.status()
-    assert status["idle_source"] not in ("none", "wallclock"), status
+    assert daemon.status()["idle_source"] == "wayland-ext"  # KWin's ext_idle_notifier_v1
+    typist.start()
+    before = daemon.current()["next_posture_in"]
+    time.sleep(3)
+    assert before - daemon.current()["next_posture_in"] >= 2.5  # desk time while typing
+    typist.pause()  # away once idle_pause (6 s) passes with no input
+    wait_for(lambda: daemon.status()["state"] == "away", 10, what="away after idle_pause")
+    frozen = daemon.current()["next_posture_in"]
+    time.sleep(2)
+    assert daemon.current()["next_posture_in"] == frozen
+    typist.start()
+    wait_for(lambda: daemon.status()["state"] == "working", 5, what="back at the desk")
+
+
+def test_status_says_the_desk_time_of_now_while_the_daemon_sleeps(
+    kde: Kde, daemon: Daemon, typist: Typist
+) -> None:
+    """With an event-shaped idle source the daemon sleeps while the user types, so a
+    ``status`` must bring the timers up to now before it answers."""
     typist.start()
     before = daemon.status()["next_posture_in"]
     time.sleep(3)
     assert before - daemon.status()["next_posture_in"] >= 2.5
-    typist.pause()
-    wait_for(lambda: daemon.status()["state"] == "away", 10, what="away after idle_pause")
-    frozen = daemon.status()["next_posture_in"]
-    time.sleep(2)
-    assert daemon.status()["next_posture_in"] == frozen
-    typist.start()
-    wait_for(lambda: daemon.status()["state"] == "working", 5, what="back at the desk")
 
 
 def test_locking_plasma_counts_as_away_and_unlocking_brings_it_back(
