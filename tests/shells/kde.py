@@ -60,10 +60,6 @@ KWIN_NAME = "org.kde.KWin"
 SCREENSAVER = DBusAddress(
     "/ScreenSaver", "org.freedesktop.ScreenSaver", "org.freedesktop.ScreenSaver"
 )
-#: the interface Plasma offers its own helpers (KDE Connect) to press a button
-NOTIFICATION_MANAGER = DBusAddress(
-    "/org/freedesktop/Notifications", NOTIFICATIONS, "org.kde.NotificationManager"
-)
 
 
 class Kde:
@@ -127,8 +123,9 @@ class Kde:
             if self.password:
                 self._set_password(LOCKED)  # as useradd left it
 
-    def memory_mib(self) -> float:
-        """Proportional set size of every process of the session (shared pages split)."""
+    def memory_mib(self, field: str = "Pss") -> float:
+        """Memory of every process of the session: ``Pss`` (shared pages split between
+        their users) or ``Rss`` (counted in full in each, as ``ps`` shows it)."""
         total = 0
         for proc in self.session.members():
             try:
@@ -136,7 +133,7 @@ class Kde:
             except OSError:
                 continue
             for line in rollup.splitlines():
-                if line.startswith("Pss:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
         return total / 1024
 
@@ -170,10 +167,6 @@ class Kde:
         return rgb
 
     # ------------------------------------------------------------------ notifications
-    def invoke(self, nid: int, action: str) -> None:
-        """Press a button as Plasma's own helpers do (org.kde.NotificationManager)."""
-        self.session.bus.call(NOTIFICATION_MANAGER, "InvokeAction", "us", nid, action)
-
     def clear_notifications(self) -> None:
         """Close every popup (ids are the replies to Notify, counted from 1) and wait until
         the screen above the panel is the bare desktop again."""
