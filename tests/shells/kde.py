@@ -23,7 +23,6 @@ import shutil
 import string
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -259,7 +258,6 @@ class Hands:
                 cwd=session.home,
                 text=True,
             )
-        self._lock = threading.Lock()  # a typist thread and the test may both type
 
     def close(self) -> None:
         for pipe in (self._proc.stdin, self._proc.stdout):
@@ -281,13 +279,18 @@ class Hands:
     def click(self, x: float, y: float, button: int = BTN_LEFT) -> None:
         self._do(f"click {x} {y} {button}")
 
+    def typing(self, every: float | None) -> None:
+        """A user at the keyboard: a shift key every ``every`` seconds (None: stop)."""
+        if every is not None:
+            self.key()  # now, not ``every`` from now
+        self._do(f"typing {'off' if every is None else every}")
+
     def _do(self, command: str) -> None:
         assert self._proc.stdin is not None
         assert self._proc.stdout is not None
-        with self._lock:
-            self._proc.stdin.write(command + "\n")
-            self._proc.stdin.flush()
-            answer = self._proc.stdout.readline().strip()
+        self._proc.stdin.write(command + "\n")
+        self._proc.stdin.flush()
+        answer = self._proc.stdout.readline().strip()
         if answer != "ok":
             raise SessionError(f"kwin_input {command!r}: {answer or 'exited'}")
 

@@ -11,12 +11,15 @@ running as root is not: the tests run this file as the session's user, as a smal
 that reads one command a line from stdin and answers ``ok`` (or ``error: ...``) once the
 compositor has processed it::
 
-    key [CODE] | type TEXT | move X Y | click X Y [BUTTON]
+    key [CODE] | type TEXT | move X Y | click X Y [BUTTON] | typing SECONDS|off
+
+``typing`` is a user at the keyboard: a shift key every SECONDS until ``typing off``.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import socket
 import struct
 import sys
@@ -147,24 +150,37 @@ class FakeInput:
 
 
 def serve(device: FakeInput) -> None:
-    for line in sys.stdin:
+    every: float | None = None  # typing on its own, between commands
+    while True:
+        if not select.select([sys.stdin], [], [], every)[0]:
+            device.key()
+            continue
+        line = sys.stdin.readline()
+        if not line:
+            return
         what, *args = line.split()
         try:
-            if what == "key":
-                device.key(int(args[0]) if args else KEY_LEFTSHIFT)
-            elif what == "type":
-                device.type(args[0])
-            elif what == "move":
-                device.move(float(args[0]), float(args[1]))
-            elif what == "click":
-                button = int(args[2]) if len(args) > 2 else BTN_LEFT
-                device.click(float(args[0]), float(args[1]), button)
+            if what == "typing":
+                every = None if args[0] == "off" else float(args[0])
             else:
-                raise ValueError(f"unknown command {what!r}")
+                _do(device, what, args)
         except (ValueError, IndexError, KeyError) as exc:
             print(f"error: {exc}", flush=True)
         else:
             print("ok", flush=True)
+
+
+def _do(device: FakeInput, what: str, args: list[str]) -> None:
+    if what == "key":
+        device.key(int(args[0]) if args else KEY_LEFTSHIFT)
+    elif what == "type":
+        device.type(args[0])
+    elif what == "move":
+        device.move(float(args[0]), float(args[1]))
+    elif what == "click":
+        device.click(float(args[0]), float(args[1]), int(args[2]) if len(args) > 2 else BTN_LEFT)
+    else:
+        raise ValueError(f"unknown command {what!r}")
 
 
 if __name__ == "__main__":

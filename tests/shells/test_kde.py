@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -63,21 +62,17 @@ schema = 1
 enabled = false
 """
 #: a short custom drill (60 s is the shortest allowed): three 3-s steps show in 9 s
-DRILL = """\
-schema = 1
-[[drill]]
-id = "kde_steps"
-title = "Plasma step check"
-category = "mobility"
-tags = ["desk", "standing"]
-safety = "Stand up slowly."
-steps = [
-    { seconds = 3, text = "First: stand up beside your desk." },
-    { seconds = 3, text = "Second: roll your shoulders back." },
-    { seconds = 3, text = "Third: march gently on the spot." },
-    { seconds = 51, text = "Last: breathe out slowly and sit down." },
-]
-"""
+STEPS = (
+    (3, "First: stand up beside your desk."),
+    (3, "Second: roll your shoulders back."),
+    (3, "Third: march gently on the spot."),
+    (51, "Last: breathe out slowly and sit down."),
+)
+DRILL = (
+    'schema = 1\n[[drill]]\nid = "kde_steps"\ntitle = "Plasma step check"\n'
+    'category = "mobility"\ntags = ["desk", "standing"]\nsafety = "Stand up slowly."\n'
+    + "".join(f'[[drill.steps]]\nseconds = {seconds}\ntext = "{text}"\n' for seconds, text in STEPS)
+)
 
 
 @pytest.fixture(scope="module")
@@ -150,38 +145,23 @@ def daemon(start_daemon: Callable[..., Daemon]) -> Daemon:
 
 
 class Typist:
-    """A user at the keyboard: a shift key through KWin every ``every`` seconds."""
+    """A user at the keyboard: a shift key through KWin every 0.7 s while typing."""
 
-    def __init__(self, kde: Kde, every: float = 0.7) -> None:
+    def __init__(self, kde: Kde) -> None:
         self.kde = kde
-        self.typing = threading.Event()
-        self._stop = threading.Event()
-        self._every = every
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._every):
-            if self.typing.is_set():
-                self.kde.input.key()
 
     def start(self) -> None:
-        self.kde.input.key()
-        self.typing.set()
+        self.kde.input.typing(0.7)
 
     def pause(self) -> None:
-        self.typing.clear()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        self.kde.input.typing(None)
 
 
 @pytest.fixture
 def typist(kde: Kde) -> Iterator[Typist]:
     t = Typist(kde)
     yield t
-    t.close()
+    t.pause()
 
 
 # --------------------------------------------------------------------------- pixels
@@ -349,6 +329,20 @@ def press(kde: Kde, bus: Monitor, note: Message | None, label: str, reference: I
     assert len(invoked) == 1, invoked
 
 
+def prompted(
+    kde: Kde, bus: Monitor, typist: Typist, start_daemon: Callable[..., Daemon]
+) -> tuple[Daemon, str, Image.Image, Message | None]:
+    """A daemon with a drill due in 10 s and the user at the desk (so it never starts by
+    itself); returns it, Plasma's unique name, the bare screen and the prompt's Notify."""
+    typist.start()
+    reference = kde.image()
+    mark = bus.mark()
+    daemon = start_daemon(drill="10s")
+    server = owner(kde, NOTIFICATIONS)
+    prompt = wait_for(lambda: drill_prompt(bus, server, mark), 20, what="the drill prompt")
+    return daemon, server, reference, prompt
+
+
 # --------------------------------------------------------------------------- tests
 
 
@@ -417,12 +411,7 @@ def test_a_menu_entry_chosen_in_plasmas_menu_reaches_the_engine_and_plasma_shows
 def test_snooze_and_skip_pressed_on_plasmas_popup_each_count_once(
     kde: Kde, bus: Monitor, typist: Typist, start_daemon: Callable[..., Daemon]
 ) -> None:
-    typist.start()  # at the desk: the drill never starts by itself
-    reference = kde.image()
-    mark = bus.mark()
-    daemon = start_daemon(drill="10s")
-    server = owner(kde, NOTIFICATIONS)
-    first = wait_for(lambda: drill_prompt(bus, server, mark), 20, what="the drill prompt")
+    daemon, server, reference, first = prompted(kde, bus, typist, start_daemon)
     press(kde, bus, first, "Snooze", reference)
     wait_for(lambda: daemon.status()["state"] == "snoozed", 5, what="the snooze")
     mark = bus.mark()
@@ -438,15 +427,12 @@ def test_snooze_and_skip_pressed_on_plasmas_popup_each_count_once(
 def test_start_now_pressed_on_plasmas_popup_shows_every_step(
     kde: Kde, bus: Monitor, typist: Typist, start_daemon: Callable[..., Daemon]
 ) -> None:
-    typist.start()
-    reference = kde.image()
     mark = bus.mark()
-    daemon = start_daemon(drill="10s")
-    server = owner(kde, NOTIFICATIONS)
-    prompt = wait_for(lambda: drill_prompt(bus, server, mark), 20, what="the drill prompt")
+    daemon, server, reference, prompt = prompted(kde, bus, typist, start_daemon)
     press(kde, bus, prompt, "Start now", reference)
     shown: list[Image.Image] = []
-    for number, word in enumerate(("First", "Second", "Third"), 1):
+    for number, (_, text) in enumerate(STEPS[:3], 1):
+        word = text.partition(":")[0]
         step = wait_for(
             functools.partial(step_sent, bus, server, mark, word),
             10,
