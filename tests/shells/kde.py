@@ -86,6 +86,8 @@ class Kde:
         s = self.session
         s.start()
         try:
+            # KScreenLocker locks after 5 idle minutes by default: only a test locks here
+            s.write("home/.config/kscreenlockerrc", "[Daemon]\nAutolock=false\n")
             kwin = self._kwin_binary()
             began = time.monotonic()
             compositor = s.spawn(
