@@ -311,9 +311,14 @@ def press(kde: Kde, bus: Monitor, note: Message | None, label: str, reference: I
     labels = list(actions[1::2])
     want = len(labels)
 
+    last: list[list[tuple[int, int]]] = [[]]
+
     def found() -> list[tuple[int, int]] | None:
+        """The buttons, once two shots agree (the popup slides in)."""
         seen = buttons(kde.image(), reference)
-        return seen if len(seen) == want else None
+        steady = seen if len(seen) == want and seen == last[0] else None
+        last[0] = seen
+        return steady
 
     spots = wait_for(found, 10, interval=0.2, what=f"{want} buttons on the popup")
     assert spots is not None
