@@ -71,6 +71,8 @@ class Daemon:
     def start(self, config: str = CONFIG, *extra: str) -> Proc:
         self.started_wall = time.time()
         self.proc = self.session.run_ergobreak(config, *extra)
+        problem = self.status()["config_error"]
+        assert problem is None, f"the test's own config is wrong: {problem}"
         return self.proc
 
     def stop(self) -> None:
@@ -158,6 +160,7 @@ class Typist:
         self.press = press
         self.every = every
         self.presses = 0
+        self.last_press = 0.0  # time.monotonic() of the last press
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()  # pause() returns only between presses
         self._typing = threading.Event()
@@ -173,12 +176,15 @@ class Typist:
                 try:
                     self.press()
                     self.presses += 1
+                    self.last_press = time.monotonic()
                 except Exception as exc:  # the test sees it in close()
                     self.errors.append(exc)
 
     def start(self) -> None:
-        self.press()
-        self._typing.set()
+        with self._lock:
+            self.press()
+            self.last_press = time.monotonic()
+            self._typing.set()
 
     def pause(self) -> None:
         with self._lock:
