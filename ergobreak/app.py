@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ergobreak import __version__
@@ -28,6 +27,7 @@ from ergobreak.config.values import parse_cli_sets
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.machine import POLL_AWAY, DeskSession, View
+from ergobreak.daemon import signals
 from ergobreak.daemon.clock import Clock, SystemClock
 from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
@@ -574,13 +574,13 @@ def _engine_then_stop_tray(app: App) -> None:
 
 
 def _install_signals(engine: Engine) -> None:
-    def stop(signum: int, frame: FrameType | None) -> None:
-        engine.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    actions: dict[int, Callable[[], None]] = {
+        signal.SIGTERM: engine.stop,
+        signal.SIGINT: engine.stop,
+    }
     if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, lambda s, f: engine.post(Request("reload")))
+        actions[signal.SIGHUP] = lambda: engine.post(Request("reload"))
+    signals.install(actions)
 
 
 def _shutdown(app: App) -> None:
