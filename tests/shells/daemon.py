@@ -102,24 +102,36 @@ class Daemon:
     def log(self) -> str:
         return self.session.log_path("ergobreak").read_text(errors="replace")
 
-    def context_switches(self) -> int:
-        """Voluntary + involuntary context switches of all its threads so far."""
+    def context_switches(self) -> dict[int, int]:
+        """Voluntary + involuntary context switches so far, per thread id."""
         assert self.proc is not None
-        total = 0
+        counts = {}
         for status in Path(f"/proc/{self.proc.pid}/task").glob("*/status"):
             try:
                 text = status.read_text()
             except OSError:
                 continue  # a thread that just ended
-            for line in text.splitlines():
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-        return total
+            counts[int(status.parent.name)] = sum(
+                int(line.split()[1]) for line in text.splitlines() if "ctxt_switches" in line
+            )
+        return counts
 
-    def wakeups_per_second(self, seconds: float) -> float:
+    def wakeups_per_second(self, seconds: float) -> tuple[float, dict[str, int]]:
+        """Context switches per second of all threads over ``seconds``, and the switches
+        of each thread that had any (``"TID wchan"``: where it sleeps now)."""
         before = self.context_switches()
         time.sleep(seconds)  # the measurement window itself, not a wait for readiness
-        return (self.context_switches() - before) / seconds
+        after = self.context_switches()
+        busy = {tid: n - before.get(tid, 0) for tid, n in after.items() if n > before.get(tid, 0)}
+        named = {f"{tid} {_wchan(self.proc, tid)}": n for tid, n in busy.items()}
+        return sum(busy.values()) / seconds, named
+
+
+def _wchan(proc: Proc | None, tid: int) -> str:
+    try:
+        return Path(f"/proc/{proc.pid if proc else 0}/task/{tid}/wchan").read_text()
+    except OSError:
+        return "?"
 
 
 def notify_calls(
