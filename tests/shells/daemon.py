@@ -16,30 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from desktop.rig import NOTIFICATIONS, Proc, wait_for
+from desktop.test_daemon_e2e import CONFIG as DESKTOP_CONFIG
 
 from .monitor import Message, Monitor
 from .session import ShellSession
 
-#: intervals in seconds, so each scenario takes seconds (as tests/desktop/test_daemon_e2e.py)
-CONFIG = """\
-schema = 1
-[activity]
-idle_pause = "6s"
-natural_break = "15s"
-prompt_gap = "2s"
-[posture]
-every = "10s"
-[drill]
-every = "24s"
-start_after_idle = "3s"
-prelude = "5s"
-snooze = "6s"
-max_snoozes = 1
-[quiet]
-catch_up_delay = "1s"
-[schedule]
-enabled = false
-"""
+#: intervals in seconds, so each scenario takes seconds: the Xvfb end-to-end tests' own
+CONFIG = DESKTOP_CONFIG
 
 
 def configured(changes: dict[str, str], extra: str = "") -> str:
