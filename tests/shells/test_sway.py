@@ -303,6 +303,7 @@ def test_each_prompt_button_takes_effect_exactly_once(
     config = configured(dict(PROMPTS))
     typist.start()  # at the desk: prompts come, nothing starts by itself
     daemon.start(config)
+    mako = unique_name(sway, NOTIFICATIONS)
 
     nid = prompt_in_mako(sway, monitor, 0, 20)
     mark = monitor.mark()
@@ -327,6 +328,9 @@ def test_each_prompt_button_takes_effect_exactly_once(
     assert len(starts) == 1, starts
     assert len(daemon.events("snoozed")) == 1
     assert len(daemon.events("drill_end")) == 1
+    # mako sent each press once, to ergobreak's connection only
+    presses = monitor.messages(kind="signal", member="ActionInvoked", sender=mako)
+    assert [p.body[1] for p in presses] == ["snooze", "skip", "start"], presses
 
 
 def test_after_start_now_every_step_is_shown_by_mako(
