@@ -328,7 +328,7 @@ def test_each_prompt_button_takes_effect_exactly_once(
     assert len(starts) == 1, starts
     assert len(daemon.events("snoozed")) == 1
     assert len(daemon.events("drill_end")) == 1
-    # mako sent each press once, to ergobreak's connection only
+    # mako sent each press exactly once
     presses = monitor.messages(kind="signal", member="ActionInvoked", sender=mako)
     assert [p.body[1] for p in presses] == ["snooze", "skip", "start"], presses
 
