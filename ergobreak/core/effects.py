@@ -39,21 +39,27 @@ class PostureCheck:
 
 @dataclass(frozen=True, slots=True)
 class DrillPrompt:
-    """Offer a drill; ``attempt`` counts re-offers after snoozes and quiet periods."""
+    """Offer a drill; ``attempt`` counts re-offers after snoozes and quiet periods.
+    ``after_call``: the drill fell due during a call that just ended, this many
+    seconds long (for "You sat through a 50-minute call")."""
 
     event: ClassVar[str] = "drill_prompt"
     drill: Drill
     attempt: int
     snoozes_left: int
+    after_call: float | None = None
 
     def fields(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "routine": self.drill.id,
             "title": self.drill.title,
             "seconds": self.drill.seconds,
             "attempt": self.attempt,
             "snoozes_left": self.snoozes_left,
         }
+        if self.after_call is not None:
+            out["after_call"] = round(self.after_call, 3)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +111,8 @@ class DrillEnd:
 
 @dataclass(frozen=True, slots=True)
 class NaturalBreak:
-    """The user was away long enough: both timers start again from zero."""
+    """The user was away long enough: the posture and drill timers and the desk time
+    since the last break start again from zero."""
 
     event: ClassVar[str] = "natural_break"
     away: float

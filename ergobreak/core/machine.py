@@ -21,17 +21,25 @@ asks small units for the rest:
   ``idle_pause`` ago, unlocked, awake) and away periods (R2: one that reaches
   ``natural_break`` resets both timers, once). A gap between inputs longer than
   :data:`SLEEP_GAP` counts as sleep, in case the sleep signal was missed.
+  Seated (R9: in a call, or watching with idle inhibited) is presence at every
+  instant, with or without input.
 - :class:`~ergobreak.core.timer.DeskTimer` — the posture timer (R3), the drill
   timer (R4) and the desk time since a drill was snoozed; the machine adds to
-  them only what presence, pause (R6) and working hours leave as desk time.
+  them only what presence, pause (R6) and working hours leave as desk time. A
+  fourth counter, the desk time since the last *real* break (a natural break or
+  a drill done), feeds ``status``.
 - :class:`~ergobreak.core.quiet.QuietHold` — prompts held while quiet (R7) and
-  delivered once after it ends.
+  delivered once after it ends. A call is a quiet source of its own (``call``);
+  the drill prompt it held says how long the call was (``after_call``).
 - :class:`~ergobreak.core.hours.WorkingHours` — off-hours (R8) on the ``t`` base.
 - :class:`~ergobreak.core.playback.Playback` — the steps of a running drill.
 
 A drill *cycle* opens with a ``drill_prompt`` (or a ``start`` command) and closes
 with exactly one ``drill_end`` (R5): ``done``, ``skipped``, ``ignored`` or
 ``cancelled`` (with a reason: paused, asleep, off_hours, natural_break, disabled).
+Only a drill ``done`` is a real break: it restarts the posture and drill timers and
+the desk time since the last break. ``skipped`` and ``ignored`` restart the drill
+interval only; ``cancelled`` restarts nothing.
 Phases of a cycle (the table :data:`~ergobreak.core.phases.TRANSITIONS` is the
 whole list)::
 
@@ -110,15 +118,22 @@ class View:
     steps: int | None
     step_left: float | None
     away_for: float
+    #: desk time since the last real break: a natural break or a drill done
+    desk_since_break: float
+    #: why the person counts as seated without input (``call``, ``watching``)
+    seated: tuple[str, ...]
 
 
 class DeskSession:
     """The scheduler core. Feed it inputs with :meth:`handle`; it returns effects."""
 
     __slots__ = (
+        "_after_call",
         "_attempt",
         "_away_poll",
+        "_break_desk",
         "_budget",
+        "_call",
         "_content",
         "_cue_index",
         "_drill",
@@ -164,6 +179,11 @@ class DeskSession:
         self._drill_timer = DeskTimer(settings.drill.every)
         #: desk time since the offered drill was last snoozed or held
         self._snooze_timer = DeskTimer(settings.drill.snooze)
+        #: desk time since the last real break (natural break, drill done)
+        self._break_desk = 0.0
+        self._call = _CallClock()
+        #: the length of the call that held the drill now due, until it is offered
+        self._after_call: float | None = None
         #: the latest instant brought up to date (``None`` before the first input)
         self._t: float | None = None
         #: when a pause ends (``inf``: until resumed), ``None`` when not paused
@@ -224,15 +244,19 @@ class DeskSession:
         t = max(t, self._t if self._t is not None else t)
         match event:
             case ev.ScreenLocked():
-                self._lock()
+                self._lock(t)
             case ev.ScreenUnlocked():
                 self._presence.unlock(t)
+                self._sitting_again(t, out)
             case ev.Suspending():
                 self._suspend(out)
             case ev.Resumed():
                 self._presence.wake(t)
+                self._sitting_again(t, out)
             case ev.Quiet(source=source, on=on):
                 self._set_quiet(t, source, on, out)
+            case ev.Seated(reason=reason, on=on):
+                self._set_seated(t, reason, on, out)
             case ev.Start(routine=routine):
                 self._cmd_start(t, routine, out)
             case ev.Posture():
@@ -289,6 +313,7 @@ class DeskSession:
                 # WORKING, so the snooze timer is not running.
                 self._posture_timer.elapsed += d
                 self._drill_timer.elapsed += d
+                self._break_desk += d
                 self._budget -= d
                 self._t = t
                 return []
@@ -334,7 +359,8 @@ class DeskSession:
         if self._phase is not Phase.DRILL:
             cands.append(presence.break_at)
         if self._phase is Phase.PROMPTED:
-            cands.append(max(presence.last_input, self._prompt_t) + s.drill.start_after_idle)
+            if not presence.sitting:  # sitting is never inactivity
+                cands.append(max(presence.last_input, self._prompt_t) + s.drill.start_after_idle)
             # Input at or after the end of the prelude snoozes the prompt; look each
             # second from then on (at most start_after_idle times) to see it.
             cands.append(max(self._prompt_t + s.drill.prelude, t + PRELUDE_POLL))
@@ -400,6 +426,8 @@ class DeskSession:
             steps=len(run.drill.steps) if run is not None else None,
             step_left=max(0.0, run.step_end - t) if run is not None else None,
             away_for=self._presence.away_for(t),
+            desk_since_break=self._break_desk,
+            seated=tuple(sorted(self._presence.seated)),
         )
 
     # -------------------------------------------------------- persistence
@@ -418,6 +446,7 @@ class DeskSession:
             "saved_wall": wall,
             "posture_desk": self._posture_timer.elapsed,
             "drill_desk": self._drill_timer.elapsed,
+            "break_desk": self._break_desk,
             "snoozes": self._snoozes if snoozed else 0,
             "snooze_desk": self._snooze_timer.elapsed if snoozed else 0.0,
             "routine": self._drill.id if snoozed and self._drill else None,
@@ -462,6 +491,12 @@ class DeskSession:
             raise bad("saved_wall", "the time of the save")
         saved_wall = seconds("saved_wall", signed=True)
         desk = {name: seconds(name) for name in ("posture_desk", "drill_desk", "snooze_desk")}
+        # written since 0.x; before, the larger timer is the best guess
+        break_desk = max(
+            seconds("break_desk") if "break_desk" in snap else 0.0,
+            desk["posture_desk"],
+            desk["drill_desk"],
+        )
         away_for = seconds("away_for")
         cue_index, drill_index = count("cue_index"), count("drill_index")
         snoozes, attempt = count("snoozes"), count("attempt", 1)
@@ -488,6 +523,7 @@ class DeskSession:
             return out
         self._posture_timer.elapsed = desk["posture_desk"]
         self._drill_timer.elapsed = desk["drill_desk"]
+        self._break_desk = break_desk
         # A snoozed drill comes back only if drills are still on and it still exists.
         drill = (
             self._content.drill(routine)
@@ -563,6 +599,7 @@ class DeskSession:
             return
         self._posture_timer.elapsed += d
         self._drill_timer.elapsed += d
+        self._break_desk += d
         if self._phase is Phase.SNOOZED:
             self._snooze_timer.elapsed += d
 
@@ -614,7 +651,9 @@ class DeskSession:
     def _await_answer(self, t: float, out: list[fx.Effect]) -> None:
         """A prompt is on screen: inactivity starts the drill, typing on puts it off."""
         d = self._settings.drill
-        last = self._presence.last_input
+        # Seated is presence at every instant: no inactivity starts the drill, and
+        # the prelude ends unanswered as if typing went on.
+        last = self._presence.last_seen(t)
         if t - max(last, self._prompt_t) >= d.start_after_idle:
             self._begin_drill(t, "inactive", requested=False, out=out)
         elif last >= self._prompt_t + d.prelude:
@@ -710,8 +749,10 @@ class DeskSession:
                 drill=self._drill,
                 attempt=self._attempt,
                 snoozes_left=self._settings.drill.max_snoozes - self._snoozes,
+                after_call=self._after_call,
             )
         )
+        self._after_call = None
 
     def _snooze(self, *, auto: bool, out: list[fx.Effect]) -> None:
         assert self._drill is not None
@@ -758,8 +799,16 @@ class DeskSession:
         self._snoozes = 0
         self._attempt = 0
         self._snooze_timer.reset()
-        if outcome != "cancelled":
+        self._after_call = None
+        if outcome == "done":
+            # Two minutes on their feet: a real break, like a natural one.
             self._posture_timer.reset()
+            self._drill_timer.reset()
+            self._break_desk = 0.0
+        elif outcome != "cancelled":
+            # Skipped or ignored: only the drill interval starts again; the person
+            # kept sitting, so the posture timer and the desk time since the last
+            # break keep what they have.
             self._drill_timer.reset()
 
     def _cancel(self, reason: fx.CancelReason, out: list[fx.Effect]) -> None:
@@ -780,15 +829,17 @@ class DeskSession:
         out.append(fx.NaturalBreak(away=away))
         self._posture_timer.reset()
         self._drill_timer.reset()
+        self._break_desk = 0.0
         self._quiet.deferred.clear()
+        self._after_call = None
 
     def _resume(self, t: float, *, auto: bool, out: list[fx.Effect]) -> None:
         self._paused_until = None
         self._presence.restart(t)
         out.append(fx.Resumed(auto=auto))
 
-    def _lock(self) -> None:
-        self._presence.lock()
+    def _lock(self, t: float) -> None:
+        self._presence.lock(t)
         if self._phase is Phase.PROMPTED:
             # Nobody can answer a prompt behind the lock screen: hold it and offer it
             # again on return (or let a natural break close it).
@@ -797,7 +848,8 @@ class DeskSession:
     def _suspend(self, out: list[fx.Effect]) -> None:
         if self._phase in (Phase.PROMPTED, Phase.DRILL):
             self._cancel("asleep", out)
-        self._presence.sleep()
+        assert self._t is not None
+        self._presence.sleep(self._t)
 
     def _set_quiet(self, t: float, source: str, on: bool, out: list[fx.Effect]) -> None:
         if self._quiet.turn(t, source, on) and self._phase is Phase.PROMPTED:
@@ -805,6 +857,30 @@ class DeskSession:
             # and offer it again once quiet ends, without counting a snooze.
             self._hold()
             self._defer("drill", out)
+
+    def _set_seated(
+        self, t: float, reason: ev.SeatedReason, on: bool, out: list[fx.Effect]
+    ) -> None:
+        presence = self._presence
+        if on:
+            if presence.sit(reason) and presence.awake:
+                self._arrive(t, out)  # sitting down ends the away period before it
+        else:
+            presence.stand(t, reason)
+        if reason != "call":
+            return  # watching is not quiet (a fullscreen window is, on its own)
+        if on:
+            self._call.begin(t, self._settings.quiet.catch_up_delay)
+        else:
+            length = self._call.end(t)
+            if length is not None and "drill" in self._quiet.deferred:
+                self._after_call = length
+        self._set_quiet(t, "call", on, out)
+
+    def _sitting_again(self, t: float, out: list[fx.Effect]) -> None:
+        """Unlocked or awake while still seated: the person is back at the desk."""
+        if self._presence.sitting:
+            self._arrive(t, out)
 
     def _defer(self, kind: fx.PromptKind, out: list[fx.Effect]) -> None:
         deferred = self._quiet.defer(kind)
@@ -869,6 +945,7 @@ class DeskSession:
         self._cancel("paused", out)
         self._paused_until = math.inf if seconds is None else t + seconds
         self._quiet.deferred.clear()
+        self._after_call = None
         out.append(fx.Paused(until=None if seconds is None else t + seconds, seconds=seconds))
 
     def _cmd_resume(self, t: float, out: list[fx.Effect]) -> None:
@@ -926,3 +1003,28 @@ class DeskSession:
             deadline = self.next_deadline()
             until = math.inf if deadline is None else deadline
             self._unchanged_until = min(until, self._hours.until)
+
+
+class _CallClock:
+    """How long the current call has lasted. A call that drops and comes back
+    within the catch-up delay (a reconnect) is one call."""
+
+    __slots__ = ("began", "ended", "first")
+
+    def __init__(self) -> None:
+        #: when the call in progress began (``None``: no call now)
+        self.began: float | None = None
+        #: when the last call began and ended
+        self.first = 0.0
+        self.ended = -math.inf
+
+    def begin(self, t: float, rejoin: float) -> None:
+        if self.began is None:
+            self.began = self.first if t - self.ended <= rejoin else t
+
+    def end(self, t: float) -> float | None:
+        """The call ended at ``t``: how long it lasted (``None``: none was on)."""
+        if self.began is None:
+            return None
+        self.first, self.ended, self.began = self.began, t, None
+        return t - self.first
