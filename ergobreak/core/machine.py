@@ -128,7 +128,6 @@ class DeskSession:
     """The scheduler core. Feed it inputs with :meth:`handle`; it returns effects."""
 
     __slots__ = (
-        "_after_call",
         "_attempt",
         "_away_poll",
         "_break_desk",
@@ -140,6 +139,7 @@ class DeskSession:
         "_drill_index",
         "_drill_timer",
         "_fast",
+        "_held_by_call",
         "_hours",
         "_last_prompt_t",
         "_paused_until",
@@ -182,8 +182,9 @@ class DeskSession:
         #: desk time since the last real break (natural break, drill done)
         self._break_desk = 0.0
         self._call = _CallClock()
-        #: the length of the call that held the drill now due, until it is offered
-        self._after_call: float | None = None
+        #: the drill now due was held by a call (or its catch-up delay): its prompt
+        #: says how long the call was
+        self._held_by_call = False
         #: the latest instant brought up to date (``None`` before the first input)
         self._t: float | None = None
         #: when a pause ends (``inf``: until resumed), ``None`` when not paused
@@ -633,14 +634,14 @@ class DeskSession:
             self._await_answer(t, out)
         if self._drill_due():
             if quiet:
-                self._defer("drill", out)
+                self._defer("drill", t, out)
             elif t - self._last_prompt_t >= s.activity.prompt_gap:
                 self._prompt(t, out)
         if s.posture.enabled and self._posture_timer.due:
             if self._drill_soon():
                 self._posture_timer.reset()
             elif quiet:
-                self._defer("posture", out)
+                self._defer("posture", t, out)
             elif t - self._last_prompt_t < s.activity.prompt_gap:
                 self._posture_timer.reset()
             else:
@@ -749,10 +750,10 @@ class DeskSession:
                 drill=self._drill,
                 attempt=self._attempt,
                 snoozes_left=self._settings.drill.max_snoozes - self._snoozes,
-                after_call=self._after_call,
+                after_call=self._call.length(t) if self._held_by_call else None,
             )
         )
-        self._after_call = None
+        self._held_by_call = False
 
     def _snooze(self, *, auto: bool, out: list[fx.Effect]) -> None:
         assert self._drill is not None
@@ -799,7 +800,7 @@ class DeskSession:
         self._snoozes = 0
         self._attempt = 0
         self._snooze_timer.reset()
-        self._after_call = None
+        self._held_by_call = False
         if outcome == "done":
             # Two minutes on their feet: a real break, like a natural one.
             self._posture_timer.reset()
@@ -831,7 +832,7 @@ class DeskSession:
         self._drill_timer.reset()
         self._break_desk = 0.0
         self._quiet.deferred.clear()
-        self._after_call = None
+        self._held_by_call = False
 
     def _resume(self, t: float, *, auto: bool, out: list[fx.Effect]) -> None:
         self._paused_until = None
@@ -856,7 +857,7 @@ class DeskSession:
             # The prompt is on screen as a meeting or video starts: withdraw it
             # and offer it again once quiet ends, without counting a snooze.
             self._hold()
-            self._defer("drill", out)
+            self._defer("drill", t, out)
 
     def _set_seated(
         self, t: float, reason: ev.SeatedReason, on: bool, out: list[fx.Effect]
@@ -872,9 +873,7 @@ class DeskSession:
         if on:
             self._call.begin(t, self._settings.quiet.catch_up_delay)
         else:
-            length = self._call.end(t)
-            if length is not None and "drill" in self._quiet.deferred:
-                self._after_call = length
+            self._call.end(t)
         self._set_quiet(t, "call", on, out)
 
     def _sitting_again(self, t: float, out: list[fx.Effect]) -> None:
@@ -882,7 +881,9 @@ class DeskSession:
         if self._presence.sitting:
             self._arrive(t, out)
 
-    def _defer(self, kind: fx.PromptKind, out: list[fx.Effect]) -> None:
+    def _defer(self, kind: fx.PromptKind, t: float, out: list[fx.Effect]) -> None:
+        if kind == "drill":
+            self._held_by_call |= self._call.holds(t, self._settings.quiet.catch_up_delay)
         deferred = self._quiet.defer(kind)
         if deferred is not None:
             out.append(deferred)
@@ -945,7 +946,7 @@ class DeskSession:
         self._cancel("paused", out)
         self._paused_until = math.inf if seconds is None else t + seconds
         self._quiet.deferred.clear()
-        self._after_call = None
+        self._held_by_call = False
         out.append(fx.Paused(until=None if seconds is None else t + seconds, seconds=seconds))
 
     def _cmd_resume(self, t: float, out: list[fx.Effect]) -> None:
@@ -1006,7 +1007,7 @@ class DeskSession:
 
 
 class _CallClock:
-    """How long the current call has lasted. A call that drops and comes back
+    """How long the current or last call lasted. A call that drops and comes back
     within the catch-up delay (a reconnect) is one call."""
 
     __slots__ = ("began", "ended", "first")
@@ -1022,9 +1023,16 @@ class _CallClock:
         if self.began is None:
             self.began = self.first if t - self.ended <= rejoin else t
 
-    def end(self, t: float) -> float | None:
-        """The call ended at ``t``: how long it lasted (``None``: none was on)."""
-        if self.began is None:
-            return None
-        self.first, self.ended, self.began = self.began, t, None
-        return t - self.first
+    def end(self, t: float) -> None:
+        if self.began is not None:
+            self.first, self.ended, self.began = self.began, t, None
+
+    def holds(self, t: float, delay: float) -> bool:
+        """A call is on at ``t``, or ended less than ``delay`` ago."""
+        return self.began is not None or t < self.ended + delay
+
+    def length(self, t: float) -> float:
+        """How long the call on at ``t`` has lasted, else the last call."""
+        if self.began is not None:
+            return t - self.began
+        return max(0.0, self.ended - self.first)
