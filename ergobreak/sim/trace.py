@@ -26,6 +26,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from ergobreak.commands import BadRequest, Request, to_event
@@ -136,6 +137,46 @@ def load_trace(path: Path) -> list[Row]:
     except UnicodeDecodeError:
         raise TraceError(f"{path}: not a UTF-8 text file") from None
     return parse_trace(text, str(path))
+
+
+def shipped_traces() -> dict[str, str]:
+    """The traces that ship with the package: name -> what the day shows (the
+    first comment line)."""
+    found = {}
+    for item in resources.files(__package__).joinpath("traces").iterdir():
+        if item.name.endswith(".csv"):
+            first = item.read_text(encoding="utf-8").split("\n", 1)[0]
+            found[item.name[: -len(".csv")]] = first.lstrip("# ").strip()
+    return dict(sorted(found.items()))
+
+
+def shipped_trace(name: str) -> str:
+    """The text of a shipped trace (``workday``, ``calls``).
+
+    Raises:
+        TraceError: no shipped trace has that name.
+    """
+    stem = name.removesuffix(".csv")
+    if stem not in shipped_traces():
+        raise TraceError(
+            f'no trace file "{name}", and no shipped trace of that name'
+            f" (shipped: {', '.join(shipped_traces())})"
+        )
+    item = resources.files(__package__).joinpath("traces").joinpath(f"{stem}.csv")
+    return item.read_text(encoding="utf-8")
+
+
+def find_trace(name: str) -> list[Row]:
+    """A trace file, or else a shipped trace by name (``ergobreak simulate calls``
+    works outside a checkout).
+
+    Raises:
+        TraceError: naming the file (and line), and what was expected.
+    """
+    path = Path(name)
+    if path.exists() or path.parent != Path():
+        return load_trace(path)
+    return parse_trace(shipped_trace(name), name.removesuffix(".csv"))
 
 
 def command_event(row: Row) -> ev.Command:
