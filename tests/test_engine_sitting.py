@@ -16,19 +16,19 @@ from ergobreak.daemon.engine import Engine, Reply
 from ergobreak.sim.testing import make_machine
 
 
-class CallDetector:
-    """On/off with a reason, reported as changes: what a microphone or camera
-    adapter hands the engine."""
+class Reports:
+    """What a microphone or camera adapter hands the engine at a wake-up: the
+    reasons that turned on or off since the last one."""
 
     def __init__(self) -> None:
-        self.on = False
-        self._reported = False
+        self.pending: list[ev.Condition] = []
+
+    def call(self, on: bool) -> None:
+        self.pending.append(ev.Seated("call", on))
 
     def changes(self) -> list[ev.Condition]:
-        if self.on == self._reported:
-            return []
-        self._reported = self.on
-        return [ev.Seated("call", self.on)]
+        taken, self.pending = self.pending, []
+        return taken
 
 
 def status(engine: Engine) -> dict[str, Any]:
@@ -52,18 +52,18 @@ def sit_still(engine: Engine, clock: FakeClock, seconds: float) -> None:
 def test_a_call_is_desk_time_and_quiet_and_a_skip_keeps_the_desk_time() -> None:
     clock = FakeClock()
     idle = ScriptedIdle(clock)
-    call = CallDetector()
+    microphone = Reports()
     effects: list[fx.Effect] = []
     engine = Engine(
         make_machine(),
         clock,
         read_idle=idle.idle_seconds,
-        quiet_changes=call.changes,
+        quiet_changes=microphone.changes,
         on_step=lambda t, wall, out, view: effects.extend(out),
     )
     engine.step()
     type_steadily(engine, idle, clock, 600)
-    call.on = True
+    microphone.call(on=True)
     engine.step()  # (detectors are read at each wake-up: up to a minute late otherwise)
     sit_still(engine, clock, 2400)
     during = status(engine)
@@ -71,7 +71,7 @@ def test_a_call_is_desk_time_and_quiet_and_a_skip_keeps_the_desk_time() -> None:
     assert during["desk_minutes"] == pytest.approx(50.0, abs=0.2)
     assert not [e for e in effects if isinstance(e, fx.NaturalBreak)]
 
-    call.on = False
+    microphone.call(on=False)
     engine.step()
     sit_still(engine, clock, 15)
     prompts = [e for e in effects if isinstance(e, fx.DrillPrompt)]

@@ -62,6 +62,7 @@ from typing import Any
 
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
+from ergobreak.core.calls import CallClock
 from ergobreak.core.content import Content, Drill
 from ergobreak.core.hours import WALL_JUMP, WorkingHours
 from ergobreak.core.phases import Phase, Trigger, next_phase
@@ -181,7 +182,7 @@ class DeskSession:
         self._snooze_timer = DeskTimer(settings.drill.snooze)
         #: desk time since the last real break (natural break, drill done)
         self._break_desk = 0.0
-        self._call = _CallClock()
+        self._call = CallClock()
         #: the drill now due was held by a call (or its catch-up delay): its prompt
         #: says how long the call was
         self._held_by_call = False
@@ -492,7 +493,7 @@ class DeskSession:
             raise bad("saved_wall", "the time of the save")
         saved_wall = seconds("saved_wall", signed=True)
         desk = {name: seconds(name) for name in ("posture_desk", "drill_desk", "snooze_desk")}
-        # written since 0.x; before, the larger timer is the best guess
+        # older snapshots lack it: the larger timer is the best guess
         break_desk = max(
             seconds("break_desk") if "break_desk" in snap else 0.0,
             desk["posture_desk"],
@@ -1004,35 +1005,3 @@ class DeskSession:
             deadline = self.next_deadline()
             until = math.inf if deadline is None else deadline
             self._unchanged_until = min(until, self._hours.until)
-
-
-class _CallClock:
-    """How long the current or last call lasted. A call that drops and comes back
-    within the catch-up delay (a reconnect) is one call."""
-
-    __slots__ = ("began", "ended", "first")
-
-    def __init__(self) -> None:
-        #: when the call in progress began (``None``: no call now)
-        self.began: float | None = None
-        #: when the last call began and ended
-        self.first = 0.0
-        self.ended = -math.inf
-
-    def begin(self, t: float, rejoin: float) -> None:
-        if self.began is None:
-            self.began = self.first if t - self.ended <= rejoin else t
-
-    def end(self, t: float) -> None:
-        if self.began is not None:
-            self.first, self.ended, self.began = self.began, t, None
-
-    def holds(self, t: float, delay: float) -> bool:
-        """A call is on at ``t``, or ended less than ``delay`` ago."""
-        return self.began is not None or t < self.ended + delay
-
-    def length(self, t: float) -> float:
-        """How long the call on at ``t`` has lasted, else the last call."""
-        if self.began is not None:
-            return t - self.began
-        return max(0.0, self.ended - self.first)
