@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if start.tzinfo is None:
         start = start.replace(tzinfo=tz)
     user_file = Path(args.config) if args.config else paths().config_file
-    if args.config and not user_file.is_file():
+    if args.config and not user_file.exists():
         err.write(f"ergobreak simulate: --config {args.config}: no such file\n")
         return EXIT_FAILURE
     try:
@@ -128,11 +128,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _settings_line(user_file: Path, policy_files: tuple[Path, ...]) -> str:
     """Which settings file the replay used ("built-in defaults" when there is none)."""
-    used = (
-        f"settings: {user_file}"
-        if user_file.is_file()
-        else (f"settings: built-in defaults (no {user_file})")
-    )
+    exists = user_file.exists()
+    used = f"settings: {user_file}" if exists else f"settings: built-in defaults (no {user_file})"
     if policy_files:
         used += "; IT policy: " + ", ".join(str(p) for p in policy_files)
     return used
