@@ -10,6 +10,7 @@ import pytest
 
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
+from ergobreak.core.machine import DeskSession
 from ergobreak.sim.testing import events, fields, log, make_machine, run, settings
 from ergobreak.sim.trace import TraceError, parse_trace
 
@@ -182,3 +183,44 @@ def test_trace_rows_for_calls_and_watching() -> None:
 def test_only_watching_takes_fullscreen(line: str) -> None:
     with pytest.raises(TraceError, match="takes no argument"):
         parse_trace(line, "day.csv")
+
+
+# ------------------------------------------------- seated across lock and sleep
+
+
+def _breaks(out: list[fx.Effect]) -> list[float]:
+    return [e.away for e in out if isinstance(e, fx.NaturalBreak)]
+
+
+def _in_a_call_until(seconds: int) -> tuple[DeskSession, list[fx.Effect]]:
+    machine = make_machine(settings(drill_enabled=False, posture_enabled=False))
+    out = machine.sample(0.0, 0.0, 0.0)
+    out += machine.handle(10.0, 10.0, ev.Seated("call", True), idle=10.0)
+    for t in range(30, seconds + 1, 30):
+        out += machine.sample(float(t), float(t), float(t))
+    return machine, out
+
+
+@pytest.mark.parametrize(("slept", "breaks"), [(400, [400.0]), (100, [])])
+def test_sleeping_with_the_call_still_reported_is_away(slept: int, breaks: list[float]) -> None:
+    machine, out = _in_a_call_until(600)
+    out += machine.handle(600.0, 600.0, ev.Suspending(), idle=600.0)
+    out += machine.handle(600.0 + slept, 600.0 + slept, ev.Resumed(), idle=600.0 + slept)
+    assert _breaks(out) == breaks
+    assert machine.state() == "quiet"  # back in the call, at the desk
+    machine.sample(630.0 + slept, 630.0 + slept, 630.0 + slept)
+    assert machine.view().desk_since_break == pytest.approx(30.0 if breaks else 630.0)
+
+
+def test_a_missed_sleep_during_a_call_is_away_too() -> None:
+    machine, out = _in_a_call_until(600)
+    out += machine.sample(1000.0, 1000.0, 1000.0)  # no signal: a 400 s gap
+    assert _breaks(out) == [400.0]
+
+
+def test_sitting_down_late_still_credits_the_break_before_it() -> None:
+    # the driver was late: the away period reached natural_break before it looked
+    machine = make_machine(settings(activity_idle_pause=30.0, activity_natural_break=120.0))
+    machine.sample(0.0, 0.0, 0.0)
+    out = machine.handle(170.0, 170.0, ev.Seated("watching", True), idle=170.0)
+    assert _breaks(out) == [170.0]

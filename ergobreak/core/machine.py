@@ -56,6 +56,7 @@ off-hours (R8), locked, asleep.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -248,13 +249,11 @@ class DeskSession:
             case ev.ScreenLocked():
                 self._lock(t)
             case ev.ScreenUnlocked():
-                self._presence.unlock(t)
-                self._sitting_again(t, out)
+                self._back(t, self._presence.unlock, out)
             case ev.Suspending():
                 self._suspend(out)
             case ev.Resumed():
-                self._presence.wake(t)
-                self._sitting_again(t, out)
+                self._back(t, self._presence.wake, out)
             case ev.Quiet(source=source, on=on):
                 self._set_quiet(t, source, on, out)
             case ev.Seated(reason=reason, on=on):
@@ -560,7 +559,7 @@ class DeskSession:
             # machine was asleep (or the process frozen). Count the gap as away.
             self._suspend(out)
             self._run_to(t, out)
-            self._presence.wake(t)
+            self._back(t, self._presence.wake, out)
         if idle is not None:
             at = self._presence.input_seen(t - idle, prev)
             if at is not None:
@@ -865,8 +864,9 @@ class DeskSession:
     ) -> None:
         presence = self._presence
         if on:
-            if presence.sit(reason) and presence.awake:
+            if not presence.seated and presence.awake:
                 self._arrive(t, out)  # sitting down ends the away period before it
+            presence.sit(reason)
         else:
             presence.stand(t, reason)
         if reason != "call":
@@ -877,10 +877,15 @@ class DeskSession:
             self._call.end(t)
         self._set_quiet(t, "call", on, out)
 
-    def _sitting_again(self, t: float, out: list[fx.Effect]) -> None:
-        """Unlocked or awake while still seated: the person is back at the desk."""
+    def _back(self, t: float, undo: Callable[[float], None], out: list[fx.Effect]) -> None:
+        """Unlocked or awake at ``t`` (``undo`` says which). Still seated, the person is
+        back at the desk at once: the away period behind the lock or sleep ends now,
+        a natural break if it was long enough (sitting, none could be taken)."""
+        if self._presence.seated and self._paused_until is None:
+            self._check_natural_break(t, out)
+        undo(t)
         if self._presence.sitting:
-            self._arrive(t, out)
+            self._presence.arrive(t)
 
     def _defer(self, kind: fx.PromptKind, t: float, out: list[fx.Effect]) -> None:
         if kind == "drill":

@@ -168,12 +168,9 @@ class Presence:
         self.busy_until(t)
         self.break_taken = False
 
-    def sit(self, reason: str) -> bool:
-        """``reason`` began; ``True`` if the person was not seated before (the
-        caller counts that as an arrival when awake)."""
-        was = bool(self.seated)
+    def sit(self, reason: str) -> None:
+        """``reason`` began (the caller counts the first as an arrival when awake)."""
         self.seated.add(reason)
-        return not was
 
     def stand(self, t: float, reason: str) -> None:
         """``reason`` ended at ``t``; the last one to end is the last presence."""
