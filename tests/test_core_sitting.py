@@ -129,6 +129,11 @@ def test_watching_is_not_quiet_but_inactivity_does_not_start_the_drill() -> None
         ("36:01", "drill_prompt"),
     ]
     assert fields(events(records, "snoozed")[0])["auto"] is True
+    # the prompt says so: only its Start button starts the drill now
+    assert [fields(r).get("seated") for r in events(records, "drill_prompt")] == [
+        ["watching"],
+        None,
+    ]
 
 
 def test_pausing_the_video_during_the_prelude_counts_as_getting_up() -> None:

@@ -41,13 +41,16 @@ class PostureCheck:
 class DrillPrompt:
     """Offer a drill; ``attempt`` counts re-offers after snoozes and quiet periods.
     ``after_call``: the drill fell due during a call that just ended, this many
-    seconds long (for "You sat through a 50-minute call")."""
+    seconds long (for "You sat through a 50-minute call"). ``seated``: why the
+    person sits without input as it shows (``watching``): then inactivity does not
+    start the drill, only the Start button does."""
 
     event: ClassVar[str] = "drill_prompt"
     drill: Drill
     attempt: int
     snoozes_left: int
     after_call: float | None = None
+    seated: tuple[str, ...] = ()
 
     def fields(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -59,6 +62,8 @@ class DrillPrompt:
         }
         if self.after_call is not None:
             out["after_call"] = round(self.after_call, 3)
+        if self.seated:
+            out["seated"] = list(self.seated)
         return out
 
 

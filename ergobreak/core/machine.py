@@ -751,6 +751,7 @@ class DeskSession:
                 attempt=self._attempt,
                 snoozes_left=self._settings.drill.max_snoozes - self._snoozes,
                 after_call=self._call.length(t) if self._held_by_call else None,
+                seated=tuple(sorted(self._presence.seated)) if self._presence.sitting else (),
             )
         )
         self._held_by_call = False
