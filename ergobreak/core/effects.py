@@ -61,7 +61,7 @@ class DrillPrompt:
             "snoozes_left": self.snoozes_left,
         }
         if self.after_call is not None:
-            out["after_call"] = round(self.after_call, 3)
+            out["after_call"] = round(float(self.after_call), 3)
         if self.seated:
             out["seated"] = list(self.seated)
         return out
