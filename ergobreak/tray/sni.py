@@ -303,7 +303,9 @@ class SniItem:
         for signal in ("NewTitle", "NewIcon", "NewToolTip"):
             if signal in dirty:
                 self._send(new_signal(_ITEM_ADDR, signal))
-        if "NewIcon" in dirty:
+        # Hosts show the attention icon only in NeedsAttention, and re-read every
+        # property on each signal (waybar does): say it changed only when it shows.
+        if "NewIcon" in dirty and status == "NeedsAttention":
             self._send(new_signal(_ITEM_ADDR, "NewAttentionIcon"))
         if "NewStatus" in dirty:
             self._send(new_signal(_ITEM_ADDR, "NewStatus", "s", (status,)))

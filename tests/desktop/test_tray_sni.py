@@ -280,7 +280,10 @@ def test_nothing_is_sent_while_nothing_visible_changes(sni_host: Rig) -> None:
                 tray.controller.show(paused)
                 signals_until_menu_revision(tray.item.layout.revision)
                 tray.controller.show(working)
-                signals_until_menu_revision(tray.item.layout.revision)
+                to_working = signals_until_menu_revision(tray.item.layout.revision)
+                # a new icon, but no attention icon: hosts would re-read it for nothing
+                assert "NewIcon" in to_working
+                assert "NewAttentionIcon" not in to_working
                 sent = dict(tray.controller.sent)
                 for second in range(20):  # desk time: same ring bucket, same minute
                     moved = dataclasses.replace(
