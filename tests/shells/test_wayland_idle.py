@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from desktop.rig import wait_for
@@ -235,6 +236,52 @@ def test_sway_killed_is_the_session_end_and_idle_is_unavailable() -> None:
         compositor = next(p for p in shell.session.procs if p.name == "sway")
         kill = lambda: compositor.signal(signal.SIGKILL)  # noqa: E731
         check_killed(shell.session.env, kill, shell.wayland_display)
+
+
+def test_sway_daemon_sleeps_while_away_and_wakes_at_the_first_key(sway: Sway) -> None:
+    """``ergobreak run`` on sway: away after ``idle_pause`` without input, no wake-up at
+    all while away, and the first key wakes it (``resumed``), not a poll."""
+    s = sway.session
+    s.env.update(IDLE_ONLY)
+    # away 6 s after the last key (a drill's start_after_idle must stay below it)
+    config = """schema = 1
+[schedule]
+enabled = false
+[activity]
+idle_pause = "6s"
+[drill]
+start_after_idle = "3s"
+"""
+    daemon = s.run_ergobreak(config, "--no-tray")
+
+    def status() -> dict[str, Any]:
+        code, out, err = s.cli("status", "--json", "--personal")
+        assert code == 0, err
+        shown: dict[str, Any] = json.loads(out)
+        return shown
+
+    try:
+        assert status()["config_error"] is None
+        assert status()["backends"] == {
+            "idle": "wayland-kde",
+            "notifier": "console",
+            "session": "timejump",
+            "tray": "none",
+        }
+        sway.type_text("x")
+        # each status call is a wake-up of its own (and a reading): ask every 0.5 s
+        wait_for(lambda: status()["state"] == "away", 20, interval=0.5, what="away")
+        before = status()["wakeups"]
+        time.sleep(3.0)  # measuring a stretch without input: nothing to wait for
+        asleep = status()["wakeups"]
+        assert asleep == before + 1  # the status call itself: no wake-up while away
+        sway.type_text("x")
+        time.sleep(1.0)  # resumed must wake it within this second, unasked
+        back = status()
+        assert back["wakeups"] == asleep + 2, back  # the first key, then this call
+        assert back["state"] == "working"
+    finally:
+        s.stop_proc(daemon)
 
 
 def test_sway_killed_stops_the_daemon_with_one_line() -> None:
