@@ -43,7 +43,7 @@ from .sway import Sway
 #: how far a reading may be from the truth
 WITHIN = 0.5
 #: open only the idle source and its connection: the D-Bus adapters are not the point
-#: here (and mako's duplicate reply still breaks the session-bus link, issue 15 item 4)
+#: here (the shells' own tests run them), and a loss must be the compositor's alone
 IDLE_ONLY = {
     "ERGOBREAK_NOTIFIER": "console",
     "ERGOBREAK_SESSION": "none",
