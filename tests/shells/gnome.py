@@ -106,7 +106,9 @@ class XdotoolInput:
         self._xdotool("key", "Escape")
 
     def move_to(self, x: float, y: float) -> None:
-        self._xdotool("mousemove", "--sync", str(round(x)), str(round(y)))
+        # no --sync: it waits for a motion event, which never comes if the pointer is
+        # there already; the X server keeps XTEST events in order anyway
+        self._xdotool("mousemove", str(round(x)), str(round(y)))
 
     def click(self) -> None:
         self._xdotool("click", "1")
@@ -245,8 +247,11 @@ class Gnome:
         return bool(self.session.bus.get_property(SHELL_API, "OverviewActive"))
 
     def leave_overview(self) -> None:
-        """The Shell opens in the overview; Escape leaves it, as it does for a user."""
-        self.session.ready(self._shell_proc(), self._overview_left, "leaves the overview")
+        """GNOME 43 opens the overview once its start-up animation is done (on X11 a
+        moment after the bus names appear); Escape leaves it, as it does for a user."""
+        shell = self._shell_proc()
+        self.session.ready(shell, self.overview_active, "opens the overview at start")
+        self.session.ready(shell, self._overview_left, "leaves the overview")
 
     def _overview_left(self) -> bool:
         if self.overview_active():

@@ -163,7 +163,8 @@ class Daemon:
     def menu(self) -> list[Entry]:
         """The visible top-level entries (no separators), with their submenus."""
         item = self.item()
-        assert item is not None
+        items = self.gnome.session.bus.get_property(WATCHER, "RegisteredStatusNotifierItems")
+        assert item is not None, f"not in the watcher: {items}; daemon alive: {self.proc.alive()}"
         menu = DBusAddress(MENU_PATH, item.split("/")[0], "com.canonical.dbusmenu")
         _rev, layout = self.gnome.session.bus.call(
             menu, "GetLayout", "iias", 0, -1, ["label", "type", "visible"]
