@@ -77,10 +77,14 @@ def test_wayland_never_guesses_x11_idle() -> None:
     env = {**NOWHERE, "WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":99"}
     edge = open_edge(lambda r: None, env=env, platform="linux")
     try:
-        assert [name for name, _ in by_role(edge.choices)["idle"].tried] == [
+        tried = by_role(edge.choices)["idle"].tried
+        assert [name for name, _ in tried] == [
             "mutter",
+            "wayland-ext",
+            "wayland-kde",
             "screensaver",
         ]
+        assert "XDG_RUNTIME_DIR is not set" in dict(tried)["wayland-kde"]
     finally:
         edge.close()
 
@@ -162,7 +166,7 @@ def test_override_names_are_the_opener_tables_as_documented() -> None:
     for key, (names, openers) in tables.items():
         assert [n for n in names if n != "none"] == list(openers), key
         for text in (select.__doc__ or "", docs):
-            match = re.search(rf"{key}=([a-z0-9_,| ]+)", text)
+            match = re.search(rf"{key}=([a-z0-9_,| -]+)", text)
             assert match is not None, key
             listed = [n.strip() for n in re.split(r"[|,]", match.group(1))]
             assert [n for n in listed if n != "none"] == list(openers), (key, listed)

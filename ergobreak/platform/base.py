@@ -73,10 +73,16 @@ class Dismiss:
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
+    """What a notifier can show. Without ``actions`` a notification goes out without
+    its buttons. ``persistence``: the server keeps a notification until the user
+    acknowledges it or we take it back (a ``timeout=0`` prompt is not lost unseen);
+    without it, a prompt may be gone before the user looks."""
+
     actions: bool = False
     replace: bool = False
     icons: bool = False
     markup: bool = False
+    persistence: bool = False
     extra: frozenset[str] = field(default_factory=frozenset)
 
 

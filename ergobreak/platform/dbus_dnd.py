@@ -108,7 +108,7 @@ class PropertyDnd(_Cached):
             member="PropertiesChanged",
             path=address.object_path,
         )
-        self._subs.append(link.subscribe(rule, self._on_properties))
+        self._subs.append(link.subscribe(rule, self._on_properties, owner=address.bus_name))
         self._start()
 
     def _read(self) -> bool:
@@ -150,7 +150,7 @@ class PortalBanners(_Cached):
         rule = MatchRule(
             type="signal", interface=PORTAL_SETTINGS, member="SettingChanged", path=PORTAL_PATH
         )
-        self._subs.append(link.subscribe(rule, self._on_setting))
+        self._subs.append(link.subscribe(rule, self._on_setting, owner=PORTAL_NAME))
         self._start()
 
     def _read(self) -> bool:

@@ -45,6 +45,7 @@ class MutterIdle:
         self._subscription = link.subscribe(
             MatchRule(type="signal", interface=MUTTER_NAME, member="WatchFired"),
             self._on_fired,
+            owner=MUTTER_NAME,
         )
 
     def idle_seconds(self) -> float:

@@ -34,7 +34,7 @@ class ScreenSaverLockWatcher:
 
         for service in SERVICES:
             rule = MatchRule(type="signal", interface=service, member="ActiveChanged")
-            self._subs.append(self._link.subscribe(rule, on_active))
+            self._subs.append(self._link.subscribe(rule, on_active, owner=service))
 
     def stop(self) -> None:
         for sub in self._subs:

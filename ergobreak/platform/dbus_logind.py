@@ -72,6 +72,7 @@ class LogindWatcher:
                     path=MANAGER_PATH,
                 ),
                 on_sleep,
+                owner=NAME,
             )
         )
         if self.session_path is None:
@@ -92,7 +93,7 @@ class LogindWatcher:
 
         self._subs.append(
             self._link.subscribe(
-                MatchRule(type="signal", interface=SESSION_IFACE, path=path), on_lock
+                MatchRule(type="signal", interface=SESSION_IFACE, path=path), on_lock, owner=NAME
             )
         )
         self._subs.append(
@@ -101,6 +102,7 @@ class LogindWatcher:
                     type="signal", interface=PROPERTIES, member="PropertiesChanged", path=path
                 ),
                 on_properties,
+                owner=NAME,
             )
         )
         if self._locked_hint():

@@ -10,11 +10,12 @@ events pass a de-duplicating filter before they reach the daemon.
 
 The connections the adapters share can go away under them; what that means is
 decided here, per connection (:data:`ENDS_SESSION`), and said once as a
-:class:`Lost`: the X server and the session bus live exactly as long as the login
-session (the display server ends with it; the session bus is the session's, or the
-user's until the last login ends), so losing either is the session's end and the
-daemon stops with it. The system bus outlives every session and comes back when it
-is restarted, so it is reconnected, with backoff, and logind read again.
+:class:`Lost`: the X server, the Wayland compositor and the session bus live exactly
+as long as the login session (the display server ends with it; the session bus is the
+session's, or the user's until the last login ends), so losing any of them is the
+session's end and the daemon stops with it. The system bus outlives every session and
+comes back when it is restarted, so it is reconnected, with backoff, and logind read
+again.
 """
 
 from __future__ import annotations
@@ -72,7 +73,12 @@ class Reconnecting(Connection, Protocol):
 
 
 #: whether losing each shared connection ends the session (see the module docstring)
-ENDS_SESSION = {"display": True, "session bus": True, "system bus": False}
+ENDS_SESSION = {
+    "display": True,
+    "wayland display": True,
+    "session bus": True,
+    "system bus": False,
+}
 
 
 @dataclass(frozen=True, slots=True)

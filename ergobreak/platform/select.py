@@ -7,7 +7,7 @@ a :class:`~ergobreak.platform.edge.Choice` per role records the pick, the reason
 every candidate that was turned down (``ergobreak doctor`` prints them). Overrides,
 for users and tests::
 
-    ERGOBREAK_IDLE=x11|mutter|screensaver|windows|macos|none
+    ERGOBREAK_IDLE=x11|mutter|wayland-ext|wayland-kde|screensaver|windows|macos|none
     ERGOBREAK_NOTIFIER=freedesktop|plyer|console
     ERGOBREAK_SESSION=logind,screensaver | none
     ERGOBREAK_QUIET=fullscreen,dnd,camera,windows_busy | none
@@ -48,6 +48,8 @@ from ergobreak.platform.timejump import TimeJump
 
 if TYPE_CHECKING:
     from ergobreak.platform.dbus_link import BusKind, DBusLink
+    from ergobreak.platform.wayland import WaylandDisplay
+    from ergobreak.platform.wayland_idle import Flavour
     from ergobreak.platform.x11 import X11Display
 
 log = logging.getLogger("ergobreak.platform")
@@ -107,6 +109,7 @@ class _Context:
         self._session = _Shared("session bus", lambda: _bus("SESSION", env), self.connections)
         self._system = _Shared("system bus", lambda: _bus("SYSTEM", env), self.connections)
         self._x11 = _Shared("display", lambda: _display(env), self.connections)
+        self._wayland = _Shared("wayland display", lambda: _compositor(env), self.connections)
 
     def session_bus(self) -> DBusLink:
         return self._session.get()
@@ -116,6 +119,9 @@ class _Context:
 
     def x11(self) -> X11Display:
         return self._x11.get()
+
+    def wayland(self) -> WaylandDisplay:
+        return self._wayland.get()
 
 
 def _bus(kind: BusKind, env: Mapping[str, str]) -> DBusLink:
@@ -128,6 +134,12 @@ def _display(env: Mapping[str, str]) -> X11Display:
     from ergobreak.platform.x11 import X11Display  # noqa: PLC0415
 
     return X11Display(env.get("DISPLAY", ""))
+
+
+def _compositor(env: Mapping[str, str]) -> WaylandDisplay:
+    from ergobreak.platform.wayland import WaylandDisplay  # noqa: PLC0415
+
+    return WaylandDisplay.open(env)
 
 
 @dataclass(frozen=True)
@@ -181,6 +193,15 @@ def _mutter_idle(ctx: _Context) -> IdleSource:
     return MutterIdle(ctx.session_bus())
 
 
+def _wayland_idle(flavour: Flavour) -> Callable[[_Context], IdleSource]:
+    def opener(ctx: _Context) -> IdleSource:
+        from ergobreak.platform.wayland_idle import WaylandIdle  # noqa: PLC0415
+
+        return WaylandIdle(ctx.wayland(), flavour)
+
+    return opener
+
+
 def _screensaver_idle(ctx: _Context) -> IdleSource:
     from ergobreak.platform.dbus_idle import ScreenSaverIdle  # noqa: PLC0415
 
@@ -202,6 +223,8 @@ def _mac_idle(ctx: _Context) -> IdleSource:
 IDLE_OPENERS: dict[str, Callable[[_Context], IdleSource]] = {
     "x11": _x11_idle,
     "mutter": _mutter_idle,
+    "wayland-ext": _wayland_idle("ext"),
+    "wayland-kde": _wayland_idle("kde"),
     "screensaver": _screensaver_idle,
     "windows": _windows_idle,
     "macos": _mac_idle,
@@ -216,8 +239,9 @@ def _idle_candidates(platform: str, env: Mapping[str, str]) -> list[str]:
     if platform == "darwin":
         return ["macos"]
     if _wayland(env):
-        # XWayland's idle time only sees input sent to X clients: never guess it.
-        return ["mutter", "screensaver"]
+        # XWayland's idle time only sees input sent to X clients: never guess it. Mutter's
+        # is exact, the Wayland protocols' exact only after a few seconds: GNOME first.
+        return ["mutter", "wayland-ext", "wayland-kde", "screensaver"]
     return ["x11", "mutter", "screensaver"]
 
 
@@ -237,10 +261,13 @@ def _choose_idle(ctx: _Context, platform: str) -> tuple[IdleSource, Choice]:
         name, source = picked
         how = f"forced by {IDLE_ENV}" if wanted else "auto"
         wake = ", wakes on first input" if isinstance(source, ActivityWake) else ""
-        return source, Choice("idle", name, True, f"{how}{wake}", tried=tried)
+        more = getattr(source, "detail", "")  # what the reading means, where it is not plain
+        detail = f"{how}{wake}; {more}" if more else f"{how}{wake}"
+        return source, Choice("idle", name, True, detail, tried=tried)
     hint = (
-        "on GNOME the Mutter idle monitor should be on the session bus; on KDE, "
-        "org.freedesktop.ScreenSaver"
+        "on GNOME the Mutter idle monitor should be on the session bus; on KDE and "
+        "wlroots compositors (sway) the Wayland idle protocol ext_idle_notifier_v1 or "
+        "org_kde_kwin_idle at $WAYLAND_DISPLAY"
         if _wayland(env)
         else "run inside an X11 or GNOME/KDE session (DISPLAY / DBUS_SESSION_BUS_ADDRESS)"
     )
