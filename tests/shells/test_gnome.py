@@ -317,6 +317,9 @@ def test_the_tray_icon_registers_with_the_shell_and_is_drawn_in_the_top_bar(
     wait_for(lambda: daemon.item() is not None, 10, what="the item in GNOME's watcher")
     icon = until(lambda: tray_badge(gnome.screenshot()), 10, "the badge in the top bar")
     assert 10 <= icon.right - icon.left <= 28, icon  # the disc of a 16-32 px icon
+    # the extension reads every property it knows of (the accessible name included)
+    log = gnome.session.log_path("gnome-shell").read_text(errors="replace")
+    assert "no property ('org.kde.StatusNotifierItem'" not in log
 
 
 def test_a_click_on_the_tray_icon_opens_the_menu_and_its_entries_reach_the_engine(
@@ -360,11 +363,7 @@ def test_a_posture_check_reaches_gnomes_notification_server_and_is_shown(
 def test_snooze_and_skip_pressed_on_the_banner_each_take_effect_exactly_once(
     gnome: Gnome, daemon: Daemon, typist: Typist
 ) -> None:
-    dismiss_banners(gnome)  # the prompt's must be the banner on screen
-    fresh_drill_timer(daemon)
-    since = time.time()
-    typist.start()
-    prompt = next_prompt(gnome, daemon, typist)
+    since, prompt = first_prompt(gnome, daemon, typist)
     assert "snooze" in prompt.body[5]
     press(gnome, daemon, prompt, "snooze")
     wait_for(lambda: daemon.status()["state"] == "snoozed", 5, what="snoozed by the button")
@@ -384,11 +383,7 @@ def test_snooze_and_skip_pressed_on_the_banner_each_take_effect_exactly_once(
 def test_start_now_pressed_on_the_banner_starts_once_and_every_step_is_shown(
     gnome: Gnome, daemon: Daemon, typist: Typist
 ) -> None:
-    dismiss_banners(gnome)  # the prompt's must be the banner on screen
-    fresh_drill_timer(daemon)
-    since = time.time()
-    typist.start()
-    prompt = next_prompt(gnome, daemon, typist)
+    since, prompt = first_prompt(gnome, daemon, typist)
     mark = daemon.monitor.mark()
     press(gnome, daemon, prompt, "start")
     wait_for(lambda: daemon.status()["state"] == "drill", 5, what="the drill started")
@@ -608,6 +603,16 @@ def click_entry(gnome: Gnome, daemon: Daemon, label: str, submenu: str = "") -> 
     )[0]
     assert gnome.pid_of(event.sender) == gnome.shell_pid
     gnome.park_pointer()
+
+
+def first_prompt(gnome: Gnome, daemon: Daemon, typist: Typist) -> tuple[float, Message]:
+    """From a clean screen and a fresh drill timer, type until the drill prompt; return
+    the wall time typing began (history after it is the test's) and the prompt."""
+    dismiss_banners(gnome)  # the prompt's must be the banner on screen
+    fresh_drill_timer(daemon)
+    since = time.time()
+    typist.start()
+    return since, next_prompt(gnome, daemon, typist)
 
 
 def next_prompt(gnome: Gnome, daemon: Daemon, typist: Typist) -> Message:
