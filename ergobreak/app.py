@@ -270,8 +270,12 @@ class App:
             from ergobreak.present import present  # noqa: PLC0415
 
             core = self.engine.core
+            idle_known = self.edge is not None and self.edge.idle.name != "none"
             for effect in effects:
-                self.bubbles.apply(present(effect, core.content, core.settings.drill.snooze))
+                note = present(
+                    effect, core.content, core.settings.drill.snooze, idle_known=idle_known
+                )
+                self.bubbles.apply(note)
         if self.recorder is not None:
             self.recorder.record(wall, effects, view)
         if self.watcher is not None and self.engine is not None:

@@ -52,7 +52,16 @@ def drill_icon(drill: Drill) -> str:
     return f"drill-{drill.category}"
 
 
-def drill_prompt(prompt: fx.DrillPrompt, snooze_seconds: float = 300.0) -> Notification:
+#: the prompt's promise, only where an idle source sees the user stop typing
+STARTS_WHEN_IDLE = "It starts by itself when you stop typing."
+#: without one (wall-clock mode) nothing would ever start it but a press
+STARTS_ON_PRESS = "It starts when you press Start now."
+
+
+def drill_prompt(
+    prompt: fx.DrillPrompt, snooze_seconds: float = 300.0, *, idle_known: bool = True
+) -> Notification:
+    """``idle_known``: the desk has an idle source, so stopping typing starts the drill."""
     drill = prompt.drill
     actions = [Action("start", "Start now", Request("start", {"routine": drill.id}))]
     if prompt.snoozes_left > 0:
@@ -64,7 +73,7 @@ def drill_prompt(prompt: fx.DrillPrompt, snooze_seconds: float = 300.0) -> Notif
         title=line(f"{minutes_long}-minute drill: {drill.title}", TITLE_MAX),
         body=lines(
             drill.summary or drill.title,
-            "It starts by itself when you stop typing.",
+            STARTS_WHEN_IDLE if idle_known else STARTS_ON_PRESS,
         ),
         actions=tuple(actions),
         icon=drill_icon(drill),
@@ -164,13 +173,18 @@ def config_error(diagnostics: Sequence[Diagnostic], path: str | None = None) -> 
 
 
 def present(
-    effect: fx.Effect, content: Content, snooze_seconds: float = 300.0
+    effect: fx.Effect,
+    content: Content,
+    snooze_seconds: float = 300.0,
+    *,
+    idle_known: bool = True,
 ) -> Notification | Dismiss | None:
     """The notification for one effect, a :class:`Dismiss`, or None (nothing to show:
-    natural breaks, deferrals, pauses and state changes are the tray's business)."""
+    natural breaks, deferrals, pauses and state changes are the tray's business).
+    ``idle_known`` is False in wall-clock mode (no idle source)."""
     match effect:
         case fx.DrillPrompt():
-            return drill_prompt(effect, snooze_seconds)
+            return drill_prompt(effect, snooze_seconds, idle_known=idle_known)
         case fx.DrillStart():
             return drill_start(effect)
         case fx.DrillStep():

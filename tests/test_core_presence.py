@@ -28,11 +28,11 @@ def test_desk_time_runs_until_idle_pause_after_the_last_input() -> None:
 
 def test_nothing_is_desk_time_while_locked_or_asleep() -> None:
     presence = present_at(100.0)
-    presence.lock()
+    presence.lock(100.0)
     assert presence.desk_time(100.0, 130.0) == 0.0
     assert presence.away(101.0)
     presence.unlock(110.0)
-    presence.sleep()
+    presence.sleep(110.0)
     assert presence.desk_time(110.0, 130.0) == 0.0
     presence.wake(120.0)
     assert presence.awake
@@ -63,12 +63,12 @@ def test_what_happened_before_the_start_is_not_an_away_period() -> None:
 
 def test_input_on_the_lock_screen_or_before_waking_is_not_presence() -> None:
     presence = present_at(0.0)
-    presence.lock()
+    presence.lock(100.0)
     assert presence.input_seen(50.0, since=40.0) is None  # typing the password
     presence.unlock(60.0)
     assert presence.input_seen(55.0, since=60.0) is None  # before the unlock
     assert presence.input_seen(61.0, since=60.0) == 61.0
-    presence.sleep()
+    presence.sleep(110.0)
     presence.wake(200.0)
     assert presence.input_seen(150.0, since=200.0) is None
 

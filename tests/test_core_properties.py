@@ -73,8 +73,11 @@ def configs(draw: st.DrawFn) -> Settings:
     )
 
 
+# Mostly typing, as before calls and videos joined (slow rows cost the replay time).
 ACTIVITIES = st.sampled_from(
-    ["active"] * 6 + ["idle"] * 3 + ["locked", "asleep", "gap", "fullscreen"]
+    ["active"] * 8
+    + ["idle"] * 3
+    + ["locked", "asleep", "gap", "fullscreen", "call", "watching", "watching fullscreen"]
 )
 COMMANDS = st.sampled_from(
     ["start", "posture", "snooze", "skip", "pause 10m", "pause", "resume", "clock +1h"]
@@ -89,28 +92,57 @@ def traces(draw: st.DrawFn, max_rows: int = 25) -> list[Row]:
             word, _, arg = draw(COMMANDS).partition(" ")
             rows.append(Row(n, 0, word, arg or None))
         else:
-            what = draw(ACTIVITIES)
+            what, _, arg = draw(ACTIVITIES).partition(" ")
             # mostly minutes, sometimes a few seconds around thresholds
             seconds = draw(st.one_of(st.integers(1, 90), st.integers(1, 60).map(lambda m: 60 * m)))
-            rows.append(Row(n, seconds, what))
+            rows.append(Row(n, seconds, what, arg or None))
     return rows
 
 
+@dataclass(frozen=True)
+class Flags:
+    """The core's conditions after the call that produced an effect."""
+
+    locked: bool
+    asleep: bool
+    in_hours: bool
+    paused: bool
+    #: seated, awake and unlocked (R9)
+    sitting: bool
+    #: a call holds prompts (quiet source ``call``, quiet enabled)
+    call_quiet: bool
+
+
 class Checked(DeskSession):
-    """A core that checks its own deadline after every call and logs its flags."""
+    """A core that checks its own deadline and desk counters after every call and
+    logs its flags."""
 
     def __init__(self, config: Settings, **kwargs: object) -> None:
         super().__init__(config, default_content(), timezone.utc, **kwargs)  # type: ignore[arg-type]
-        self.flags: dict[int, tuple[bool, bool, bool, bool]] = {}
+        self.flags: dict[int, Flags] = {}
+        self._since_break = 0.0
 
     def _note(self, out: list[fx.Effect]) -> list[fx.Effect]:
         deadline = self.next_deadline()
         assert deadline is None or deadline > (self._t or 0.0), (deadline, self._t)
-        flags = (
-            self._presence.locked,
-            self._presence.asleep,
-            self._hours.inside,
-            self._paused_until is not None,
+        # The desk time since the last real break only ever grows, but for a natural
+        # break or a drill done (R5: skip and ignore leave it alone) ...
+        real_break = any(
+            isinstance(e, fx.NaturalBreak) or (isinstance(e, fx.DrillEnd) and e.outcome == "done")
+            for e in out
+        )
+        since_break = self._break_desk  # view() on every sample would be slow
+        assert real_break or since_break >= self._since_break - 1e-9, out
+        self._since_break = since_break
+        # ... so it is never less than either timer, which it resets with.
+        assert since_break >= max(self._posture_timer.elapsed, self._drill_timer.elapsed) - 1e-9
+        flags = Flags(
+            locked=self._presence.locked,
+            asleep=self._presence.asleep,
+            in_hours=self._hours.inside,
+            paused=self._paused_until is not None,
+            sitting=self._presence.sitting,
+            call_quiet="call" in self._quiet.sources and self.settings.quiet.enabled,
         )
         for effect in out:
             self.flags[id(effect)] = flags
@@ -191,8 +223,11 @@ def test_invariants(rows: list[Row], config: Settings) -> None:
     posture_reset_at = -math.inf
     for rec in run.records:
         e = rec.effect
-        locked, asleep, in_hours, is_paused = flags[id(e)]
+        f = flags[id(e)]
+        locked, asleep, in_hours, is_paused = f.locked, f.asleep, f.in_hours, f.paused
         if _scheduled(e):
+            # a call holds every scheduled prompt (R7, R9)
+            assert not f.call_quiet, rec
             # never two prompts within the gap (the earlier one may be requested)
             assert rec.t - last_prompt >= gap, (rec, last_prompt)
             # nothing scheduled while paused, locked, asleep or off-hours
@@ -238,12 +273,15 @@ def test_invariants(rows: list[Row], config: Settings) -> None:
                 open_cycle = False
                 running = None
                 step = -1
-                if outcome != "cancelled":
+                if outcome == "done":
                     reset_at = posture_reset_at = rec.t
+                elif outcome != "cancelled":
+                    reset_at = rec.t  # skip and ignore leave the posture timer alone
             case fx.Snoozed(count=count, max=limit):
                 assert 1 <= count <= limit == config.drill.max_snoozes
                 assert running is None
             case fx.NaturalBreak():
+                assert not f.sitting, rec  # sitting is never away (R9)
                 assert not paused
                 assert running is None
                 assert not open_cycle

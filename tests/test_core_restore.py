@@ -36,6 +36,7 @@ def test_the_snapshot_keeps_its_v1_keys() -> None:
         "saved_wall",
         "posture_desk",
         "drill_desk",
+        "break_desk",
         "snoozes",
         "snooze_desk",
         "routine",
@@ -90,3 +91,22 @@ def test_a_snoozed_drill_restored_into_a_pause_ends_with_working_hours_on_time()
         ]
     assert ends[True] == ends[False]
     assert [(t, e.reason) for t, e in ends[True]] == [(1800.0, "off_hours")]  # 17:30
+
+
+def test_the_desk_time_since_the_last_break_survives_a_restart() -> None:
+    machine = make_machine(SNOOZING)
+    work(machine, 0, 150)
+    machine.handle(150.0, 150.0, ev.Skip())  # the drill timer restarts, the stretch does not
+    snap = machine.snapshot(150.0)
+    assert (snap["drill_desk"], snap["break_desk"]) == (0.0, 150.0)
+    again = make_machine(SNOOZING)
+    again.restore(snap, 1000.0, 160.0)
+    assert again.view().desk_since_break == 150.0
+
+
+def test_a_snapshot_from_before_the_desk_time_counter_takes_the_larger_timer() -> None:
+    snap = dict(snoozed_snapshot(), posture_desk=400.0, drill_desk=90.0)
+    del snap["break_desk"]
+    machine = make_machine(SNOOZING)
+    machine.restore(snap, 1000.0, 160.0)
+    assert machine.view().desk_since_break == 400.0

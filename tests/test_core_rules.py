@@ -13,6 +13,7 @@ import pytest
 
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
+from ergobreak.core.duration import format_clock
 from ergobreak.core.phases import TRANSITIONS, Phase
 from ergobreak.core.settings import Settings
 from ergobreak.sim.testing import ALWAYS_ON, events, fields, log, make_machine, run, settings
@@ -219,22 +220,36 @@ def test_r4_max_snoozes_is_configurable() -> None:
 # --------------------------------------------------------------------------- R5
 
 
-@pytest.mark.parametrize(
-    ("trace", "outcome"),
-    [
-        ("30m30s,active; 3m,idle; 40m,active", "done"),
-        ("30m30s,active; 0,skip; 40m,active", "skipped"),
-        ("44m,active; 40m,active", "ignored"),
-    ],
-)
-def test_r5_one_drill_end_then_both_timers_restart(trace: str, outcome: str) -> None:
-    records = run(trace)
+def test_r5_a_drill_done_restarts_both_timers_and_the_desk_time() -> None:
+    records = run("30m30s,active; 3m,idle; 40m,active")
     ends = events(records, "drill_end")
-    assert fields(ends[0])["outcome"] == outcome
+    assert fields(ends[0])["outcome"] == "done"
     # the next posture check comes a full interval of desk time later
     after = [r for r in events(records, "posture_check") if r.t > ends[0].t]
     gap = after[0].t - ends[0].t
     assert 1200 <= gap <= 1200 + 60 + 2  # + up to idle_pause if they were away
+
+
+@pytest.mark.parametrize(
+    ("trace", "outcome", "posture"),
+    [
+        # posture checks at 20:01 and 40:01, as if no drill had been offered
+        ("30m30s,active; 0,skip; 40m,active", "skipped", ["20:01", "40:01"]),
+        # the check due at 40:01 falls 4 min after the last prompt (36:01): the
+        # prompt gap drops it, as it would without the ignored drill
+        ("44m,active; 40m,active", "ignored", ["20:01", "1:00:01"]),
+    ],
+)
+def test_r5_skip_and_ignore_restart_only_the_drill_interval(
+    trace: str, outcome: str, posture: list[str]
+) -> None:
+    records = run(trace)
+    end = events(records, "drill_end")[0]
+    assert fields(end)["outcome"] == outcome
+    assert [format_clock(r.t) for r in events(records, "posture_check")][:3] == posture
+    # the next drill comes a full drill interval of desk time after the end
+    again = next(r for r in events(records, "drill_prompt") if r.t > end.t)
+    assert again.t - end.t == pytest.approx(1800, abs=1)
 
 
 def test_r5_skipping_a_running_drill_ends_it_once() -> None:

@@ -115,6 +115,19 @@ def test_status_request_reports_state_without_personal_history() -> None:
     assert status["desk_minutes"] == pytest.approx(1.0, abs=0.1)
 
 
+def test_status_counts_up_to_the_question_not_to_the_last_wakeup() -> None:
+    """With an event-driven idle source the engine sleeps through typing; a status
+    question wakes it, and the answer is as of now."""
+    rig = make_rig()
+    rig.work(60)
+    rig.clock.advance(42)  # typing on, within idle_pause: no wake-up meanwhile
+    rig.idle.type_now()
+    reply = Reply()
+    rig.engine.post(Request("status"), reply)
+    rig.engine.step()
+    assert reply.value["status"]["desk_minutes"] == pytest.approx(1.7)
+
+
 def test_quiet_detectors_are_read_at_each_wakeup() -> None:
     rig = make_rig(settings(drill_enabled=False))
     rig.work(15 * 60)

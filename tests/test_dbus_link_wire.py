@@ -250,6 +250,23 @@ def test_a_failing_handler_does_not_stop_the_next_signal(wire: Wire) -> None:
     assert wire.lost == []
 
 
+def test_a_subscription_cancelled_while_a_signal_is_routed_misses_nothing_else(
+    wire: Wire,
+) -> None:
+    """Adapters subscribe and cancel on other threads while the receiver routes a
+    signal; here a handler drops a filter in the middle of routing, which is the same
+    change to the filter table at the worst moment."""
+    rule = MatchRule(type="signal", interface=SERVICE)
+    later: queue.Queue[int] = queue.Queue()
+    dropped = wire.link._router.filter(rule, queue=queue.Queue())  # the next handler drops it
+    wire.link.subscribe(rule, lambda msg: dropped.close() if msg.body[0] == 1 else None)
+    wire.link.subscribe(rule, lambda msg: later.put(msg.body[0]))
+    wire.signal("Tick", ":1.9", 1)
+    wire.signal("Tick", ":1.9", 2)
+    assert [later.get(timeout=5), later.get(timeout=5)] == [1, 2]
+    assert "a message that broke its routing" not in wire.link.troubles.counts
+
+
 # --------------------------------------------------------------------------- owners
 
 NAMES = [":1.5", ":1.6", ":1.7"]

@@ -109,19 +109,6 @@ def test_meter_matches_the_cores_desk_time_over_a_workday(sampling: str) -> None
     assert machine.total - measured <= 0.005 * machine.total
 
 
-def test_embedded_workday_matches_the_shipped_trace() -> None:
-    shipped = Path(__file__).resolve().parents[1] / "config" / "traces" / "workday.csv"
-    from ergobreak.sim import demo
-
-    def rows(text: str) -> list[tuple[int, str, str | None]]:
-        return [(r.seconds, r.what, r.arg) for r in parse_trace(text)]
-
-    assert rows(demo._FALLBACK) == rows(shipped.read_text(encoding="utf-8"))
-
-
-# ---------------------------------------------------------------- stretches
-
-
 def sink_for(acc: Accumulator) -> Sink:
     def sink(wall: float, effects: Sequence[fx.Effect], view: View) -> None:
         acc.step(wall, effects, view.posture_desk, view.drill_desk)

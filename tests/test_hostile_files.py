@@ -37,7 +37,7 @@ from ergobreak.sim.trace import TraceError, compile_trace, load_trace
 
 DRILLS = shipped("ergobreak/content/drills.toml")
 CUES = shipped("ergobreak/content/cues.toml")
-WORKDAY = shipped("config/traces/workday.csv")
+WORKDAY = shipped("ergobreak/sim/traces/workday.csv")
 TRACE_TOKENS = [
     b",",
     b"\n",

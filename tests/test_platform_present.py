@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fake_desk import start_app
 from scaffold import builtin_drill
 
 from ergobreak import present
@@ -52,6 +53,31 @@ def test_drill_prompt_snapshot() -> None:
         ("skip", "Skip", Request("skip")),
     ]
     assert (note.icon, note.slot, note.timeout) == ("drill-hip_flexor", "drill", 0)
+
+
+def test_without_an_idle_source_the_prompt_promises_only_the_button() -> None:
+    note = present.drill_prompt(fx.DrillPrompt(DRILL, 1, 2), idle_known=False)
+    assert note.body.splitlines()[-1] == "It starts when you press Start now."
+    assert "stop typing" not in note.body
+    assert note.actions[0].label == "Start now"  # the button the text names
+    via_present = present.present(fx.DrillPrompt(DRILL, 1, 2), CONTENT, idle_known=False)
+    assert via_present == note
+
+
+@pytest.mark.usefixtures("isolated")
+@pytest.mark.parametrize(
+    ("idle_source", "last_line"),
+    [("scripted", present.STARTS_WHEN_IDLE), ("none", present.STARTS_ON_PRESS)],
+)
+def test_the_app_tells_present_whether_the_desk_has_an_idle_source(
+    idle_source: str, last_line: str
+) -> None:
+    rig = start_app()
+    rig.idle.name = idle_source  # "none" is how the edge names wall-clock mode
+    rig.work(30 * 60 + 30)
+    prompts = [n for n in rig.notifier.shown if n.title.startswith("2-minute drill: ")]
+    assert prompts, rig.notifier.titles()
+    assert prompts[0].body.splitlines()[-1] == last_line
 
 
 def test_prompt_without_snoozes_left_offers_no_snooze() -> None:

@@ -77,14 +77,54 @@ def test_wayland_never_guesses_x11_idle() -> None:
     env = {**NOWHERE, "WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":99"}
     edge = open_edge(lambda r: None, env=env, platform="linux")
     try:
-        tried = by_role(edge.choices)["idle"].tried
-        assert [name for name, _ in tried] == [
+        idle = by_role(edge.choices)["idle"]
+        assert [name for name, _ in idle.tried] == [
             "mutter",
             "wayland-ext",
             "wayland-kde",
             "screensaver",
         ]
-        assert "XDG_RUNTIME_DIR is not set" in dict(tried)["wayland-kde"]
+        assert "XDG_RUNTIME_DIR is not set" in dict(idle.tried)["wayland-kde"]
+        # doctor says why x11 is passed over; it was never opened (":99" has no server)
+        passed = select.passed_over(idle, env, "linux")
+        assert [name for name, _ in passed] == [
+            "x11",
+            "mutter",
+            "wayland-ext",
+            "wayland-kde",
+            "screensaver",
+        ]
+        assert dict(passed)["x11"] == "Wayland session: Xwayland sees no input to Wayland windows"
+        assert dict(passed)["mutter"] == dict(idle.tried)["mutter"]
+    finally:
+        edge.close()
+
+
+def test_idle_names_every_other_candidate_and_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """doctor's "passed over" lines: the ones that failed, then the ones never tried."""
+
+    def refused(ctx: object) -> WallClockIdle:
+        raise Unavailable("no X server answers")
+
+    openers = {**select.IDLE_OPENERS, "x11": refused, "mutter": lambda ctx: WallClockIdle()}
+    monkeypatch.setattr(select, "IDLE_OPENERS", openers)
+    edge = open_edge(lambda r: None, env=NOWHERE, platform="linux", stream=io.StringIO())
+    try:
+        idle = by_role(edge.choices)["idle"]
+        assert (idle.name, idle.ok) == ("mutter", True)
+        assert idle.tried == (("x11", "no X server answers"),)
+        passed = select.passed_over(idle, NOWHERE, "linux")
+        assert passed == (
+            ("x11", "no X server answers"),
+            ("wayland-ext", "X11 session: the Wayland idle protocols are not there"),
+            ("wayland-kde", "X11 session: the Wayland idle protocols are not there"),
+            ("screensaver", "not tried: mutter comes first"),
+        )
+        assert "windows" not in dict(passed)  # another OS's source is no candidate
+        forced = {**NOWHERE, "ERGOBREAK_IDLE": "mutter"}
+        assert select.passed_over(idle, forced, "linux") == idle.tried
+        windows = Choice("idle", "windows", True, "auto")
+        assert select.passed_over(windows, {}, "win32") == ()
     finally:
         edge.close()
 

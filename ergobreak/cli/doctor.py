@@ -1,10 +1,12 @@
 """``ergobreak doctor``: what works on this desktop, what is missing, and what to do.
 
-One line per check -- tray, notifications, idle source (with a live reading),
-lock/sleep watchers, quiet detectors, config -- each OK or missing with a hint.
-Each is chosen, opened and started the way ``ergobreak run`` does it, so the report
-lists only what the daemon would really use. Missing adapters are not failures
-(each has a fallback); a config with errors or a failed ``--notify`` is.
+Per category -- tray, idle source (with a live reading), notifications, lock/sleep
+watchers, quiet detectors -- one line for each adapter used, OK or missing with a hint,
+and under it one indented ``passed over: NAME (reason)`` per other candidate, in the
+order they are tried; then the config. Everything is chosen, opened and started the
+way ``ergobreak run`` does it, so the report lists only what the daemon would really
+use, and the tray is OK only when a host really shows the icon. Missing adapters are
+not failures (each has a fallback); a config with errors or a failed ``--notify`` is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,17 @@ if TYPE_CHECKING:
     from ergobreak.platform.edge import Edge
 
 GNOME_TRAY_HINT = "GNOME shows tray icons only with the AppIndicator extension"
+SWAY_TRAY_HINT = "sway shows tray icons in its bar: add a tray to swaybar, or waybar's tray module"
+#: what the daemon does without a tray host (the icon waits for one: tray/backend.py)
+NO_HOST_FALLBACK = (
+    "no icon until a tray host appears (it then shows by itself);"
+    " meanwhile `ergobreak status`, `pause`, `start`, `quit`"
+)
+NO_TRAY_FALLBACK = "no icon: use `ergobreak status`, `pause`, `start`, `quit`"
+#: roles where every adapter that opens is used, not just the first
+MANY = ("session", "quiet")
+#: what the daemon does when none of a role of many opens
+_NONE_WORKS = {"quiet": "no quiet source works here: prompts are never held"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,19 +53,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ergobreak.platform.select import open_edge  # noqa: PLC0415 - keep startup light
+    from ergobreak.platform import select  # noqa: PLC0415 - keep startup light
 
     checks: list[dict[str, Any]] = [tray_check()]
     # The report says everything the adapters would log as warnings; don't say it twice.
     platform_log = logging.getLogger("ergobreak.platform")
     level = platform_log.level
     platform_log.setLevel(logging.ERROR)
-    edge = open_edge(lambda _request: None, stream=err)
+    edge = select.open_edge(lambda _request: None, stream=err)
     try:
         # As the daemon does: a watcher the bus refuses is then reported missing.
         edge.start(lambda _event: None)
         for choice in edge.choices:
             check = choice.to_json()
+            check["tried"] = [{"name": n, "reason": r} for n, r in select.passed_over(choice)]
             if choice.role == "idle":
                 idle = edge.read_idle()
                 check["idle_seconds"] = None if idle is None else round(idle, 1)
@@ -74,7 +88,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = config_check()
     failed = config["ok"] is False or (notify is not None and not notify["ok"])
     if args.json:
-        report = {"checks": checks, "config": config, "notify": notify, "ok": not failed}
+        report = {
+            "checks": checks,
+            "paths": paths_used(checks),
+            "config": config,
+            "notify": notify,
+            "ok": not failed,
+        }
         out.write(json.dumps(report, indent=2) + "\n")
     else:
         write_text(out, checks, config, notify)
@@ -85,22 +105,55 @@ def tray_check() -> dict[str, Any]:
     """The tray backend ``ergobreak run`` would pick here, why, and what it can do."""
     from ergobreak.tray.backend import describe_backend  # noqa: PLC0415
 
-    check: dict[str, Any] = {"role": "tray", "name": "?", "ok": False, "detail": "", "hint": None}
+    check: dict[str, Any] = {
+        "role": "tray",
+        "name": "?",
+        "ok": False,
+        "detail": "",
+        "hint": None,
+        "tried": [],
+    }
     try:
         info = describe_backend()
     except Exception as exc:  # a tray bug must not hide the other checks
         check["detail"] = f"tray check failed: {exc!r}"
     else:
+        shown = info["host"] is True
+        detail = info["reason"]
+        said = info["backend"] in ("none", "xorg") or (shown and info["backend"] == "sni")
+        if not said:  # xorg's reason, and sni's when a host is up, say it already
+            detail += f"; {info['host_detail']}"
+        hint = None
+        if not shown:
+            hint = NO_TRAY_FALLBACK if info["backend"] == "none" else NO_HOST_FALLBACK
         check.update(
             name=info["backend"],
-            ok=info["backend"] != "none",
-            detail=info["reason"],
-            hint="; ".join(info["notes"]) or None,
+            ok=shown,
+            detail=detail,
+            hint=hint,
+            tried=info["tried"],
             capabilities=info["capabilities"],
+            host=info["host"],
         )
-    if "GNOME" in os.environ.get("XDG_CURRENT_DESKTOP", "").upper().split(":"):
-        check["hint"] = check["hint"] or GNOME_TRAY_HINT
+    if not check["ok"]:
+        desktops = os.environ.get("XDG_CURRENT_DESKTOP", "").upper().split(":")
+        where = GNOME_TRAY_HINT if "GNOME" in desktops else None
+        where = SWAY_TRAY_HINT if "SWAY" in desktops else where
+        check["hint"] = "; ".join(filter(None, [where, check["hint"]])) or None
     return check
+
+
+def paths_used(checks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per category, what the daemon uses and what it passed over, and why (``--json``)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for check in checks:
+        role = paths.setdefault(check["role"], {"chosen": [], "tried": []})
+        if check["ok"] or check["role"] not in MANY:
+            role["chosen"].append(check["name"])
+            role["tried"] += check.get("tried") or []
+        else:
+            role["tried"].append({"name": check["name"], "reason": check["detail"]})
+    return paths
 
 
 def send_test(edge: Edge) -> dict[str, Any]:
@@ -152,22 +205,41 @@ def _mark(ok: bool) -> str:
     return "OK" if ok else "missing"
 
 
+def _write_check(out: TextIO, check: dict[str, Any]) -> None:
+    detail = check["detail"]
+    if check.get("active") is not None:
+        detail += "; " + ("quiet NOW" if check["active"] else "not quiet now")
+    out.write(f"{_mark(check['ok']):8} {check['role']:9} {check['name']:13} {detail}\n")
+    for candidate in check.get("tried") or ():
+        _write_passed(out, candidate["name"], candidate["reason"])
+    if check.get("hint") and check["ok"] is not True:
+        out.write(f"{'':32}hint: {check['hint']}\n")
+
+
+def _write_passed(out: TextIO, name: str, reason: str, indent: int = 32) -> None:
+    out.write(f"{'':{indent}}passed over: {name} ({reason})\n")
+
+
 def write_text(
     out: TextIO,
     checks: list[dict[str, Any]],
     config: dict[str, Any],
     notify: dict[str, Any] | None,
 ) -> None:
-    for check in checks:
-        name = check["name"]
-        detail = check["detail"]
-        if check.get("active") is not None:
-            detail += "; " + ("quiet NOW" if check["active"] else "not quiet now")
-        out.write(f"{_mark(check['ok']):8} {check['role']:9} {name:13} {detail}\n")
-        if check.get("hint") and (check["ok"] is not True or check["role"] == "tray"):
-            out.write(f"{'':32}hint: {check['hint']}\n")
-        for candidate in check.get("tried") or ():
-            out.write(f"{'':32}(not {candidate['name']}: {candidate['reason']})\n")
+    roles = list(dict.fromkeys(check["role"] for check in checks))
+    for role in roles:
+        mine = [check for check in checks if check["role"] == role]
+        used = [check for check in mine if check["ok"] or role not in MANY]
+        if not used:
+            detail = _NONE_WORKS.get(role, "nothing works here")
+            used = [{"role": role, "name": "none", "ok": False, "detail": detail}]
+        for check in used:
+            _write_check(out, check)
+        for check in mine:
+            if check not in used:  # a role of many: those that did not open, and why
+                _write_passed(out, check["name"], check["detail"])
+                for reader in check.get("tried") or ():
+                    _write_passed(out, reader["name"], reader["reason"], indent=34)
     mark = "OK" if config["ok"] else "error"
     out.write(f"{mark:8} {'config':9} {config['path']}\n{'':32}{config['detail']}\n")
     for warning in config.get("warnings", ()):

@@ -16,7 +16,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="replay a desk-activity trace through the scheduler and print the timeline",
         description="Replay a trace (CSV rows 'duration,what') through the real scheduler core.",
     )
-    sim.add_argument("trace", help="trace file, e.g. config/traces/workday.csv")
+    sim.add_argument(
+        "trace",
+        nargs="?",
+        help="trace file, or the name of a shipped trace: workday, calls (see --list)",
+    )
+    sim.add_argument("--list", action="store_true", help="list the shipped traces")
     sim.add_argument("--config", metavar="FILE", help="settings file (TOML)")
     sim.add_argument(
         "--start",
@@ -51,8 +56,21 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         summary,
         write_table,
     )
-    from ergobreak.sim.trace import TraceError, compile_trace, load_trace  # noqa: PLC0415
+    from ergobreak.sim.trace import (  # noqa: PLC0415
+        TraceError,
+        compile_trace,
+        find_trace,
+        shipped_traces,
+    )
 
+    if args.list or args.trace is None:
+        stream_to = out if args.list else err
+        if not args.list:
+            err.write("ergobreak simulate: name a trace file or a shipped trace\n")
+        stream_to.write("Shipped traces (ergobreak simulate NAME):\n")
+        for name, about in shipped_traces().items():
+            stream_to.write(f"  {name:<10}  {about}\n")
+        return EXIT_OK if args.list else EXIT_USAGE
     try:
         tz = get_timezone(args.tz)
     except ValueError as exc:
@@ -68,9 +86,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     if start.tzinfo is None:
         start = start.replace(tzinfo=tz)
+    user_file = Path(args.config) if args.config else paths().config_file
+    if args.config and not user_file.exists():
+        err.write(f"ergobreak simulate: --config {args.config}: no such file\n")
+        return EXIT_FAILURE
     try:
         # The settings in force for this user (their file and IT policy), or --config.
-        loaded = load(Path(args.config) if args.config else paths().config_file)
+        loaded = load(user_file)
     except ConfigError as exc:
         for diag in exc.diagnostics:
             err.write(diag.format() + "\n")
@@ -78,7 +100,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for diag in loaded.diagnostics:
         err.write(diag.format() + "\n")
     try:
-        timeline = compile_trace(load_trace(Path(args.trace)))
+        timeline = compile_trace(find_trace(args.trace))
     except TraceError as exc:
         err.write(f"{exc}\n")
         return EXIT_FAILURE
@@ -95,8 +117,19 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.json and (show_state or rec.effect.event != "state"):
             out.write(json_line(rec, tz) + "\n")
 
+    # Which settings these are: on stderr with --json, so the lines stay JSON.
+    (err if args.json else out).write(_settings_line(user_file, loaded.policy_files) + "\n")
     result = replay(timeline, machine, start.timestamp(), sampling=args.sampling, on_effect=stream)
     if not args.json:
         write_table(result.records, out, tz, show_state=show_state)
         out.write("\n" + summary(result) + "\n")
     return EXIT_OK
+
+
+def _settings_line(user_file: Path, policy_files: tuple[Path, ...]) -> str:
+    """Which settings file the replay used ("built-in defaults" when there is none)."""
+    exists = user_file.exists()
+    used = f"settings: {user_file}" if exists else f"settings: built-in defaults (no {user_file})"
+    if policy_files:
+        used += "; IT policy: " + ", ".join(str(p) for p in policy_files)
+    return used

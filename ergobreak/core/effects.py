@@ -39,21 +39,32 @@ class PostureCheck:
 
 @dataclass(frozen=True, slots=True)
 class DrillPrompt:
-    """Offer a drill; ``attempt`` counts re-offers after snoozes and quiet periods."""
+    """Offer a drill; ``attempt`` counts re-offers after snoozes and quiet periods.
+    ``after_call``: the drill fell due during a call that just ended, this many
+    seconds long (for "You sat through a 50-minute call"). ``seated``: why the
+    person sits without input as it shows (``watching``): then inactivity does not
+    start the drill, only the Start button does."""
 
     event: ClassVar[str] = "drill_prompt"
     drill: Drill
     attempt: int
     snoozes_left: int
+    after_call: float | None = None
+    seated: tuple[str, ...] = ()
 
     def fields(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "routine": self.drill.id,
             "title": self.drill.title,
             "seconds": self.drill.seconds,
             "attempt": self.attempt,
             "snoozes_left": self.snoozes_left,
         }
+        if self.after_call is not None:
+            out["after_call"] = round(float(self.after_call), 3)
+        if self.seated:
+            out["seated"] = list(self.seated)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +116,8 @@ class DrillEnd:
 
 @dataclass(frozen=True, slots=True)
 class NaturalBreak:
-    """The user was away long enough: both timers start again from zero."""
+    """The user was away long enough: the posture and drill timers and the desk time
+    since the last break start again from zero."""
 
     event: ClassVar[str] = "natural_break"
     away: float

@@ -9,7 +9,7 @@ used to place working hours in local time).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 from ergobreak.core.content import Content
 from ergobreak.core.settings import Settings
@@ -47,6 +47,25 @@ class Quiet:
     """A quiet source (``fullscreen``, ``dnd``, ``camera``, ...) turned on or off."""
 
     source: str
+    on: bool
+
+
+#: why someone sits at the desk without touching keyboard or mouse
+SeatedReason = Literal["call", "watching"]
+
+
+@dataclass(frozen=True, slots=True)
+class Seated:
+    """The person is at the desk without input, for ``reason``, from now on (``on``)
+    or no longer: ``call`` (camera or microphone in use by another process) or
+    ``watching`` (an application inhibits idle: a video, a presentation).
+
+    While any reason holds, time is desk time and never away; a call also holds
+    prompts (quiet source ``call``). Detectors report only on and off, like quiet
+    sources; detectors sharing a reason (camera, microphone) are one reason.
+    """
+
+    reason: SeatedReason
     on: bool
 
 
@@ -96,5 +115,9 @@ class Reconfigure:
 
 
 Command: TypeAlias = Start | Posture | Snooze | Skip | Pause | Resume
-Observation: TypeAlias = Sample | ScreenLocked | ScreenUnlocked | Suspending | Resumed | Quiet
+Observation: TypeAlias = (
+    Sample | ScreenLocked | ScreenUnlocked | Suspending | Resumed | Quiet | Seated
+)
+#: what polled detectors report: a condition that turned on or off
+Condition: TypeAlias = Quiet | Seated
 Event: TypeAlias = Observation | Command | Reconfigure

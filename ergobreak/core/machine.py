@@ -21,17 +21,25 @@ asks small units for the rest:
   ``idle_pause`` ago, unlocked, awake) and away periods (R2: one that reaches
   ``natural_break`` resets both timers, once). A gap between inputs longer than
   :data:`SLEEP_GAP` counts as sleep, in case the sleep signal was missed.
+  Seated (R9: in a call, or watching with idle inhibited) is presence at every
+  instant, with or without input.
 - :class:`~ergobreak.core.timer.DeskTimer` — the posture timer (R3), the drill
   timer (R4) and the desk time since a drill was snoozed; the machine adds to
-  them only what presence, pause (R6) and working hours leave as desk time.
+  them only what presence, pause (R6) and working hours leave as desk time. A
+  fourth counter, the desk time since the last *real* break (a natural break or
+  a drill done), feeds ``status``.
 - :class:`~ergobreak.core.quiet.QuietHold` — prompts held while quiet (R7) and
-  delivered once after it ends.
+  delivered once after it ends. A call is a quiet source of its own (``call``);
+  the drill prompt it held says how long the call was (``after_call``).
 - :class:`~ergobreak.core.hours.WorkingHours` — off-hours (R8) on the ``t`` base.
 - :class:`~ergobreak.core.playback.Playback` — the steps of a running drill.
 
 A drill *cycle* opens with a ``drill_prompt`` (or a ``start`` command) and closes
 with exactly one ``drill_end`` (R5): ``done``, ``skipped``, ``ignored`` or
 ``cancelled`` (with a reason: paused, asleep, off_hours, natural_break, disabled).
+Only a drill ``done`` is a real break: it restarts the posture and drill timers and
+the desk time since the last break. ``skipped`` and ``ignored`` restart the drill
+interval only; ``cancelled`` restarts nothing.
 Phases of a cycle (the table :data:`~ergobreak.core.phases.TRANSITIONS` is the
 whole list)::
 
@@ -48,12 +56,14 @@ off-hours (R8), locked, asleep.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
+from ergobreak.core.calls import CallClock
 from ergobreak.core.content import Content, Drill
 from ergobreak.core.hours import WALL_JUMP, WorkingHours
 from ergobreak.core.phases import Phase, Trigger, next_phase
@@ -110,6 +120,10 @@ class View:
     steps: int | None
     step_left: float | None
     away_for: float
+    #: desk time since the last real break: a natural break or a drill done
+    desk_since_break: float
+    #: why the person counts as seated without input (``call``, ``watching``)
+    seated: tuple[str, ...]
 
 
 class DeskSession:
@@ -118,13 +132,16 @@ class DeskSession:
     __slots__ = (
         "_attempt",
         "_away_poll",
+        "_break_desk",
         "_budget",
+        "_call",
         "_content",
         "_cue_index",
         "_drill",
         "_drill_index",
         "_drill_timer",
         "_fast",
+        "_held_by_call",
         "_hours",
         "_last_prompt_t",
         "_paused_until",
@@ -164,6 +181,12 @@ class DeskSession:
         self._drill_timer = DeskTimer(settings.drill.every)
         #: desk time since the offered drill was last snoozed or held
         self._snooze_timer = DeskTimer(settings.drill.snooze)
+        #: desk time since the last real break (natural break, drill done)
+        self._break_desk = 0.0
+        self._call = CallClock()
+        #: the drill now due was held by a call (or its catch-up delay): its prompt
+        #: says how long the call was
+        self._held_by_call = False
         #: the latest instant brought up to date (``None`` before the first input)
         self._t: float | None = None
         #: when a pause ends (``inf``: until resumed), ``None`` when not paused
@@ -224,15 +247,17 @@ class DeskSession:
         t = max(t, self._t if self._t is not None else t)
         match event:
             case ev.ScreenLocked():
-                self._lock()
+                self._lock(t)
             case ev.ScreenUnlocked():
-                self._presence.unlock(t)
+                self._back(t, self._presence.unlock, out)
             case ev.Suspending():
                 self._suspend(out)
             case ev.Resumed():
-                self._presence.wake(t)
+                self._back(t, self._presence.wake, out)
             case ev.Quiet(source=source, on=on):
                 self._set_quiet(t, source, on, out)
+            case ev.Seated(reason=reason, on=on):
+                self._set_seated(t, reason, on, out)
             case ev.Start(routine=routine):
                 self._cmd_start(t, routine, out)
             case ev.Posture():
@@ -289,6 +314,7 @@ class DeskSession:
                 # WORKING, so the snooze timer is not running.
                 self._posture_timer.elapsed += d
                 self._drill_timer.elapsed += d
+                self._break_desk += d
                 self._budget -= d
                 self._t = t
                 return []
@@ -334,7 +360,8 @@ class DeskSession:
         if self._phase is not Phase.DRILL:
             cands.append(presence.break_at)
         if self._phase is Phase.PROMPTED:
-            cands.append(max(presence.last_input, self._prompt_t) + s.drill.start_after_idle)
+            if not presence.sitting:  # sitting is never inactivity
+                cands.append(max(presence.last_input, self._prompt_t) + s.drill.start_after_idle)
             # Input at or after the end of the prelude snoozes the prompt; look each
             # second from then on (at most start_after_idle times) to see it.
             cands.append(max(self._prompt_t + s.drill.prelude, t + PRELUDE_POLL))
@@ -400,6 +427,8 @@ class DeskSession:
             steps=len(run.drill.steps) if run is not None else None,
             step_left=max(0.0, run.step_end - t) if run is not None else None,
             away_for=self._presence.away_for(t),
+            desk_since_break=self._break_desk,
+            seated=tuple(sorted(self._presence.seated)),
         )
 
     # -------------------------------------------------------- persistence
@@ -418,6 +447,7 @@ class DeskSession:
             "saved_wall": wall,
             "posture_desk": self._posture_timer.elapsed,
             "drill_desk": self._drill_timer.elapsed,
+            "break_desk": self._break_desk,
             "snoozes": self._snoozes if snoozed else 0,
             "snooze_desk": self._snooze_timer.elapsed if snoozed else 0.0,
             "routine": self._drill.id if snoozed and self._drill else None,
@@ -462,6 +492,12 @@ class DeskSession:
             raise bad("saved_wall", "the time of the save")
         saved_wall = seconds("saved_wall", signed=True)
         desk = {name: seconds(name) for name in ("posture_desk", "drill_desk", "snooze_desk")}
+        # older snapshots lack it: the larger timer is the best guess
+        break_desk = max(
+            seconds("break_desk") if "break_desk" in snap else 0.0,
+            desk["posture_desk"],
+            desk["drill_desk"],
+        )
         away_for = seconds("away_for")
         cue_index, drill_index = count("cue_index"), count("drill_index")
         snoozes, attempt = count("snoozes"), count("attempt", 1)
@@ -488,6 +524,7 @@ class DeskSession:
             return out
         self._posture_timer.elapsed = desk["posture_desk"]
         self._drill_timer.elapsed = desk["drill_desk"]
+        self._break_desk = break_desk
         # A snoozed drill comes back only if drills are still on and it still exists.
         drill = (
             self._content.drill(routine)
@@ -522,7 +559,7 @@ class DeskSession:
             # machine was asleep (or the process frozen). Count the gap as away.
             self._suspend(out)
             self._run_to(t, out)
-            self._presence.wake(t)
+            self._back(t, self._presence.wake, out)
         if idle is not None:
             at = self._presence.input_seen(t - idle, prev)
             if at is not None:
@@ -563,6 +600,7 @@ class DeskSession:
             return
         self._posture_timer.elapsed += d
         self._drill_timer.elapsed += d
+        self._break_desk += d
         if self._phase is Phase.SNOOZED:
             self._snooze_timer.elapsed += d
 
@@ -596,14 +634,14 @@ class DeskSession:
             self._await_answer(t, out)
         if self._drill_due():
             if quiet:
-                self._defer("drill", out)
+                self._defer("drill", t, out)
             elif t - self._last_prompt_t >= s.activity.prompt_gap:
                 self._prompt(t, out)
         if s.posture.enabled and self._posture_timer.due:
             if self._drill_soon():
                 self._posture_timer.reset()
             elif quiet:
-                self._defer("posture", out)
+                self._defer("posture", t, out)
             elif t - self._last_prompt_t < s.activity.prompt_gap:
                 self._posture_timer.reset()
             else:
@@ -614,7 +652,9 @@ class DeskSession:
     def _await_answer(self, t: float, out: list[fx.Effect]) -> None:
         """A prompt is on screen: inactivity starts the drill, typing on puts it off."""
         d = self._settings.drill
-        last = self._presence.last_input
+        # Seated is presence at every instant: no inactivity starts the drill, and
+        # the prelude ends unanswered as if typing went on.
+        last = self._presence.last_seen(t)
         if t - max(last, self._prompt_t) >= d.start_after_idle:
             self._begin_drill(t, "inactive", requested=False, out=out)
         elif last >= self._prompt_t + d.prelude:
@@ -710,8 +750,11 @@ class DeskSession:
                 drill=self._drill,
                 attempt=self._attempt,
                 snoozes_left=self._settings.drill.max_snoozes - self._snoozes,
+                after_call=self._call.length(t) if self._held_by_call else None,
+                seated=tuple(sorted(self._presence.seated)) if self._presence.sitting else (),
             )
         )
+        self._held_by_call = False
 
     def _snooze(self, *, auto: bool, out: list[fx.Effect]) -> None:
         assert self._drill is not None
@@ -758,8 +801,16 @@ class DeskSession:
         self._snoozes = 0
         self._attempt = 0
         self._snooze_timer.reset()
-        if outcome != "cancelled":
+        self._held_by_call = False
+        if outcome == "done":
+            # Two minutes on their feet: a real break, like a natural one.
             self._posture_timer.reset()
+            self._drill_timer.reset()
+            self._break_desk = 0.0
+        elif outcome != "cancelled":
+            # Skipped or ignored: only the drill interval starts again; the person
+            # kept sitting, so the posture timer and the desk time since the last
+            # break keep what they have.
             self._drill_timer.reset()
 
     def _cancel(self, reason: fx.CancelReason, out: list[fx.Effect]) -> None:
@@ -780,15 +831,17 @@ class DeskSession:
         out.append(fx.NaturalBreak(away=away))
         self._posture_timer.reset()
         self._drill_timer.reset()
+        self._break_desk = 0.0
         self._quiet.deferred.clear()
+        self._held_by_call = False
 
     def _resume(self, t: float, *, auto: bool, out: list[fx.Effect]) -> None:
         self._paused_until = None
         self._presence.restart(t)
         out.append(fx.Resumed(auto=auto))
 
-    def _lock(self) -> None:
-        self._presence.lock()
+    def _lock(self, t: float) -> None:
+        self._presence.lock(t)
         if self._phase is Phase.PROMPTED:
             # Nobody can answer a prompt behind the lock screen: hold it and offer it
             # again on return (or let a natural break close it).
@@ -797,16 +850,47 @@ class DeskSession:
     def _suspend(self, out: list[fx.Effect]) -> None:
         if self._phase in (Phase.PROMPTED, Phase.DRILL):
             self._cancel("asleep", out)
-        self._presence.sleep()
+        assert self._t is not None
+        self._presence.sleep(self._t)
 
     def _set_quiet(self, t: float, source: str, on: bool, out: list[fx.Effect]) -> None:
         if self._quiet.turn(t, source, on) and self._phase is Phase.PROMPTED:
             # The prompt is on screen as a meeting or video starts: withdraw it
             # and offer it again once quiet ends, without counting a snooze.
             self._hold()
-            self._defer("drill", out)
+            self._defer("drill", t, out)
 
-    def _defer(self, kind: fx.PromptKind, out: list[fx.Effect]) -> None:
+    def _set_seated(
+        self, t: float, reason: ev.SeatedReason, on: bool, out: list[fx.Effect]
+    ) -> None:
+        presence = self._presence
+        if on:
+            if not presence.seated and presence.awake:
+                self._arrive(t, out)  # sitting down ends the away period before it
+            presence.sit(reason)
+        else:
+            presence.stand(t, reason)
+        if reason != "call":
+            return  # watching is not quiet (a fullscreen window is, on its own)
+        if on:
+            self._call.begin(t, self._settings.quiet.catch_up_delay)
+        else:
+            self._call.end(t)
+        self._set_quiet(t, "call", on, out)
+
+    def _back(self, t: float, undo: Callable[[float], None], out: list[fx.Effect]) -> None:
+        """Unlocked or awake at ``t`` (``undo`` says which). Still seated, the person is
+        back at the desk at once: the away period behind the lock or sleep ends now,
+        a natural break if it was long enough (sitting, none could be taken)."""
+        if self._presence.seated and self._paused_until is None:
+            self._check_natural_break(t, out)
+        undo(t)
+        if self._presence.sitting:
+            self._presence.arrive(t)
+
+    def _defer(self, kind: fx.PromptKind, t: float, out: list[fx.Effect]) -> None:
+        if kind == "drill":
+            self._held_by_call |= self._call.holds(t, self._settings.quiet.catch_up_delay)
         deferred = self._quiet.defer(kind)
         if deferred is not None:
             out.append(deferred)
@@ -869,6 +953,7 @@ class DeskSession:
         self._cancel("paused", out)
         self._paused_until = math.inf if seconds is None else t + seconds
         self._quiet.deferred.clear()
+        self._held_by_call = False
         out.append(fx.Paused(until=None if seconds is None else t + seconds, seconds=seconds))
 
     def _cmd_resume(self, t: float, out: list[fx.Effect]) -> None:

@@ -11,6 +11,12 @@ unlocked and the machine awake (typing a password on the lock screen is not
 presence). An away period runs from the last presence; once it reaches
 ``natural_break`` it is a natural break, once per away period.
 
+Seated (R9): the person is at the desk without input — in a call, or watching
+something that inhibits idle. While a reason holds and the machine is awake and
+unlocked, every instant is desk time and presence: no away period runs, so no
+natural break can come of it. Its beginning is an arrival, its end (or a lock or
+sleep during it) is the last presence, as if input had come then.
+
 This unit keeps those facts and answers questions about them. The machine decides
 when a natural break may count (not during a drill, not while paused) and what it
 resets, and it excludes pauses and off-hours from desk time.
@@ -33,6 +39,7 @@ class Presence:
         "last_input",
         "locked",
         "natural_break",
+        "seated",
     )
 
     def __init__(self, activity: ActivitySettings) -> None:
@@ -50,6 +57,8 @@ class Presence:
         self.break_taken = False
         self.locked = False
         self.asleep = False
+        #: the reasons the person sits without input (``call``, ``watching``)
+        self.seated: set[str] = set()
 
     def configure(self, activity: ActivitySettings) -> None:
         self.idle_pause = activity.idle_pause
@@ -75,29 +84,45 @@ class Presence:
         return not (self.locked or self.asleep)
 
     @property
+    def sitting(self) -> bool:
+        """Seated without input, awake and unlocked: present at every instant."""
+        return bool(self.seated) and not (self.locked or self.asleep)
+
+    @property
     def gone_at(self) -> float:
         """When the idle time crosses ``idle_pause`` if no input comes: the end of
         desk time and the moment the coarse state turns ``away``."""
-        return self.last_input + self.idle_pause
+        return math.inf if self.sitting else self.last_input + self.idle_pause
+
+    def last_seen(self, t: float) -> float:
+        """The latest presence at ``t``: now while sitting, else the last input."""
+        return t if self.sitting else self.last_input
 
     def away(self, t: float) -> bool:
-        """Away at ``t``: locked, asleep, or no input for longer than ``idle_pause``."""
-        return self.locked or self.asleep or t - self.last_input > self.idle_pause
+        """Away at ``t``: locked, asleep, or no input for longer than ``idle_pause``
+        and not seated."""
+        return self.locked or self.asleep or t - self.last_seen(t) > self.idle_pause
 
     def desk_time(self, a: float, b: float) -> float:
-        """How much of ``[a, b)`` was desk time as far as presence goes (R1)."""
+        """How much of ``[a, b)`` was desk time as far as presence goes (R1, R9)."""
         if self.locked or self.asleep:
             return 0.0
+        if self.seated:
+            return max(0.0, b - a)
         return max(0.0, min(b, self.last_input + self.idle_pause) - a)
 
     def away_for(self, t: float) -> float:
         """How long the current away period has lasted at ``t`` (0 before any input)."""
-        return 0.0 if math.isinf(self.away_from) else max(0.0, t - self.away_from)
+        if self.sitting or math.isinf(self.away_from):
+            return 0.0
+        return max(0.0, t - self.away_from)
 
     @property
     def break_at(self) -> float:
         """When the current away period becomes a natural break (``inf``: it will not)."""
-        return math.inf if self.break_taken else self.away_from + self.natural_break
+        if self.break_taken or self.sitting:
+            return math.inf
+        return self.away_from + self.natural_break
 
     # -------------------------------------------------------------- changes
 
@@ -123,7 +148,7 @@ class Presence:
         """If the away period has reached ``natural_break`` by ``t`` and has not had
         its natural break yet, it has one now: returns how long it lasted."""
         away = t - self.away_from
-        if self.break_taken or away < self.natural_break:
+        if self.break_taken or self.sitting or away < self.natural_break:
             return None
         self.break_taken = True
         return away
@@ -143,14 +168,36 @@ class Presence:
         self.busy_until(t)
         self.break_taken = False
 
-    def lock(self) -> None:
+    def sit(self, reason: str) -> None:
+        """``reason`` began (the caller counts the first as an arrival when awake)."""
+        self.seated.add(reason)
+
+    def stand(self, t: float, reason: str) -> None:
+        """``reason`` ended at ``t``; the last one to end is the last presence."""
+        if reason not in self.seated:
+            return
+        if self.sitting and len(self.seated) == 1:
+            self._last_presence(t)
+        self.seated.discard(reason)
+
+    def _last_presence(self, t: float) -> None:
+        """Sitting stops counting at ``t``: an away period can only start now."""
+        self.last_input = max(self.last_input, t)
+        self.away_from = max(self.away_from, t)
+        self.break_taken = False
+
+    def lock(self, t: float) -> None:
+        if self.sitting:
+            self._last_presence(t)
         self.locked = True
 
     def unlock(self, t: float) -> None:
         self.locked = False
         self.floor = t
 
-    def sleep(self) -> None:
+    def sleep(self, t: float) -> None:
+        if self.sitting:
+            self._last_presence(t)
         self.asleep = True
 
     def wake(self, t: float) -> None:

@@ -40,7 +40,7 @@ class DrillSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QuietSettings:
-    #: hold prompts while a quiet source (fullscreen, do-not-disturb, camera) is on
+    #: hold prompts while a quiet source (fullscreen, do-not-disturb, a call) is on
     enabled: bool = True
     #: deliver the held prompt this long after quiet ends (bounded to 60 s)
     catch_up_delay: float = 10.0

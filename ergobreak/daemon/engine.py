@@ -22,7 +22,7 @@ import math
 import queue
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +91,7 @@ class Engine:
         clock: Clock,
         *,
         read_idle: Callable[[], float | None] = lambda: 0.0,
-        quiet_changes: Callable[[], list[ev.Quiet]] = list,
+        quiet_changes: Callable[[], Sequence[ev.Condition]] = list,
         on_step: Callable[[float, float, list[fx.Effect], View], None] | None = None,
         on_request: Callable[[Request], dict[str, Any] | None] | None = None,
         reload: Callable[[], Reloaded] | None = None,
@@ -103,8 +103,9 @@ class Engine:
         self.core = core
         self.clock = clock
         # The edge's readings (ergobreak.platform.edge.Edge): idle seconds (None while
-        # the source cannot be read), quiet sources that turned on or off since last
-        # time, and seconds slept since last time (the time-jump backstop).
+        # the source cannot be read), quiet sources and seated reasons (a call,
+        # watching) that turned on or off since last time, and seconds slept since
+        # last time (the time-jump backstop).
         self._read_idle = read_idle
         #: ``t`` of the last input an idle reading showed (-inf: none yet)
         self._input_at = -math.inf
@@ -212,6 +213,13 @@ class Engine:
         effects += self.core.sample(t, wall, idle)
         view = self.core.view(t)
         self.status = self._status(view, wall)
+        # A status asked for in this round is the one after sampling: the core has
+        # counted up to now (with an event-driven idle source the engine may have slept
+        # through minutes of typing before the question woke it).
+        replies = [
+            (reply, {**value, "status": self.status} if "status" in value else value)
+            for reply, value in replies
+        ]
         return _Round(t, wall, effects, view, replies)
 
     def _timeout(self) -> float | None:
@@ -374,11 +382,13 @@ class Engine:
             "running": True,
             "version": __version__,
             "state": view.state,
-            "desk_minutes": round(view.drill_desk / 60, 1),
+            # since the last real break: a skipped or ignored drill does not end it
+            "desk_minutes": round(view.desk_since_break / 60, 1),
             "next_drill_in": view.next_drill_in,
             "next_posture_in": view.next_posture_in,
             "paused_for": view.paused_for,
             "quiet": list(view.quiet),
+            "seated": list(view.seated),
             "routine": view.routine,
             "snoozes": view.snoozes,
             "config_error": self.config_error,

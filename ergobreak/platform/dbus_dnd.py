@@ -2,8 +2,11 @@
 
 * ``org.freedesktop.Notifications.Inhibited`` (KDE Plasma and servers following it);
 * dunst's ``org.dunstproject.cmd0.paused`` (``dunstctl set-paused``);
-* GNOME's ``show-banners`` setting, through the desktop portal's Settings interface
-  (``SettingChanged``), since GSettings itself is not on the bus.
+* GNOME's ``show-banners`` setting (false = do not disturb), GNOME's own switch: read
+  from the dconf database file, again on each dconf-service ``Notify`` for it
+  (:mod:`ergobreak.platform.dconf` says why a file and not ``gsettings``); through the
+  desktop portal's Settings interface (``SettingChanged``) only where dconf's file
+  cannot be read (a sandbox), as many GNOME systems have no xdg-desktop-portal.
 
 The value is cached and updated on the bus thread; ``active()`` only reads it, and
 re-reads on the scheduler thread after the service restarted (a new owner may not
@@ -13,11 +16,12 @@ repeat the state in a signal).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jeepney import DBusAddress, MatchRule, Message  # type: ignore[import-untyped]
 
+from ergobreak.platform import dconf
 from ergobreak.platform.base import Unavailable
 from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription, owner_changes
 
@@ -28,6 +32,10 @@ PORTAL_PATH = "/org/freedesktop/portal/desktop"
 PORTAL_SETTINGS = "org.freedesktop.portal.Settings"
 GNOME_NOTIFICATIONS = "org.gnome.desktop.notifications"
 _KEY = "show-banners"
+#: the key's place in dconf (the schema's path + the key)
+BANNERS_PATH = "/org/gnome/desktop/notifications/show-banners"
+DCONF_NAME = "ca.desrt.dconf"
+DCONF_WRITER = "ca.desrt.dconf.Writer"
 
 
 class _Cached:
@@ -174,3 +182,43 @@ def _unwrap(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Unavailable(f"show-banners is not a boolean: {value!r}")
     return value
+
+
+class DconfBanners(_Cached):
+    """GNOME: quiet while ``show-banners`` is false, read from dconf's own database.
+
+    dconf-service, which does every write, emits ``Notify(prefix, changes, tag)`` once
+    the file is written; each one that touches the key re-reads the file (a Notify
+    from anyone else only causes a re-read, so its sender need not be checked).
+    """
+
+    def __init__(
+        self,
+        link: DBusLink,
+        env: Mapping[str, str],
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        """Raises :class:`Unavailable` outside GNOME (nobody else reads the key) and
+        for a dconf database that cannot be read."""
+        desktops = env.get("XDG_CURRENT_DESKTOP", "")
+        if "GNOME" not in desktops.upper().split(":"):
+            raise Unavailable(f"not a GNOME session (XDG_CURRENT_DESKTOP={desktops or 'unset'})")
+        self._env = env
+        super().__init__(link, DCONF_NAME, on_change)
+        self.detail = f"{GNOME_NOTIFICATIONS} show-banners from dconf"
+        rule = MatchRule(type="signal", interface=DCONF_WRITER, member="Notify")
+        self._subs.append(link.subscribe(rule, self._on_notify))
+        self._start()
+
+    def _read(self) -> bool:
+        banners = dconf.read_bool(BANNERS_PATH, self._env)
+        return banners is False  # no value written: GNOME's default, banners on
+
+    def _on_notify(self, msg: Message) -> None:
+        prefix, changes, _tag = msg.body
+        if any(BANNERS_PATH.startswith(prefix + change) for change in changes or [""]):
+            try:
+                value = self._read()
+            except Unavailable:
+                value = False  # a broken database asks for no quiet
+            self._set(value)

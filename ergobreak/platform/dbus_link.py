@@ -230,7 +230,7 @@ class _Router(DBusRouter):  # type: ignore[misc]
             raise
         except Exception as exc:
             parser = self.conn.parser
-            if parser.next_msg_size is None:  # not even its length was readable
+            if getattr(parser, "next_msg_size", None) is None:  # not even its length was read
                 raise _Unframed(f"unreadable D-Bus stream: {exc!r}") from None
             # jeepney took the message's bytes off the stream, then failed to parse
             # them: forget its size, and the next message is read as usual
@@ -243,8 +243,11 @@ class _Router(DBusRouter):  # type: ignore[misc]
             if msg.header.message_type in (MessageType.method_return, MessageType.error):
                 self._route_reply(msg)
                 return
-            for rule in self._filters.matches(msg):
-                rule.queue.put_nowait(msg)
+            # A copy (atomic under the GIL): another thread may add or cancel a
+            # subscription meanwhile, and jeepney's own matches() walks the live dict.
+            for handle in list(self._filters.filters.values()):
+                if handle.rule.matches(msg):
+                    handle.queue.put_nowait(msg)
         except Exception as exc:  # anything else about this one message
             self.troubles.note("a message that broke its routing", repr(exc))
 

@@ -254,6 +254,46 @@ def _idle_candidates(platform: str, env: Mapping[str, str]) -> list[str]:
     return ["x11", "mutter", "screensaver"]
 
 
+#: the idle sources of Windows and macOS, each the only candidate there
+_OS_IDLE = ("windows", "macos")
+
+
+def passed_over(
+    choice: Choice, env: Mapping[str, str] | None = None, platform: str | None = None
+) -> Tried:
+    """Why each other candidate of ``choice``'s role is not the one used, in the order
+    they are tried, for ``doctor``. For idle, unless forced: every other source of this
+    OS -- the reason it failed, that it is no candidate in this kind of session, or that
+    the picked one comes first; for the other roles, the ones tried (``choice.tried``)."""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    if choice.role != "idle" or env.get(IDLE_ENV, "").strip():
+        return choice.tried
+    picked = choice.name if choice.ok else None
+    candidates = _idle_candidates(platform, env)
+    failed = dict(choice.tried)
+    passed: list[tuple[str, str]] = []
+    others = candidates if platform in ("win32", "darwin") else IDLE_OPENERS
+    for name in others:
+        if name == picked or (name in _OS_IDLE and others is IDLE_OPENERS):
+            continue
+        if name in failed:
+            passed.append((name, failed[name]))
+        elif name not in candidates:
+            passed.append((name, _not_a_candidate(name, env)))
+        elif picked is not None:
+            passed.append((name, f"not tried: {picked} comes first"))
+    return tuple(passed)
+
+
+def _not_a_candidate(name: str, env: Mapping[str, str]) -> str:
+    if name == "x11" and _wayland(env):
+        return "Wayland session: Xwayland sees no input to Wayland windows"
+    if name.startswith("wayland") and not _wayland(env):
+        return "X11 session: the Wayland idle protocols are not there"
+    return "not used in a Wayland session" if _wayland(env) else "not used in an X11 session"
+
+
 def _choose_idle(ctx: _Context, platform: str) -> tuple[IdleSource, Choice]:
     env = ctx.env
     wanted = env.get(IDLE_ENV, "").strip().lower()
@@ -412,12 +452,16 @@ def _dnd(ctx: _Context) -> _Found[QuietDetector]:
     readers: list[tuple[str, Callable[[DBusLink, Callable[[], None] | None], QuietDetector]]] = [
         ("Notifications.Inhibited", dbus_dnd.notifications_inhibited),
         ("dunst paused", dbus_dnd.dunst_paused),
-        ("GNOME show-banners", dbus_dnd.PortalBanners),
+        ("GNOME show-banners (dconf)", lambda bus, hook: dbus_dnd.DconfBanners(bus, ctx.env, hook)),
+        ("GNOME show-banners (portal)", dbus_dnd.PortalBanners),
     ]
     found: list[QuietDetector] = []
     details: list[str] = []
     tried: list[tuple[str, str]] = []
     for label, reader in readers:
+        if label.endswith("(portal)") and "GNOME show-banners (dconf)" in details:
+            tried.append((label, "not needed: read from dconf"))
+            continue
         try:
             found.append(reader(link, ctx.on_change))
         except Unavailable as exc:

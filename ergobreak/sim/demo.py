@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
-from pathlib import Path
 
 from ergobreak.content import default_content
 from ergobreak.core import effects as fx
@@ -19,7 +18,7 @@ from ergobreak.core.settings import Settings
 from ergobreak.history.recorder import Accumulator
 from ergobreak.history.store import HistoryStore
 from ergobreak.sim.replay import replay
-from ergobreak.sim.trace import compile_trace, parse_trace
+from ergobreak.sim.trace import compile_trace, parse_trace, shipped_trace
 
 #: what the engine hands the recorder after each core step
 Sink = Callable[[float, Sequence[fx.Effect], View], None]
@@ -62,40 +61,8 @@ def replay_into(
 
 
 def workday_trace() -> str:
-    """The shipped sample workday (``config/traces/workday.csv``)."""
-    here = Path(__file__).resolve().parents[2] / "config" / "traces" / "workday.csv"
-    if here.is_file():
-        return here.read_text(encoding="utf-8")
-    return _FALLBACK
-
-
-# The same day as config/traces/workday.csv (tested), for installs without the repository.
-_FALLBACK = """25m,active
-1m,idle
-4m,active
-3m,idle
-31m,active
-0,snooze
-5m30s,active
-0,start
-3m,idle
-10m,active
-8m,locked
-40m,active
-30m,fullscreen
-30s,active
-0,skip
-15m,active
-45m,locked
-50m,active
-3m,idle
-40m,active
-0,pause 30m
-40m,active
-30m,active
-1h,asleep
-30m,active
-"""
+    """The shipped sample workday (``ergobreak simulate workday``)."""
+    return shipped_trace("workday")
 
 
 def vary(trace_text: str, rng: random.Random) -> list[tuple[int, str]]:

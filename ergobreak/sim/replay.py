@@ -134,9 +134,13 @@ def _details(effect: fx.Effect) -> str:
     match effect:
         case fx.PostureCheck(cue=cue, requested=requested):
             return ("(asked) " if requested else "") + cue.text
-        case fx.DrillPrompt(drill=drill, attempt=attempt, snoozes_left=left):
+        case fx.DrillPrompt(
+            drill=drill, attempt=attempt, snoozes_left=left, after_call=call, seated=seated
+        ):
             again = f" (attempt {attempt}, {left} snooze{'s' if left != 1 else ''} left)"
-            return f"{drill.title}, {format_duration(drill.seconds)}" + (
+            sat = "" if call is None else f", after a {format_duration(round(call))} call"
+            sat += "".join(f", while {why}" for why in seated)
+            return f"{drill.title}, {format_duration(drill.seconds)}{sat}" + (
                 again if attempt > 1 else ""
             )
         case fx.DrillStart(drill=drill, requested=requested):

@@ -3,11 +3,14 @@
 Format (CSV, ``#`` starts a comment, blank lines are fine)::
 
     25m,active        # input every second
-    2m,idle           # no input (reading, a phone call)
+    2m,idle           # no input (reading, away without locking)
     1h,locked         # screen locked
     45m,asleep        # machine asleep (sleep and wake signals are sent)
     10m,gap           # nothing at all reaches ergobreak (a missed sleep signal)
     30m,fullscreen    # active, with a fullscreen window (quiet)
+    40m,call          # no input, a call in progress (seated, and quiet)
+    20m,watching      # no input, an application inhibits idle (seated, not quiet)
+    20m,watching fullscreen  # the same, in a fullscreen window (quiet)
     0,snooze          # a command: start [ID], posture, snooze, skip,
     0,pause 30m       #   pause [DURATION], resume
     0,clock +1h       # the wall clock jumps (manual change, NTP step)
@@ -23,6 +26,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from ergobreak.commands import BadRequest, Request, to_event
@@ -30,7 +34,7 @@ from ergobreak.core import events as ev
 from ergobreak.core.duration import DurationError, parse_duration
 from ergobreak.tomlfile import read_bytes
 
-ACTIVITY = ("active", "idle", "locked", "asleep", "gap", "fullscreen")
+ACTIVITY = ("active", "idle", "locked", "asleep", "gap", "fullscreen", "call", "watching")
 COMMANDS = ("start", "posture", "snooze", "skip", "pause", "resume", "clock")
 #: about 100,000 rows: two months of minute-by-minute activity
 MAX_BYTES = 1024 * 1024
@@ -81,7 +85,9 @@ def parse_trace(text: str, name: str = "<trace>") -> list[Row]:
         word = word.lower()
         arg = rest.strip() or None
         if word in ACTIVITY:
-            if arg is not None:
+            if word == "watching" and arg is not None and arg.lower() == "fullscreen":
+                arg = "fullscreen"
+            elif arg is not None:
                 raise TraceError(f'{where}: "{word}" takes no argument, got "{what_text}"')
             total += seconds
             if total > MAX_SECONDS:
@@ -89,7 +95,7 @@ def parse_trace(text: str, name: str = "<trace>") -> list[Row]:
                     f"{where}: the trace runs past {MAX_SECONDS // 86400} days, the longest"
                     " ergobreak replays; split it into shorter traces"
                 )
-            rows.append(Row(n, seconds, word))
+            rows.append(Row(n, seconds, word, arg))
             continue
         if word in COMMANDS:
             if seconds != 0:
@@ -133,6 +139,46 @@ def load_trace(path: Path) -> list[Row]:
     return parse_trace(text, str(path))
 
 
+def shipped_traces() -> dict[str, str]:
+    """The traces that ship with the package: name -> what the day shows (the
+    first comment line)."""
+    found = {}
+    for item in resources.files(__package__).joinpath("traces").iterdir():
+        if item.name.endswith(".csv"):
+            first = item.read_text(encoding="utf-8").split("\n", 1)[0]
+            found[item.name[: -len(".csv")]] = first.lstrip("# ").strip()
+    return dict(sorted(found.items()))
+
+
+def shipped_trace(name: str) -> str:
+    """The text of a shipped trace (``workday``, ``calls``).
+
+    Raises:
+        TraceError: no shipped trace has that name.
+    """
+    stem = name.removesuffix(".csv")
+    if stem not in shipped_traces():
+        raise TraceError(
+            f'no trace file "{name}", and no shipped trace of that name'
+            f" (shipped: {', '.join(shipped_traces())})"
+        )
+    item = resources.files(__package__).joinpath("traces").joinpath(f"{stem}.csv")
+    return item.read_text(encoding="utf-8")
+
+
+def find_trace(name: str) -> list[Row]:
+    """A trace file, or else a shipped trace by name (``ergobreak simulate calls``
+    works outside a checkout).
+
+    Raises:
+        TraceError: naming the file (and line), and what was expected.
+    """
+    path = Path(name)
+    if path.exists() or path.parent != Path():
+        return load_trace(path)
+    return parse_trace(shipped_trace(name), name.removesuffix(".csv"))
+
+
 def command_event(row: Row) -> ev.Command:
     """The same command the tray or the CLI would send."""
     args: dict[str, object] = {}
@@ -148,9 +194,11 @@ class Timeline:
     """A trace compiled into input facts on the ``t`` axis (seconds from trace start).
 
     During ``active`` and ``fullscreen`` spans input arrives at every whole second
-    after the span starts. Discrete inputs come in three groups per instant: those
-    that end a span (unlock, wake, quiet off), then the activity sample, then those
-    that begin a span or are commands.
+    after the span starts; ``call`` and ``watching`` spans have none, but the
+    person is seated (:class:`~ergobreak.core.events.Seated`). Discrete inputs come
+    in three groups per instant: those that end a span (unlock, wake, quiet off,
+    seated off), then the activity sample, then those that begin a span or are
+    commands.
     """
 
     end: int = 0
@@ -218,10 +266,15 @@ def compile_trace(rows: list[Row]) -> Timeline:
                 tl.active[-1] = (tl.active[-1][0], b)
             else:
                 tl.active.append((a, b))
-        if row.what == "fullscreen":
+        # A span of no length turns nothing on (its end would come before its start).
+        if b > a and (row.what == "fullscreen" or row.arg == "fullscreen"):
             tl.after.setdefault(a, []).append(ev.Quiet("fullscreen", True))
             tl.before.setdefault(b, []).append(ev.Quiet("fullscreen", False))
-        elif row.what == "locked":
+        if b > a and row.what in ("call", "watching"):
+            reason: ev.SeatedReason = "call" if row.what == "call" else "watching"
+            tl.after.setdefault(a, []).append(ev.Seated(reason, True))
+            tl.before.setdefault(b, []).append(ev.Seated(reason, False))
+        if row.what == "locked":
             tl.after.setdefault(a, []).append(ev.ScreenLocked())
             tl.before.setdefault(b, []).append(ev.ScreenUnlocked())
         elif row.what == "asleep":

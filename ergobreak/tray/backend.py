@@ -56,6 +56,8 @@ class Choice:
     backend: str
     reason: str
     notes: tuple[str, ...] = field(default=())
+    #: the backends tried before this one, each with why it was passed over
+    passed: tuple[tuple[str, str], ...] = field(default=())
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class Choice:
             "reason": self.reason,
             "capabilities": dict(CAPABILITIES[self.backend]),
             "notes": list(self.notes),
+            "tried": [{"name": name, "reason": why} for name, why in self.passed],
         }
 
 
@@ -210,10 +213,12 @@ def choose_backend(
         return Choice("darwin", "macOS: the menu bar (pystray's darwin backend)")
 
     notes: list[str] = []
+    passed: list[tuple[str, str]] = []
     probe = probe_watcher(env.get("DBUS_SESSION_BUS_ADDRESS"), wait_for_watcher)
     if probe.watcher and probe.host is not False:
         return Choice("sni", "a StatusNotifierWatcher with a tray host is on the session bus")
     notes.append(probe.problem or "a StatusNotifierWatcher is on the bus, but no tray host yet")
+    passed.append(("sni", notes[-1]))
 
     wanted = env.get("PYSTRAY_BACKEND", "").strip()
     candidates = (wanted,) if wanted in PYSTRAY_LINUX else PYSTRAY_LINUX
@@ -222,15 +227,18 @@ def choose_backend(
     for name in candidates:
         problem = probe_pystray(name, env)
         if problem is None:
-            return Choice(name, _pystray_reason(name, env, wanted), tuple(notes))
+            return Choice(name, _pystray_reason(name, env, wanted), tuple(notes), tuple(passed))
         notes.append(problem)
+        passed.append((name, problem.removeprefix(f"pystray {name}: ")))
 
     if probe.watcher:
-        return Choice("sni", "a StatusNotifierWatcher is up; its host should follow", tuple(notes))
+        reason = "a StatusNotifierWatcher is up; its host should follow"
+        return Choice("sni", reason, tuple(notes), tuple(passed[1:]))
     if not env.get("DISPLAY") and probe.bus:
         reason = "no X display, so only SNI can work: it registers when a watcher appears"
-        return Choice("sni", reason, tuple(notes))
-    return Choice("none", "no tray is available here: use the ergobreak command", tuple(notes))
+        return Choice("sni", reason, tuple(notes), tuple(passed[1:]))
+    reason = "no tray is available here: use the ergobreak command"
+    return Choice("none", reason, tuple(notes), tuple(passed))
 
 
 def _pystray_reason(name: str, env: Mapping[str, str], wanted: str) -> str:
@@ -246,9 +254,60 @@ def _pystray_reason(name: str, env: Mapping[str, str], wanted: str) -> str:
     return f"{how}: pystray's {name} backend (PyGObject)"
 
 
+@dataclass(frozen=True, slots=True)
+class Host:
+    """Whether something on this desktop really shows the icon of a backend."""
+
+    present: bool | None  # None: could not tell
+    detail: str
+
+
+def tray_host(backend: str, env: Mapping[str, str]) -> Host:
+    """Is the host that shows ``backend``'s icon there? A StatusNotifierWatcher alone
+    shows nothing: a host (a panel's tray) must have registered with it; an XEmbed
+    icon needs the ``_NET_SYSTEM_TRAY_S<screen>`` selection owned."""
+    if backend in ("win32", "darwin"):
+        return Host(True, "the system's own tray")
+    if backend == "none":
+        return Host(False, "no tray backend")
+    hosts: list[Host] = []
+    if backend in ("sni", "appindicator"):  # libappindicator speaks SNI, then XEmbed
+        hosts.append(_sni_host(env))
+    if backend in ("xorg", "gtk", "appindicator"):
+        hosts.append(_xembed_host(env))
+    found = [h for h in hosts if h.present]
+    if found:
+        return found[0]
+    unknown = [h for h in hosts if h.present is None]
+    return Host(None if unknown else False, "; ".join(h.detail for h in hosts))
+
+
+def _sni_host(env: Mapping[str, str]) -> Host:
+    probe = probe_watcher(env.get("DBUS_SESSION_BUS_ADDRESS"))
+    if probe.host:
+        return Host(True, "a StatusNotifierHost is registered with the watcher")
+    if probe.watcher and probe.host is False:
+        return Host(False, "a StatusNotifierWatcher without a registered host (no panel tray)")
+    return Host(None if probe.watcher else False, probe.problem or "no StatusNotifierWatcher")
+
+
+def _xembed_host(env: Mapping[str, str]) -> Host:
+    display = env.get("DISPLAY", "")
+    owned = _xembed_tray_owner(display) if display else None
+    if owned:
+        return Host(True, "an XEmbed tray owns the _NET_SYSTEM_TRAY selection")
+    if owned is None:
+        return Host(False, "no X display for an XEmbed tray")
+    return Host(False, "no XEmbed tray (nobody owns the _NET_SYSTEM_TRAY selection)")
+
+
 def describe_backend(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The backend this process would use, why, and what it can do (for doctor)."""
-    return choose_backend(env).describe()
+    """The backend this process would use, why, what it can do, and whether a host is
+    there to show it (for doctor)."""
+    env = os.environ if env is None else env
+    choice = choose_backend(env)
+    host = tray_host(choice.backend, env)
+    return {**choice.describe(), "host": host.present, "host_detail": host.detail}
 
 
 # --------------------------------------------------------------------------- icons

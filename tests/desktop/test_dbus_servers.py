@@ -205,6 +205,15 @@ def prompt() -> Notification:
     return present.drill_prompt(fx.DrillPrompt(DRILL, attempt=1, snoozes_left=1))
 
 
+def press_start(server: Server, bubbles: Bubbles, link: DBusLink, requests: Requests) -> int:
+    """Show the drill prompt and press its Start; returns the prompt's id."""
+    nid = bubbles.apply(prompt())
+    assert nid is not None
+    server.press(nid, "start")
+    assert requests.after_sync(link) == [Request("start", {"routine": DRILL.id})]
+    return nid
+
+
 # --------------------------------------------------------------------------- mako
 
 
@@ -292,6 +301,25 @@ def test_a_button_reported_twice_by_the_owner_acts_once(desktop: Rig, link: DBus
         notifier.stop()
 
 
+def test_an_update_in_place_brings_new_buttons_each_acting_once(
+    desktop: Rig, link: DBusLink
+) -> None:
+    """dunst keeps a pressed bubble: after Start the drill updates it in place, and its
+    Stop acts once; the prompt's old buttons, pressed late, do nothing."""
+    requests = Requests()
+    with Server(desktop) as server:
+        notifier = FreedesktopNotifier(link, requests)
+        bubbles = Bubbles(notifier)
+        nid = press_start(server, bubbles, link, requests)
+        assert bubbles.apply(present.drill_start(fx.DrillStart(DRILL))) == nid
+        assert server.open[nid].actions == ["skip"]
+        server.press(nid, "start")  # a late press of the prompt's button
+        server.press(nid, "skip")
+        server.press(nid, "skip")
+        assert requests.after_sync(link) == [Request("skip")]
+        notifier.stop()
+
+
 def test_a_new_server_owns_the_signals_from_then_on(desktop: Rig, link: DBusLink) -> None:
     """The name changes hands: an update of a bubble the old server showed is a new
     bubble (the new server counts ids from 1 again), and a press from a connection
@@ -324,10 +352,7 @@ def test_a_bubble_the_server_closed_is_shown_anew(desktop: Rig, link: DBusLink) 
     with Server(desktop, Behaviour(closes_on_action=True)) as server:
         notifier = FreedesktopNotifier(link, requests)
         bubbles = Bubbles(notifier)
-        first = bubbles.apply(prompt())
-        assert first is not None
-        server.press(first, "start")
-        assert requests.after_sync(link) == [Request("start", {"routine": DRILL.id})]
+        first = press_start(server, bubbles, link, requests)
         assert first not in server.open  # Plasma closed it
         started = bubbles.apply(present.drill_start(fx.DrillStart(DRILL)))
         assert started is not None

@@ -36,6 +36,7 @@ class Message:
     serial: int
     reply_serial: int
     body: tuple[Any, ...]
+    flags: int = 0  # NO_REPLY_EXPECTED = 1, NO_AUTO_START = 2
 
     def __str__(self) -> str:
         what = self.member or self.error_name or f"reply to {self.reply_serial}"
@@ -56,6 +57,7 @@ def _flatten(raw: Any) -> Message:
         serial=raw.header.serial,
         reply_serial=fields.get(HeaderFields.reply_serial, 0),
         body=tuple(raw.body),
+        flags=int(raw.header.flags),
     )
 
 

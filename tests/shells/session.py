@@ -38,6 +38,9 @@ MARKER = "ERGOBREAK_SHELL_SESSION"
 
 SESSION_CONF = "/usr/share/dbus-1/session.conf"
 
+#: the user's ergobreak config, relative to the state dir (the XDG default place)
+CONFIG_FILE = "home/.config/ergobreak/config.toml"
+
 _DOCTYPE = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 """
@@ -422,9 +425,11 @@ class ShellSession:
     def run_ergobreak(
         self, config_text: str, *extra: str, name: str = "ergobreak", timeout: float = 15.0
     ) -> Proc:
-        """Write ``home/config.toml`` and start ``ergobreak run`` on it as the user; wait
-        until its IPC answers."""
-        config = self.write("home/config.toml", config_text)
+        """Write the user's config file where ergobreak looks for it
+        (``~/.config/ergobreak/config.toml``) and start ``ergobreak run`` on it as the
+        user; wait until its IPC answers. (Not in ``~`` itself: the daemon watches the
+        config's folder, and a home directory is never quiet.)"""
+        config = self.write(CONFIG_FILE, config_text)
         argv = self.ergobreak_argv("run", "--config", str(config), *extra)
         proc = self.spawn(name, argv, env=self.ergobreak_env())
         self.ready(proc, lambda: self.cli("status")[0] == 0, "answers `status`", timeout)

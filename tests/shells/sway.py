@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from desktop.rig import NOTIFICATIONS, SNI_WATCHER, wait_for
+from PIL import Image, ImageChops
 
 from .session import ShellSession
+from .wlpointer import VirtualPointer
 
 #: what a sway login sets
 SWAY_ENV = {
@@ -38,6 +40,9 @@ BAR_HEIGHT = 32  # waybar's minimum for these modules
 #: the bar's background, set in our waybar style so a screenshot can find the bar
 BAR_RGB = (0x20, 0x20, 0x20)
 DESKTOP_RGB = (0x33, 0x55, 0x77)
+#: GTK's menu background (Adwaita) and a bound for its text being darker
+MENU_RGB = (255, 255, 255)
+_TEXT_MAX = 200
 
 _SWAY_CONFIG = """\
 # Written by tests/shells/sway.py
@@ -135,6 +140,10 @@ class Sway:
         """Type ``text`` through the virtual keyboard protocol (real compositor input)."""
         self.session.run("wtype", "--", text)
 
+    def press_key(self, *keysyms: str) -> None:
+        """Press and release keys by keysym name, e.g. ``press_key("Shift_L")``."""
+        self.session.run("wtype", *(arg for key in keysyms for arg in ("-k", key)))
+
     def screenshot(self) -> Path:
         """The whole output as PNG (grim, wlr-screencopy), saved in the state dir."""
         self._shots += 1
@@ -159,6 +168,10 @@ class Sway:
         self.makoctl("dismiss", "--all")
         wait_for(lambda: self.notifications() == [], 5, what="mako to show nothing")
 
+    def pointer(self) -> VirtualPointer:
+        """A mouse on sway's seat (close it when done)."""
+        return VirtualPointer(self.session.runtime_dir / self.wayland_display, SCREEN)
+
     def wayland_globals(self) -> str:
         """``wayland-info`` output: the protocols sway offers its clients."""
         return self.session.run("wayland-info").stdout
@@ -171,3 +184,56 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+# ---------------------------------------------------------------------- reading screenshots
+
+
+def bar_items(shot: Path, left: int = SCREEN[0] // 2) -> tuple[int, int, int, int] | None:
+    """Bounding box of whatever is drawn on the bar right of ``left`` (the tray), or None."""
+    with Image.open(shot) as image:
+        bar = image.convert("RGB").crop((left, 0, SCREEN[0], BAR_HEIGHT))
+    drawn = ImageChops.difference(bar, Image.new("RGB", bar.size, BAR_RGB)).convert("L")
+    box = drawn.point(lambda v: 255 if v > 8 else 0).getbbox()
+    return None if box is None else (box[0] + left, box[1], box[2] + left, box[3])
+
+
+def menu_box(shot: Path) -> tuple[int, int, int, int] | None:
+    """Bounding box of an open GTK menu (a large block of :data:`MENU_RGB`), or None.
+    Only rows and columns mostly of that colour count, so the pointer's white arrow
+    next to the menu does not stretch the box."""
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+    exact = ImageChops.difference(rgb, Image.new("RGB", rgb.size, MENU_RGB)).convert("L")
+    white = exact.point(lambda v: 255 if v == 0 else 0)
+    if white.histogram()[255] < 20_000:
+        return None
+    cols = [
+        x
+        for x in range(white.width)
+        if white.crop((x, 0, x + 1, white.height)).histogram()[255] > 100
+    ]
+    rows = [
+        y
+        for y in range(white.height)
+        if white.crop((0, y, white.width, y + 1)).histogram()[255] > 100
+    ]
+    return (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
+
+
+def menu_rows(shot: Path, box: tuple[int, int, int, int]) -> list[int]:
+    """The y centre of every line of text in the menu at ``box``, top to bottom: one per
+    visible item with a label (separators draw no text)."""
+    with Image.open(shot) as image:
+        menu = image.convert("L").crop(box)
+    darkest_per_row = [
+        menu.crop((0, y, menu.width, y + 1)).getextrema()[0] for y in range(menu.height)
+    ]
+    rows, start = [], None
+    for y, darkest in enumerate([*darkest_per_row, 255]):
+        if darkest < _TEXT_MAX and start is None:
+            start = y
+        elif darkest >= _TEXT_MAX and start is not None:
+            rows.append(box[1] + (start + y) // 2)
+            start = None
+    return rows
