@@ -164,6 +164,11 @@ def _wayland(env: Mapping[str, str]) -> bool:
     return bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
 
 
+def _gnome(env: Mapping[str, str]) -> bool:
+    """A GNOME session (Ubuntu says ``ubuntu:GNOME``)."""
+    return "GNOME" in env.get("XDG_CURRENT_DESKTOP", "").upper().split(":")
+
+
 def _linux(platform: str) -> bool:
     return not platform.startswith(("win32", "darwin", "cygwin"))
 
@@ -242,6 +247,10 @@ def _idle_candidates(platform: str, env: Mapping[str, str]) -> list[str]:
         # XWayland's idle time only sees input sent to X clients: never guess it. Mutter's
         # is exact, the Wayland protocols' exact only after a few seconds: GNOME first.
         return ["mutter", "wayland-ext", "wayland-kde", "screensaver"]
+    if _gnome(env):
+        # GNOME on X11: Mutter's monitor is as exact as the X server's and also wakes us
+        # at the first input, where MIT-SCREEN-SAVER would be polled while the user is away.
+        return ["mutter", "x11", "screensaver"]
     return ["x11", "mutter", "screensaver"]
 
 

@@ -439,6 +439,10 @@ class SniItem:
             "AttentionIconName": ("s", ""),
             "AttentionIconPixmap": ("a(iiay)", pixmaps),
             "AttentionMovieName": ("s", ""),
+            # what a screen reader says for the icon; GNOME's AppIndicator extension
+            # asks for these on every NewIcon and logs an error when they are missing
+            "IconAccessibleDesc": ("s", title),
+            "AttentionAccessibleDesc": ("s", title),
             "ToolTip": ("(sa(iiay)ss)", ("", [], tip_title, _markup_escape(tip_text))),
             "ItemIsMenu": ("b", self.item_is_menu),
             "Menu": ("o", MENU_PATH),
