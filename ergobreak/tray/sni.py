@@ -234,6 +234,12 @@ class SniItem:
         )
         rule.add_arg_condition(0, WATCHER)
         self._call(message_bus.AddMatch(rule))
+        # A watcher may drop a live item (GNOME's AppIndicator extension does when
+        # setting up its proxy fails): register again, or the icon is gone for good.
+        dropped = MatchRule(
+            type="signal", interface=WATCHER, member="StatusNotifierItemUnregistered"
+        )
+        self._call(message_bus.AddMatch(dropped))
         self._call(message_bus.GetNameOwner(WATCHER), self._on_watcher_owner)
         self._flush()
 
@@ -340,6 +346,18 @@ class SniItem:
         else:
             log.info("StatusNotifierWatcher went away; waiting for a new one")
 
+    def _item_dropped(self, sender: str | None, item: str) -> None:
+        """The watcher says our item is gone while we still show it: register again
+        (as a new generation, so a reply to the old registration cannot count)."""
+        ours = item == self.service or item.startswith(self.service + "/")
+        if not ours or sender != self._watcher or not self._owns_name or not self._registered:
+            return
+        log.info("%s dropped %s; registering again", self._watcher, self.service)
+        self._generation += 1
+        self._registered = False
+        generation = self._generation
+        self._later(RETRY_DELAYS[0], lambda: self._register(generation, 0))
+
     def _register(self, generation: int, attempt: int) -> None:
         if generation != self._generation or not self._owns_name or self._watcher is None:
             return
@@ -376,8 +394,11 @@ class SniItem:
                 handler(msg)
             return
         if kind is MessageType.signal:
-            if fields.get(HeaderFields.member) == "NameOwnerChanged" and msg.body[0] == WATCHER:
+            member = fields.get(HeaderFields.member)
+            if member == "NameOwnerChanged" and msg.body[0] == WATCHER:
                 self._watcher_changed(msg.body[2])
+            elif member == "StatusNotifierItemUnregistered":
+                self._item_dropped(fields.get(HeaderFields.sender), str(msg.body[0]))
             return
         if kind is MessageType.method_call:
             try:

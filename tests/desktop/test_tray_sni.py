@@ -15,11 +15,14 @@ from typing import Any
 
 import pytest
 from jeepney import (  # type: ignore[import-untyped]
+    DBusAddress,
     MatchRule,
     MessageType,
     message_bus,
     new_error,
+    new_method_call,
     new_method_return,
+    new_signal,
 )
 from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
 from jeepney.wrappers import unwrap_msg  # type: ignore[import-untyped]
@@ -248,6 +251,40 @@ def test_registration_is_retried_while_the_watcher_is_not_ready(desktop: Rig) ->
         wait_for(lambda: tray.item.registered)
         assert calls[1] - calls[0] >= RETRY_DELAYS[0] * 0.9
         assert calls[2] - calls[1] >= RETRY_DELAYS[1] * 0.9
+
+
+def test_an_item_the_watcher_dropped_registers_again(desktop: Rig) -> None:
+    """GNOME's AppIndicator extension can drop a live item (StatusNotifierItemUnregistered
+    of ours): we register again. The same signal from anyone but the watcher is noise."""
+    with (
+        running_tray("sni") as tray,
+        desktop.connect_bus() as watcher,
+        desktop.connect_bus() as stranger,
+    ):
+        watcher.call_bus("RequestName", SNI_WATCHER, 4)
+        service = tray.item.service
+        calls: list[float] = []
+
+        def accept_registrations(count: int) -> None:
+            deadline = time.monotonic() + 10
+            while len(calls) < count and time.monotonic() < deadline:
+                msg = watcher.conn.receive(timeout=deadline - time.monotonic())
+                if msg.header.message_type is MessageType.method_call and msg.body == (service,):
+                    calls.append(time.monotonic())
+                    watcher.conn.send(new_method_return(msg))
+            assert len(calls) == count
+
+        accept_registrations(1)
+        wait_for(lambda: tray.item.registered)
+        dropped = new_signal(WATCHER_API, "StatusNotifierItemUnregistered", "s", (service,))
+        stranger.conn.send(dropped)  # not the watcher: ignored
+        # the item reads in order: once it answers this, it has seen the stranger's signal
+        item = DBusAddress("/StatusNotifierItem", service, "org.freedesktop.DBus.Introspectable")
+        stranger.conn.send_and_get_reply(new_method_call(item, "Introspect"), timeout=5)
+        assert tray.item.registered
+        watcher.conn.send(dropped)
+        accept_registrations(2)
+        wait_for(lambda: tray.item.registered, what="registered again")
 
 
 def test_nothing_is_sent_while_nothing_visible_changes(sni_host: Rig) -> None:
