@@ -271,11 +271,12 @@ class App:
 
             core = self.engine.core
             idle_known = self.edge is not None and self.edge.idle.name != "none"
-            for effect in effects:
-                note = present(
-                    effect, core.content, core.settings.drill.snooze, idle_known=idle_known
-                )
-                self.bubbles.apply(note)
+            self.bubbles.apply_round(
+                [
+                    present(e, core.content, core.settings.drill.snooze, idle_known=idle_known)
+                    for e in effects
+                ]
+            )
         if self.recorder is not None:
             self.recorder.record(wall, effects, view)
         if self.watcher is not None and self.engine is not None:

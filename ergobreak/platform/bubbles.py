@@ -34,6 +34,17 @@ class Bubbles:
             self._slots[item.slot] = handle
         return handle
 
+    def apply_round(self, items: list[Notification | Dismiss | None]) -> None:
+        """What one wake-up of the scheduler shows: of several items for one slot only
+        the last is sent. Two updates of one bubble within a millisecond show only one
+        anyway, and a server still animating the first can lose the second (GNOME
+        dropped a drill's step 1 that way, right after closing its prompt)."""
+        last = {item.slot: item for item in items if item is not None and item.slot}
+        for item in items:
+            if item is None or (item.slot and last[item.slot] is not item):
+                continue
+            self.apply(item)
+
     def clear(self) -> None:
         """Close every bubble we still own (at quit)."""
         for handle in self._slots.values():

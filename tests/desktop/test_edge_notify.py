@@ -221,3 +221,39 @@ def test_doctor_notify_sends_a_test_notification(desktop: Rig) -> None:
         report["notify"]["id"],
         "ergobreak test notification",
     )
+
+
+def test_one_wakeup_sends_only_the_last_bubble_of_a_slot(desktop: Rig, edge: Edge) -> None:
+    """A drill's start and its first step leave in one wake-up: only the step goes to
+    the server (GNOME lost a step 1 sent a millisecond after the update before it)."""
+    sent: list[str] = []
+    notifier = edge.notifier
+
+    class Counting:
+        name, capabilities = notifier.name, notifier.capabilities
+
+        def show(self, note: Notification) -> int:
+            sent.append(note.body)
+            return notifier.show(note)
+
+        def update(self, handle: int, note: Notification) -> int:
+            sent.append(note.body)
+            return notifier.update(handle, note)
+
+        def close(self, handle: int) -> None:
+            notifier.close(handle)
+
+        def stop(self) -> None:
+            notifier.stop()
+
+    bubbles = Bubbles(Counting())
+    start = present.present(fx.DrillStart(DRILL, requested=True), CONTENT)
+    step = present.present(fx.DrillStep(DRILL, 0, len(DRILL.steps), DRILL.steps[0]), CONTENT)
+    posture = Notification(title="Posture", body="Feet flat on the floor")
+    bubbles.apply_round([start, None, posture, step])
+    assert isinstance(step, Notification)
+    assert sent == ["Feet flat on the floor", step.body]
+    assert desktop.dunst_property("displayedLength") + desktop.dunst_property("waitingLength") == 2
+    desktop.close_all_notifications()
+    bodies = sorted(entry["body"] for entry in desktop.history())
+    assert bodies == sorted(["Feet flat on the floor", step.body])
