@@ -69,11 +69,20 @@ def drill_prompt(
         actions.append(Action("snooze", snooze, Request("snooze")))
     actions.append(Action("skip", "Skip", Request("skip")))
     minutes_long = max(1, round(drill.seconds / 60))
+    after_call = ""
+    if prompt.after_call is not None:
+        after_call = (
+            f"You sat through a {format_amount(prompt.after_call)} call:"
+            f" {minutes_long} minutes for your hips?"
+        )
+    # While the person sits without input (watching), stopping typing starts nothing.
+    by_itself = idle_known and not prompt.seated
     return Notification(
         title=line(f"{minutes_long}-minute drill: {drill.title}", TITLE_MAX),
         body=lines(
+            after_call,
             drill.summary or drill.title,
-            STARTS_WHEN_IDLE if idle_known else STARTS_ON_PRESS,
+            STARTS_WHEN_IDLE if by_itself else STARTS_ON_PRESS,
         ),
         actions=tuple(actions),
         icon=drill_icon(drill),

@@ -64,6 +64,20 @@ def test_without_an_idle_source_the_prompt_promises_only_the_button() -> None:
     assert via_present == note
 
 
+def test_a_drill_held_through_a_call_says_so_first() -> None:
+    note = present.drill_prompt(fx.DrillPrompt(DRILL, 1, 2, after_call=50 * 60.0))
+    assert note.body.splitlines()[0] == ("You sat through a 50 min call: 2 minutes for your hips?")
+    assert note.body.splitlines()[-1] == present.STARTS_WHEN_IDLE
+    plain = present.drill_prompt(fx.DrillPrompt(DRILL, 1, 2))
+    assert "call" not in plain.body
+
+
+def test_while_watching_the_prompt_promises_only_the_button() -> None:
+    """Sitting without input (a video) starts nothing by itself: only Start now does."""
+    note = present.drill_prompt(fx.DrillPrompt(DRILL, 1, 2, seated=("watching",)))
+    assert note.body.splitlines()[-1] == present.STARTS_ON_PRESS
+
+
 @pytest.mark.usefixtures("isolated")
 @pytest.mark.parametrize(
     ("idle_source", "last_line"),
