@@ -4,7 +4,7 @@ Import this module only through :mod:`ergobreak.tray.backend`: importing pystray
 connects to X at once and picks a backend from ``PYSTRAY_BACKEND``.
 
 What :class:`XorgIcon` changes, each measured on the headless desktop
-(``../shared/guide/desktop-rig.md``):
+(the test rig, ``tests/desktop/rig.py``):
 
 - **Left click works**: pystray never selects ``ButtonPressMask`` (pystray #151).
 - **One dock request per tray**: pystray re-sends the dock request on every icon
