@@ -45,17 +45,18 @@ print("ready", flush=True)
 bait = json.dumps({"ok": True, "status": {"version": "\x1b[2J\x1b[31mowned"}}).encode()
 while True:
     ready, _, _ = select.select([sock, sys.stdin], [], [])
+    if sock in ready:  # a connection made before we were told to stop still counts
+        conn, _ = sock.accept()
+        conn.settimeout(5)
+        try:
+            heard = conn.recv(65536)
+            conn.sendall(struct.pack(">I", len(bait)) + bait)
+        except OSError:
+            heard = b""
+        print("heard", heard.hex(), flush=True)
+        conn.close()
     if sys.stdin in ready:
         break
-    conn, _ = sock.accept()
-    conn.settimeout(5)
-    try:
-        heard = conn.recv(65536)
-        conn.sendall(struct.pack(">I", len(bait)) + bait)
-    except OSError:
-        heard = b""
-    print("heard", heard.hex(), flush=True)
-    conn.close()
 """
 
 #: what the other user runs to ask the daemon at argv[1] to quit; prints the reply (hex)

@@ -415,7 +415,8 @@ def test_start_now_pressed_on_the_banner_starts_once_and_every_step_is_shown(
             crop = crop_bytes(*found) if found else b""
             return crop if crop and crop != before else None
 
-        until(shown, 4, f"step {step} on screen")
+        # visible at some moment of its own 5 s, before the next step replaces it
+        until(shown, 4.8, f"step {step} on screen")
     daemon.cli("skip")  # the last step is long
     events = daemon.events(since)
     starts = [e for e in events if e["kind"] == "drill_start"]
