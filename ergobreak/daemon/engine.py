@@ -256,7 +256,7 @@ class Engine:
         elif item.cmd == "quit":
             self._stopping = True
         elif item.cmd == "status":
-            reply = {"ok": True, "status": self._status(self.core.view(t), wall)}
+            reply = {"ok": True, "status": None}  # filled in after the round has sampled
         elif item.cmd == "reload":
             out, reply = self._do_reload(t, wall)
         elif self._on_request is not None:
