@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 from ergobreak.commands import Request
-from ergobreak.core.events import Observation
+from ergobreak.core.events import Observation, SeatedReason
 
 Urgency = Literal["low", "normal", "critical"]
 
@@ -141,6 +141,30 @@ class QuietDetector(Protocol):
 
     def active(self) -> bool:
         """Whether it is quiet now; cheap enough to call at every wake-up.
+
+        Raises:
+            Unavailable: the detector stopped working.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+class SeatedDetector(Protocol):
+    """A reason the person sits at the desk without input (:class:`Seated`): ``call``
+    (camera or microphone in use by another process) or ``watching`` (an application
+    inhibits idle). Detectors sharing a reason count as one."""
+
+    name: str
+    reason: SeatedReason
+
+    @property
+    def detail(self) -> str:
+        """What it watches, for ``doctor`` (``PulseAudio at /run/user/1000/pulse/native``)."""
+        ...
+
+    def active(self) -> bool:
+        """Whether the reason holds now; cheap enough to call at every wake-up.
 
         Raises:
             Unavailable: the detector stopped working.
