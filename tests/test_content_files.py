@@ -336,7 +336,8 @@ def test_a_step_lasts_at_least_as_long_as_its_text_takes_to_read(seconds: int, o
     assert reading_seconds(WORDY) == 6
     text = sub(
         '{ seconds = 60, text = "Rise onto your toes and lower, slowly." }',
-        f'{{ seconds = {seconds}, text = "{WORDY}" }}, {{ seconds = {60 - seconds}, text = "Rest." }}',
+        f'{{ seconds = {seconds}, text = "{WORDY}" }},'
+        f' {{ seconds = {60 - seconds}, text = "Rest." }}',
     )
     checked = parse_content(text, "custom.toml")
     assert checked.ok is ok

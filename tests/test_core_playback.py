@@ -68,7 +68,11 @@ def test_a_step_shorter_than_its_reading_time_stays_up_for_it() -> None:
         id="hand_made",
         title="Hand made",
         category="seated",
-        steps=(Step(seconds=1, text="Go."), Step(seconds=3, text=wordy), Step(seconds=60, text="x")),
+        steps=(
+            Step(seconds=1, text="Go."),
+            Step(seconds=3, text=wordy),
+            Step(seconds=60, text="x"),
+        ),
         safety="Easy does it.",
     )
     assert Timeline.of(drill) == Timeline(safety=5.0, starts=(5.0, 10.0, 17.0), total=77.0)
@@ -101,7 +105,8 @@ def test_a_drill_started_without_a_prompt_opens_with_its_safety_note_alone() -> 
     assert (view.step, view.step_left) == (0, safety)
     assert headline(TrayState(view=view, wall=1.0)) == f"Drill: safety note, 0:{safety:02.0f} left"
     # nothing replaces it before it has been read...
-    assert not [e for e in machine.sample(0.5 + safety, 0.5 + safety, 0.0) if e.event == "drill_step"]
+    early = machine.sample(0.5 + safety, 0.5 + safety, 0.0)
+    assert not [e for e in early if e.event == "drill_step"]
     # ...then step 1
     first = [e for e in machine.sample(1.0 + safety, 1.0 + safety, 0.0) if e.event == "drill_step"]
     assert [e.index for e in first if isinstance(e, fx.DrillStep)] == [0]
@@ -168,6 +173,7 @@ def bubble_timeline(drill_id: str, looks: list[float]) -> tuple[Recording, fx.Dr
         if any(isinstance(e, fx.DrillEnd) for e in out):
             return notifier, start
         deadline = machine.next_deadline()
+        assert deadline is not None  # a running drill always has one
         t = min([deadline, *pending[:1]])
         pending = [p for p in pending if p > t]
         notifier.now = t

@@ -145,8 +145,9 @@ def _details(effect: fx.Effect) -> str:
             )
         case fx.DrillStart(drill=drill, requested=requested):
             timeline = effect.timeline
+            asked = " (asked)" if requested else ""
             return (
-                f"{drill.title}{' (asked)' if requested else ''}, {format_duration(timeline.total)};"
+                f"{drill.title}{asked}, {format_duration(timeline.total)};"
                 f" safety note for {format_duration(timeline.safety)}: {drill.safety}"
             )
         case fx.DrillStep(index=index, total=total, step=step):
