@@ -3,6 +3,8 @@ then its steps, each on screen at least its reading time. Fake time throughout."
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -64,17 +66,8 @@ def test_a_late_look_catches_up_on_every_step_begun() -> None:
 def test_a_step_shorter_than_its_reading_time_stays_up_for_it() -> None:
     """Only a drill built by hand can have one (content files are checked)."""
     wordy = " ".join(["word"] * 19)  # 7 s to read
-    drill = Drill(
-        id="hand_made",
-        title="Hand made",
-        category="seated",
-        steps=(
-            Step(seconds=1, text="Go."),
-            Step(seconds=3, text=wordy),
-            Step(seconds=60, text="x"),
-        ),
-        safety="Easy does it.",
-    )
+    steps = (Step(seconds=1, text="Go."), Step(seconds=3, text=wordy), Step(seconds=60, text="x"))
+    drill = dataclasses.replace(DRILL, steps=steps, safety="Easy does it.")
     assert Timeline.of(drill) == Timeline(safety=5.0, starts=(5.0, 10.0, 17.0), total=77.0)
 
 

@@ -222,6 +222,7 @@ def test_a_started_drill_shows_its_safety_note_first_and_long_enough_to_read(
         assert step1.body[4].startswith("Step 1 of 5")
         assert step1.body[1] == nid
         shown = step1.at - first.at
+        print(f"\nsafety note on dunst for {shown:.2f} s (its reading time: {safety:g} s)")
         assert shown >= safety - 0.5 >= 5.0, f"the safety note was on screen {shown:.2f} s"
         assert shown <= safety + 2.0, f"step 1 came {shown:.2f} s after the safety note"
         # and nothing closed or replaced it on the server in between
