@@ -282,7 +282,7 @@ def _read_user(user_file: Path | None, user_text: str | None) -> _UserFile:
                     key,
                     "only IT policy can set this (ignored)",
                     severity="warning",
-                    hint="use `ergobreak autostart enable` or `disable`",
+                    hint=KEY_BY_NAME[key].user_hint,
                     at_key=True,
                 )
             )
