@@ -302,6 +302,13 @@ def _cli_values(cli: Mapping[str, Any], errors: list[Diagnostic]) -> dict[str, A
             hint = f"did you mean {near}?" if near else None
             errors.append(Diagnostic.plain("command line", "unknown key", key=key, hint=hint))
             continue
+        if spec.policy_only:
+            errors.append(
+                Diagnostic.plain(
+                    "command line", "only IT policy can set this", key=key, hint=spec.user_hint
+                )
+            )
+            continue
         try:
             values[key] = spec.parse(raw)
         except ValueProblem as exc:
