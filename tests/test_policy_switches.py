@@ -17,7 +17,6 @@ from fake_desk import start_app
 from scaffold import cli
 
 from ergobreak import app as app_module
-
 from ergobreak.autostart.xdg import FILE_NAME
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK
 from ergobreak.config.layers import load
@@ -229,9 +228,7 @@ def test_history_on_prints_the_first_run_notice_once(isolated: Path) -> None:
 
 
 def test_the_call_check_and_notice_are_lockable_keys(isolated: Path) -> None:
-    policy = install_policy(
-        isolated, "schema = 1\n\n[enforced.quiet]\ncalls = false\n[enforced.history]\nenabled = false\n"
-    )
+    policy = install_policy(isolated, "schema = 1\n\n[enforced.quiet]\ncalls = false\n")
     user_config(isolated, "schema = 1\n\n[quiet]\ncalls = true\n")
     effective = load(isolated / "home" / "config.toml", with_content=False)
     assert effective.values["quiet.calls"] is False
@@ -271,7 +268,8 @@ def test_floor_drills_listed_by_name_are_still_left_out_under_the_policy(isolate
     assert [d.id for d in effective.content.drills] == ["hinge_wall"]
     code, out, _ = cli("routines", "list")
     assert code == EXIT_OK
-    rows = {line.split()[1]: line for line in out.splitlines() if line[:1].isdigit() or line[:1] == "-"}
+    table = [line for line in out.splitlines() if line[:1].isdigit() or line[:1] == "-"]
+    rows = {line.split()[1]: line for line in table}
     assert [i for i in rows if not rows[i].startswith("-")] == ["hinge_wall"]
     for drill_id in FLOOR:
         assert f"  {drill_id}" in out.split("Left out:", 1)[1]

@@ -97,9 +97,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_LOCKED
     try:
         change = (
-            _switched_off_note(_enable(method, args.system))
-            if cmd == "enable"
-            else _disable(args)
+            _switched_off_note(_enable(method, args.system)) if cmd == "enable" else _disable(args)
         )
     except AutostartError as exc:
         err.write(f"{prog}: {exc}\n")
