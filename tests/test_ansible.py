@@ -1,7 +1,9 @@
 """packaging/ansible/deploy.yml, run for real: ``ansible-playbook -c local`` against a
 scratch root. It installs the freshly built wheel with pipx, drops the launcher,
 the icons, the policy (checked first) and the system autostart entry; a second
-run changes nothing; a broken policy is refused and the good one stays.
+run changes nothing; a broken policy is refused and the good one stays. A newer
+wheel upgrades without a flag, an older one is kept back unless asked for, and
+``ergobreak_state=absent`` removes everything the playbook put there.
 
 Every path the playbook writes is a variable pointed into ``tmp_path``; only
 ``become`` (no sudo here: the suite runs as the user it is) and the apt step for

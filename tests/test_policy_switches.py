@@ -182,6 +182,16 @@ def test_the_autostart_lock_still_applies_beside_the_switch(xdg: Path) -> None:
     assert cli("autostart", "disable")[0] == EXIT_LOCKED
 
 
+def test_autostart_kept_off_by_policy_but_still_on_says_so(xdg: Path) -> None:
+    assert cli("autostart", "enable", "--system")[0] == EXIT_OK
+    policy = install_policy(xdg.parents[3], "schema = 1\n\n[enforced.autostart]\nenabled = false\n")
+    code, out, _ = cli("autostart", "status", "--system")
+    assert code == EXIT_OK  # the entry is there and starts it: said as it is
+    note = next(line for line in out.splitlines() if line.startswith("note: policy"))
+    assert note.startswith(f"note: policy ({policy}:4) keeps autostart off, but xdg still starts")
+    assert "[enforced.machine] enabled = false" in note
+
+
 # ------------------------------------------------------------------ feature switches
 
 

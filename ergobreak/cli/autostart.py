@@ -193,6 +193,12 @@ def _status(
             f"policy ({lock.where}) wants autostart on, but it is switched off{where}"
             " for this user (reported, not changed)"
         )
+    if lock is not None and not lock.enabled and enabled:
+        notes.append(
+            f"policy ({lock.where}) keeps autostart off, but {' and '.join(on)} still starts"
+            " it: remove that entry (`ergobreak autostart disable`, with --system as"
+            " administrator), or turn ergobreak off with [enforced.machine] enabled = false"
+        )
     argv = default_argv()
     if args.json:
         report = {
