@@ -493,6 +493,8 @@ def _open_history(app: App, effective: Effective) -> HistoryRecorder | None:
 
     def on_message(kind: str, text: str) -> None:
         log.info("history: %s", text)
+        if kind == "first_run" and not effective.values.get("history.first_run_notice", True):
+            return  # switched off (by IT's policy or the user): logged only
         if app.bubbles is not None and kind in ("first_run", "recovered", "unavailable"):
             from ergobreak.platform.base import Notification  # noqa: PLC0415
 

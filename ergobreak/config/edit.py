@@ -48,11 +48,7 @@ def parse_value(key: str, text: str) -> Any:
         near = suggest(key)
         raise _cli_error(key, "unknown key", f"did you mean {near}?" if near else None)
     if spec.policy_only:
-        raise _cli_error(
-            key,
-            "only IT policy can set this",
-            "use `ergobreak autostart enable` or `ergobreak autostart disable`",
-        )
+        raise _cli_error(key, "only IT policy can set this", spec.user_hint)
     try:
         parsed = spec.parse(parse_cli_value(text))
     except ValueProblem as exc:

@@ -282,7 +282,7 @@ def _read_user(user_file: Path | None, user_text: str | None) -> _UserFile:
                     key,
                     "only IT policy can set this (ignored)",
                     severity="warning",
-                    hint="use `ergobreak autostart enable` or `disable`",
+                    hint=KEY_BY_NAME[key].user_hint,
                     at_key=True,
                 )
             )
@@ -301,6 +301,13 @@ def _cli_values(cli: Mapping[str, Any], errors: list[Diagnostic]) -> dict[str, A
             near = suggest(key)
             hint = f"did you mean {near}?" if near else None
             errors.append(Diagnostic.plain("command line", "unknown key", key=key, hint=hint))
+            continue
+        if spec.policy_only:
+            errors.append(
+                Diagnostic.plain(
+                    "command line", "only IT policy can set this", key=key, hint=spec.user_hint
+                )
+            )
             continue
         try:
             values[key] = spec.parse(raw)

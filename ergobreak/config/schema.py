@@ -43,6 +43,8 @@ class Key:
     max: float | None = None
     #: only meaningful in IT policy (left out of the user template; warned in user files)
     policy_only: bool = False
+    #: for a ``policy_only`` key: what a user does instead (the hint when one sets it)
+    user_hint: str | None = None
 
     def parse(self, raw: object, *, bounded: bool = True) -> Any:
         """Convert a TOML value to the core's form, or raise :class:`ValueProblem`.
@@ -184,6 +186,13 @@ KEYS: tuple[Key, ...] = (
         doc="Hold prompts during fullscreen, do-not-disturb and calls.",
     ),
     Key(
+        name="quiet.calls",
+        kind="bool",
+        builtin=True,
+        doc="Notice calls (camera or microphone in use) to hold prompts; false: ergobreak"
+        " never checks the camera or microphone.",
+    ),
+    Key(
         name="quiet.catch_up_delay",
         kind="duration",
         builtin=_CORE.quiet.catch_up_delay,
@@ -224,13 +233,30 @@ KEYS: tuple[Key, ...] = (
         doc="Days of history to keep; older days are deleted automatically.",
     ),
     Key(
+        name="history.first_run_notice",
+        kind="bool",
+        builtin=True,
+        doc="Say once where the history is kept and that it stays on this machine.",
+    ),
+    Key(
         name="autostart.enabled",
         kind="bool",
         builtin=False,
         policy_only=True,
+        user_hint="use `ergobreak autostart enable` or `ergobreak autostart disable`",
         doc="IT policy only: [enforced.autostart] enabled = true keeps `ergobreak autostart`"
         " from switching login start off (false: from switching it on). Users manage login"
         " start with `ergobreak autostart enable|disable`; nothing writes entries on its own.",
+    ),
+    Key(
+        name="machine.enabled",
+        kind="bool",
+        builtin=True,
+        policy_only=True,
+        user_hint="to stop ergobreak yourself: `ergobreak quit` and `ergobreak autostart disable`",
+        doc="IT policy only: [enforced.machine] enabled = false turns ergobreak off on this"
+        " machine: `ergobreak run` exits at once saying so (exit 0), `ergobreak autostart"
+        " status` reports it disabled by policy, and no tray icon appears.",
     ),
     # --- routines (content selection) ---
     # Not part of the core Settings: ergobreak.content.select() turns these into
