@@ -409,7 +409,8 @@ def _run(app: App, runtime: Path) -> int:
         else:
             posted.append(item)
 
-    edge = open_edge(on_request=post, on_change=lambda: post(None))
+    calls = bool(effective.values.get("quiet.calls", True))
+    edge = open_edge(on_request=post, on_change=lambda: post(None), calls=calls)
     for choice in edge.choices:
         verdict = "" if choice.ok else " unavailable"
         log.info("%s: %s%s (%s)", choice.role, choice.name, verdict, choice.detail)

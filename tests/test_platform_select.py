@@ -426,3 +426,23 @@ def test_icons_never_cost_the_notification(tmp_path: Path, monkeypatch: pytest.M
     blocker.write_text("not a directory")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert icons.resolve("posture") == ""
+
+
+def test_calls_off_never_opens_the_camera() -> None:
+    """``quiet.calls = false``: the camera and microphone are not opened, and the
+    choices say why (doctor prints it)."""
+    env = {**NOWHERE, "ERGOBREAK_SEATED": "camera"}
+    edge = open_edge(lambda r: None, env=env, platform="linux", calls=False)
+    try:
+        assert edge.seated == []
+        seated = [c for c in edge.choices if c.role == "seated"]
+        assert [(c.name, c.ok, c.detail) for c in seated] == [
+            ("camera", False, "not checked: quiet.calls = false")
+        ]
+    finally:
+        edge.close()
+    edge = open_edge(lambda r: None, env=env, platform="linux")
+    try:
+        assert [d.name for d in edge.seated] == ["camera"]
+    finally:
+        edge.close()

@@ -535,14 +535,23 @@ _SEATED_HINTS = {
 }
 
 
-def _choose_seated(ctx: _Context, platform: str) -> tuple[list[SeatedDetector], list[Choice]]:
-    """Why someone may sit without input: a call (camera, microphone) or watching."""
+#: the seated detectors that look at the camera or microphone (setting quiet.calls)
+CALL_DETECTORS = ("camera", "microphone")
+
+
+def _choose_seated(
+    ctx: _Context, platform: str, *, calls: bool
+) -> tuple[list[SeatedDetector], list[Choice]]:
+    """Why someone may sit without input: a call (camera, microphone) or watching.
+    With ``calls`` off the camera and microphone are never opened nor read."""
     if platform in {"win32", "darwin"}:
         default: list[str] = []
     else:
         default = ["camera"]
     names = _listed(ctx.env, SEATED_ENV, default)
-    return _open_each(
+    off = [name for name in names if name in CALL_DETECTORS and not calls]
+    names = [name for name in names if name not in off]
+    detectors, choices = _open_each(
         "seated",
         names,
         openers=SEATED_OPENERS,
@@ -550,6 +559,8 @@ def _choose_seated(ctx: _Context, platform: str) -> tuple[list[SeatedDetector], 
         unknown=lambda name: f"unknown seated detector; choose from {', '.join(SEATED_NAMES)}",
         ctx=ctx,
     )
+    not_checked = "not checked: quiet.calls = false"
+    return detectors, choices + [Choice("seated", name, False, not_checked) for name in off]
 
 
 # --------------------------------------------------------------------------- opening
@@ -610,12 +621,14 @@ def open_edge(
     env: Mapping[str, str] | None = None,
     platform: str | None = None,
     stream: TextIO | None = None,
+    calls: bool = True,
 ) -> Edge:
     """Choose and open every adapter for this machine. Never raises for a missing
     desktop: each role falls back and its :class:`Choice` says so.
 
     ``on_request`` receives notification button commands and ``on_change`` is called
-    when an event-driven quiet detector changed; both run on a bus thread.
+    when an event-driven quiet detector changed; both run on a bus thread. With
+    ``calls`` false (setting ``quiet.calls``) the camera and microphone are never opened.
     """
     env = os.environ if env is None else env
     platform = platform or sys.platform
@@ -624,7 +637,7 @@ def open_edge(
     notifier, notifier_choice = _choose_notifier(ctx, platform)
     watchers, watcher_choices = _choose_watchers(ctx, platform)
     quiet, quiet_choices = _choose_quiet(ctx, platform)
-    seated, seated_choices = _choose_seated(ctx, platform)
+    seated, seated_choices = _choose_seated(ctx, platform, calls=calls)
     timejump = TimeJump()
     backstop = Choice("session", "timejump", True, f"sleep backstop: {timejump.detail}")
     if idle_choice.ok is False:
