@@ -6,6 +6,7 @@ Loading never writes anything.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from ergobreak.tomlfile import (
     parse_toml,
     read_text,
 )
+from ergobreak.tomlfile.wording import short_path
 
 SCHEMA_VERSION = 1
 #: the largest settings file (``config.toml``, a policy file) read: 17 times the
@@ -43,6 +45,32 @@ class Loaded:
     settings: Settings
     values: dict[str, Any]
     diagnostics: list[Diagnostic]
+
+
+def missing_user_file(path: Path, *, named_by: str | None) -> str | None:
+    """Why the user's file ``path`` cannot be used as the settings, or ``None``.
+
+    A missing file at the default path means the built-in defaults. A file named
+    on purpose (``named_by``: ``"--config"`` or ``"$ERGOBREAK_CONFIG"``) that does
+    not exist is a mistake, and so is a symbolic link to nothing, wherever it is.
+    """
+    if path.is_symlink() and not path.exists():
+        return (
+            f"{short_path(path)} is a symbolic link to {short_path(os.readlink(path))},"
+            " which does not exist"
+        )
+    if named_by is None or path.exists():
+        return None
+    init = "ergobreak config init" + (
+        f" --config {short_path(path)}" if named_by == "--config" else ""
+    )
+    return f"{named_by} names {short_path(path)}, which does not exist (to start one: {init})"
+
+
+def write_target(path: Path) -> Path:
+    """The file an edit of ``path`` replaces: through symbolic links to the file
+    they point at (a dotfile manager's link stays a link), else ``path``."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
