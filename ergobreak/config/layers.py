@@ -364,6 +364,7 @@ def load(
             {**policy.positions, str(user_file) if user_file else "config": user.positions},
             tables=TABLE_OF_LAYER,
             rotation=[d.id for d in content.drills] if content else None,
+            library=[d.id for d in content.library] if content else None,
         )
 
     all_diags = diags + user_errors

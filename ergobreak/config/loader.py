@@ -7,7 +7,7 @@ Loading never writes anything.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,15 +228,17 @@ def suspicion_diagnostics(
     *,
     tables: Mapping[Layer, str] | None = None,
     rotation: Sequence[str] | None = None,
+    library: Collection[str] | None = None,
 ) -> list[Diagnostic]:
     """Warnings for valid values that can hardly be meant
     (:func:`~ergobreak.config.schema.suspicions`), each at the first key concerned
     that someone wrote: the user's file or the command line before a policy entry
     (``tables``: the policy table of each policy layer, ``"enforced"`` for the
-    enforced layer). Built-in defaults alone never warn."""
+    enforced layer; ``rotation`` and ``library``: the drill ids chosen and all of
+    them). Built-in defaults alone never warn."""
     tables = tables or {}
     found: list[Diagnostic] = []
-    for at, hint in suspicions(values, rotation=rotation):
+    for at, hint in suspicions(values, rotation=rotation, library=library):
         written = [(k, m) for k, m in at if origins[k].layer != "default"]
         mine = [(k, m) for k, m in written if origins[k].layer in ("user", "command line")]
         if not written:

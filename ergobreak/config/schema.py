@@ -11,7 +11,7 @@ fields takes its default from there, so tests and users run the same defaults;
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -359,12 +359,16 @@ def _pair(
 
 
 def suspicions(
-    values: Mapping[str, Any], *, rotation: Sequence[str] | None = None
+    values: Mapping[str, Any],
+    *,
+    rotation: Sequence[str] | None = None,
+    library: Collection[str] | None = None,
 ) -> list[Suspicion]:
     """Valid values that together can hardly be what was meant (warnings, never errors):
     working hours written backwards, ``prompt_gap`` not shorter than an interval,
     a snooze not shorter than the time between drills, and, given the drill
-    ``rotation``, filters that leave a single drill."""
+    ``rotation``, filters that leave a single drill (not one drill chosen by
+    name: ``routines.only`` with one id of the ``library``)."""
     found: list[Suspicion] = []
     if values["schedule.enabled"]:
         for start, end in values["schedule.hours"]:
@@ -390,7 +394,8 @@ def suspicions(
         consequence = "a snoozed drill comes back no sooner than the next drill would"
         hint = "make drill.snooze shorter than drill.every"
         found.append((_pair(values, "drill.snooze", "drill.every", consequence), hint))
-    if rotation is not None and len(rotation) == 1 and len(values["routines.only"]) != 1:
+    chosen = [i for i in values["routines.only"] if library is None or i in library]
+    if rotation is not None and len(rotation) == 1 and len(chosen) != 1:
         message = f"the filters leave one drill ({rotation[0]}): every drill is the same one"
         hint = "to widen the choice, see: ergobreak routines list"
         found.append((tuple((key, message) for key in ROUTINE_KEYS), hint))
