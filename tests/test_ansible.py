@@ -1,6 +1,6 @@
 """packaging/ansible/deploy.yml, run for real: ``ansible-playbook -c local`` against a
 scratch root. It installs the freshly built wheel with pipx, drops the launcher,
-the icons, the policy (checked first) and the system autostart entry; a second
+the icons, the policy (checked first, with --strict) and the system autostart entry; a second
 run changes nothing; a broken policy is refused and the good one stays.
 
 Every path the playbook writes is a variable pointed into ``tmp_path``; only
@@ -150,4 +150,13 @@ def test_playbook_deploys_into_a_scratch_root(
     assert third.returncode != 0
     assert "failed to validate" in third.stdout
     assert "expected a duration" in third.stdout
+    assert policy.read_bytes() == POLICY.read_bytes()
+
+    # nor does one with a typo, a warning alone: the playbook validates with --strict
+    typo = tmp_path / "typo.toml"
+    typo.write_text("schema = 1\n[enforced.quiett]\nenabled = true\n", encoding="utf-8")
+    fourth = playbook(tmp_path, {**variables, "ergobreak_policy_src": str(typo)})
+    assert fourth.returncode != 0
+    assert "failed to validate" in fourth.stdout
+    assert "did you mean [enforced.quiet]?" in fourth.stdout
     assert policy.read_bytes() == POLICY.read_bytes()

@@ -3,9 +3,9 @@
 ``tests/config_corpus/user/NAME.toml`` is checked as a user file
 (``config check user/NAME.toml``), ``tests/config_corpus/policy/NAME.toml`` as a
 draft policy (``config check --policy policy/NAME.toml``), from inside the corpus
-folder so paths in messages are relative; ``NAME.strict.toml`` adds ``--strict``. ``NAME.toml.expected`` holds the
-command, everything it wrote (diagnostics on stderr, then the verdict on stdout)
-and the exit code.
+folder so paths in messages are relative; ``NAME.strict.toml`` adds ``--strict``.
+``NAME.toml.expected`` holds the command, everything it wrote (diagnostics on
+stderr, then the verdict on stdout) and the exit code.
 
 The test compares exactly and never writes. After an intended change of a
 message, regenerate and review the diff before committing::

@@ -103,7 +103,7 @@ def test_config_set_writes_through_a_symlink_to_its_target(tmp_path: Path) -> No
     link, target = _linked(tmp_path)
     code, out, err = cli("config", "set", "drill.every", "40m")
     assert (code, err) == (0, "")
-    assert "drill.every = \"40m\"" in out
+    assert 'drill.every = "40m"' in out
     assert link.is_symlink()
     assert os.readlink(link) == str(target)
     assert target.read_text(encoding="utf-8") == '# mine\n[drill]\nevery = "40m"\n'
@@ -131,7 +131,7 @@ def test_config_edit_writes_through_a_symlink(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     link, target = _linked(tmp_path)
-    editor = _editor(tmp_path, "printf '[drill]\\nevery = \"50m\"\\n' > \"$1\"")
+    editor = _editor(tmp_path, 'printf \'[drill]\\nevery = "50m"\\n\' > "$1"')
     monkeypatch.setenv("VISUAL", editor)
     code, out, err = cli("config", "edit")
     assert (code, err) == (0, "")
@@ -250,7 +250,7 @@ def test_config_edit_returns_the_editors_failure(
 def test_config_edit_of_a_good_save_returns_0(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    editor = _editor(tmp_path, "printf '[drill]\\nevery = \"45m\"\\n' > \"$1\"")
+    editor = _editor(tmp_path, 'printf \'[drill]\\nevery = "45m"\\n\' > "$1"')
     monkeypatch.setenv("VISUAL", editor)
     code, _out, err = cli("config", "edit")
     assert (code, err) == (0, "")
