@@ -143,20 +143,20 @@ def test_playbook_deploys_into_a_scratch_root(
     assert second.returncode == 0, second.stdout + second.stderr
     assert recap(second)["changed"] == 0, second.stdout
 
-    # a broken policy never goes live: the run fails, the good file stays
-    broken = tmp_path / "broken.toml"
-    broken.write_text("schema = 1\n[limits.drill]\nevery = { max = 5 }\n", encoding="utf-8")
-    third = playbook(tmp_path, {**variables, "ergobreak_policy_src": str(broken)})
-    assert third.returncode != 0
-    assert "failed to validate" in third.stdout
-    assert "expected a duration" in third.stdout
-    assert policy.read_bytes() == POLICY.read_bytes()
-
-    # nor does one with a typo, a warning alone: the playbook validates with --strict
-    typo = tmp_path / "typo.toml"
-    typo.write_text("schema = 1\n[enforced.quiett]\nenabled = true\n", encoding="utf-8")
-    fourth = playbook(tmp_path, {**variables, "ergobreak_policy_src": str(typo)})
-    assert fourth.returncode != 0
-    assert "failed to validate" in fourth.stdout
-    assert "did you mean [enforced.quiet]?" in fourth.stdout
-    assert policy.read_bytes() == POLICY.read_bytes()
+    # a broken policy never goes live: the run fails, the good file stays; nor does
+    # one with a typo, a warning alone (the playbook validates with --strict)
+    for name, text, said in (
+        ("broken", "schema = 1\n[limits.drill]\nevery = { max = 5 }\n", "expected a duration"),
+        (
+            "typo",
+            "schema = 1\n[enforced.quiett]\nenabled = true\n",
+            "did you mean [enforced.quiet]?",
+        ),
+    ):
+        bad = tmp_path / f"{name}.toml"
+        bad.write_text(text, encoding="utf-8")
+        refused = playbook(tmp_path, {**variables, "ergobreak_policy_src": str(bad)})
+        assert refused.returncode != 0, name
+        assert "failed to validate" in refused.stdout
+        assert said in refused.stdout
+        assert policy.read_bytes() == POLICY.read_bytes()

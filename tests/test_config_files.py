@@ -120,6 +120,25 @@ def test_config_unset_writes_through_a_symlink(tmp_path: Path) -> None:
     assert "every" not in target.read_text(encoding="utf-8")
 
 
+def test_config_init_force_writes_through_a_symlink(tmp_path: Path) -> None:
+    link, target = _linked(tmp_path)
+    code, _out, err = cli("config", "init", "--force")
+    assert (code, err) == (0, "")
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8").count("# every = ") == 2  # the template
+
+
+def test_config_set_says_when_the_new_value_is_suspicious(tmp_path: Path) -> None:
+    code, out, err = cli("config", "set", "drill.snooze", "30m")
+    assert code == 0
+    assert out.startswith('drill.snooze = "30m" in ')
+    assert (
+        "warning: drill.snooze: 30m is not shorter than drill.every (30m): a snoozed drill"
+        " comes back no sooner than the next drill would\n"
+    ) in err
+    assert 'snooze = "30m"' in (tmp_path / "home" / "config.toml").read_text(encoding="utf-8")
+
+
 def _editor(tmp_path: Path, body: str) -> str:
     script = tmp_path / "editor.sh"
     script.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
@@ -149,8 +168,9 @@ def test_config_edit_writes_through_a_symlink(
         ("config", "set", "drill.every", "40m"),
         ("config", "unset", "drill.every"),
         ("config", "edit"),
+        ("config", "init"),
     ],
-    ids=["check", "show", "set", "unset", "edit"],
+    ids=["check", "show", "set", "unset", "edit", "init"],
 )
 def test_a_dangling_symlink_is_an_error_on_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]

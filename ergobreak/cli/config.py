@@ -315,14 +315,19 @@ def _paths(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.atomic import write_atomic  # noqa: PLC0415
+    from ergobreak.config.loader import write_target  # noqa: PLC0415
     from ergobreak.config.template import render  # noqa: PLC0415
 
     path = _user_file(args)
+    unusable = _unusable_user_file(args, "ergobreak config init", creating=True)
+    if unusable:
+        err.write(unusable + "\n")
+        return EXIT_USAGE
     if path.exists() and not args.force:
         err.write(f"ergobreak config init: {path} already exists (use --force to replace it)\n")
         return EXIT_FAILURE
     try:
-        write_atomic(path, render(active=False))
+        write_atomic(write_target(path), render(active=False))
     except OSError as exc:
         err.write(os_error_line("ergobreak config init", exc, writing=path) + "\n")
         return EXIT_FAILURE
@@ -377,12 +382,16 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
         )
         return EXIT_LOCKED
 
+    warnings: list[Diagnostic] = []
+
     def full_check(text: str) -> list[Diagnostic]:
-        """The edited file with policy and drill selection, as the daemon would load it."""
+        """The edited file with policy and drill selection, as the daemon would load it
+        (its own warnings, such as a suspicious value, are kept to show)."""
         try:
-            load(path, user_text=text)
+            checked = load(path, user_text=text)
         except ConfigError as exc:
             return list(exc.diagnostics)
+        warnings[:] = [d for d in checked.warnings if d.path == str(path)]
         return []
 
     try:
@@ -394,6 +403,7 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
     except OSError as exc:
         err.write(os_error_line("ergobreak config", exc, writing=path) + "\n")
         return EXIT_FAILURE
+    _print_diags(warnings, err)
     if unset and edit.old is None:
         out.write(f"{key} is not set in {short_path(path)}: nothing to change\n")
     elif unset:

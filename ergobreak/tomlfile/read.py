@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -199,14 +200,12 @@ def parse_toml(
         return None, [Diagnostic.plain(path, f"invalid TOML: {exc}")]
 
 
-def _beyond(text: str, path: str) -> Diagnostic | None:
-    """The first token of ``text`` past the limits of :mod:`~ergobreak.tomlfile.bounds`."""
-    found = beyond(text)
-    if found is None:
-        return None
-    offset, message, hint = found
+def _at_offset(text: str, path: str, offset: int, message: str, hint: str) -> Diagnostic:
+    """An error at character ``offset`` of ``text``, with its line as the excerpt (a
+    NUL byte in it shown as a visible symbol of the same width)."""
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
+    source = text[start : end if end >= 0 else len(text)].rstrip("\r")
     return Diagnostic(
         path=path,
         line=text.count("\n", 0, offset) + 1,
@@ -214,42 +213,41 @@ def _beyond(text: str, path: str) -> Diagnostic | None:
         severity="error",
         key=None,
         message=message,
-        source=text[start : end if end >= 0 else len(text)].rstrip("\r"),
+        source=source.replace("\x00", _NUL_SHOWN),
         hint=hint,
     )
+
+
+def _beyond(text: str, path: str) -> Diagnostic | None:
+    """The first token of ``text`` past the limits of :mod:`~ergobreak.tomlfile.bounds`."""
+    found = beyond(text)
+    if found is None:
+        return None
+    offset, message, hint = found
+    return _at_offset(text, path, offset, message, hint)
 
 
 def _bom_or_nul(text: str, path: str) -> Diagnostic | None:
     """A byte order mark at the start, or a NUL byte anywhere: named as such (the
     parser calls them an "invalid statement" or an unexpected character)."""
     if text.startswith("\ufeff"):
-        first = split_lines(text)[0]
-        return Diagnostic(
-            path=path,
-            line=1,
-            col=1,
-            severity="error",
-            key=None,
-            message="invalid TOML: the file starts with a byte order mark (BOM, U+FEFF)",
-            source=first[1:],
-            hint='save it as UTF-8 without a BOM (in Notepad: "UTF-8", not "UTF-8 with BOM")',
+        bom = _at_offset(
+            text,
+            path,
+            0,
+            "invalid TOML: the file starts with a byte order mark (BOM, U+FEFF)",
+            'save it as UTF-8 without a BOM (in Notepad: "UTF-8", not "UTF-8 with BOM")',
         )
+        return replace(bom, source=(bom.source or "")[1:])
     offset = text.find("\x00")
     if offset < 0:
         return None
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    return Diagnostic(
-        path=path,
-        line=text.count("\n", 0, offset) + 1,
-        col=offset - start + 1,
-        severity="error",
-        key=None,
-        message="invalid TOML: the file holds a NUL byte (\\x00), which text never has",
-        source=text[start : end if end >= 0 else len(text)]
-        .rstrip("\r")
-        .replace("\x00", _NUL_SHOWN),
-        hint="the file may be damaged or saved in another format: save it again as plain text",
+    return _at_offset(
+        text,
+        path,
+        offset,
+        "invalid TOML: the file holds a NUL byte (\\x00), which text never has",
+        "the file may be damaged or saved in another format: save it again as plain text",
     )
 
 
