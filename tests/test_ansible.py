@@ -1,8 +1,8 @@
 """packaging/ansible/deploy.yml, run for real: ``ansible-playbook -c local`` against a
 scratch root. It installs the freshly built wheel with pipx, drops the launcher,
-the icons, the policy (checked first) and the system autostart entry; a second
-run changes nothing; a broken policy is refused and the good one stays. A newer
-wheel upgrades without a flag, an older one is kept back unless asked for, and
+the icons, the policy (checked first, with --strict) and the system autostart entry;
+a second run changes nothing; a broken policy is refused and the good one stays. A
+newer wheel upgrades without a flag, an older one is kept back unless asked for, and
 ``ergobreak_state=absent`` removes everything the playbook put there.
 
 Every path the playbook writes is a variable pointed into ``tmp_path``; only
@@ -176,14 +176,23 @@ def test_playbook_deploys_into_a_scratch_root(
     assert second.returncode == 0, second.stdout + second.stderr
     assert recap(second)["changed"] == 0, second.stdout
 
-    # a broken policy never goes live: the run fails, the good file stays
-    broken = tmp_path / "broken.toml"
-    broken.write_text("schema = 1\n[limits.drill]\nevery = { max = 5 }\n", encoding="utf-8")
-    third = playbook(tmp_path, {**variables, "ergobreak_policy_src": str(broken)})
-    assert third.returncode != 0
-    assert "failed to validate" in third.stdout
-    assert "expected a duration" in third.stdout
-    assert policy.read_bytes() == POLICY.read_bytes()
+    # a broken policy never goes live: the run fails, the good file stays; nor does
+    # one with a typo, a warning alone (the playbook validates with --strict)
+    for name, text, said in (
+        ("broken", "schema = 1\n[limits.drill]\nevery = { max = 5 }\n", "expected a duration"),
+        (
+            "typo",
+            "schema = 1\n[enforced.quiett]\nenabled = true\n",
+            "did you mean [enforced.quiet]?",
+        ),
+    ):
+        bad = tmp_path / f"{name}.toml"
+        bad.write_text(text, encoding="utf-8")
+        refused = playbook(tmp_path, {**variables, "ergobreak_policy_src": str(bad)})
+        assert refused.returncode != 0, name
+        assert "failed to validate" in refused.stdout
+        assert said in refused.stdout
+        assert policy.read_bytes() == POLICY.read_bytes()
 
 
 @pytest.mark.timeout(480)

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ergobreak.config.kinds import ValueProblem
-from ergobreak.config.loader import MAX_BYTES, check_table, suggest
+from ergobreak.config.loader import MAX_BYTES, check_table, suggest, suspicion_diagnostics
 from ergobreak.config.origin import Origin
 from ergobreak.config.policy import TABLE_OF_LAYER, Limit, Policy, PolicyTable, load_policy, within
 from ergobreak.config.schema import (
@@ -364,6 +364,15 @@ def load(
         if not dropped:
             break
     _user_conflicts(merged, user.positions, user_errors)
+    if not _has_errors(user_errors):  # valid values that can hardly be meant: warnings
+        diags += suspicion_diagnostics(
+            merged.values,
+            merged.origins,
+            {**policy.positions, str(user_file) if user_file else "config": user.positions},
+            tables=TABLE_OF_LAYER,
+            rotation=[d.id for d in content.drills] if content else None,
+            library=[d.id for d in content.library] if content else None,
+        )
 
     all_diags = diags + user_errors
     if _has_errors(user_errors):

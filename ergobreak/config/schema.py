@@ -11,7 +11,7 @@ fields takes its default from there, so tests and users run the same defaults;
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from ergobreak.config import kinds
 from ergobreak.config.kinds import Kind, ValueProblem
 from ergobreak.content.selection import Filters
 from ergobreak.core.duration import format_duration
+from ergobreak.core.hours import format_hours
 from ergobreak.core.settings import (
     ActivitySettings,
     DrillSettings,
@@ -361,6 +362,70 @@ def cross_check(
             at, other = second, first
         problems.append((at, conflict_message(values, at, other)))
     return problems
+
+
+#: an overnight span of working hours longer than this is most likely written backwards
+#: ("17:30-09:00" for "09:00-17:30"); a night shift ("22:00-06:00") is shorter
+OVERNIGHT_SUSPECT = 12 * 60
+
+#: a suspicion: ``((key, message at that key), ...)``, where to report it best
+#: first, and a hint
+Suspicion = tuple[tuple[tuple[str, str], ...], str | None]
+
+
+def _pair(
+    values: Mapping[str, Any], shorter: str, longer: str, consequence: str
+) -> tuple[tuple[str, str], ...]:
+    """The messages for ``shorter`` not being shorter than ``longer``, at either key."""
+    low, high = format_duration(values[shorter]), format_duration(values[longer])
+    return (
+        (shorter, f"{low} is not shorter than {longer} ({high}): {consequence}"),
+        (longer, f"{high} is not longer than {shorter} ({low}): {consequence}"),
+    )
+
+
+def suspicions(
+    values: Mapping[str, Any],
+    *,
+    rotation: Sequence[str] | None = None,
+    library: Collection[str] | None = None,
+) -> list[Suspicion]:
+    """Valid values that together can hardly be what was meant (warnings, never errors):
+    working hours written backwards, ``prompt_gap`` not shorter than an interval,
+    a snooze not shorter than the time between drills, and, given the drill
+    ``rotation``, filters that leave a single drill (not one drill chosen by
+    name: ``routines.only`` with one id of the ``library``)."""
+    found: list[Suspicion] = []
+    if values["schedule.enabled"]:
+        for start, end in values["schedule.hours"]:
+            length = end + 24 * 60 - start
+            if end < start and length > OVERNIGHT_SUSPECT:
+                message = (
+                    f'"{format_hours((start, end))}" runs overnight:'
+                    f" {format_duration(length * 60)}, into the next day"
+                )
+                hint = f'for daytime hours write "{format_hours((end, start))}"'
+                found.append(((("schedule.hours", message),), hint))
+    gap = format_duration(values["activity.prompt_gap"])
+    if values["drill.enabled"] and values["activity.prompt_gap"] >= values["drill.every"]:
+        also = ", and no posture check fits between them" if values["posture.enabled"] else ""
+        consequence = f"drills come no more often than every {gap}{also}"
+        hint = "make activity.prompt_gap shorter than drill.every"
+        found.append((_pair(values, "activity.prompt_gap", "drill.every", consequence), hint))
+    elif values["posture.enabled"] and values["activity.prompt_gap"] >= values["posture.every"]:
+        consequence = f"posture checks come no more often than every {gap}"
+        hint = "make activity.prompt_gap shorter than posture.every"
+        found.append((_pair(values, "activity.prompt_gap", "posture.every", consequence), hint))
+    if values["drill.enabled"] and values["drill.snooze"] >= values["drill.every"]:
+        consequence = "a snoozed drill comes back no sooner than the next drill would"
+        hint = "make drill.snooze shorter than drill.every"
+        found.append((_pair(values, "drill.snooze", "drill.every", consequence), hint))
+    chosen = [i for i in values["routines.only"] if library is None or i in library]
+    if rotation is not None and len(rotation) == 1 and len(chosen) != 1:
+        message = f"the filters leave one drill ({rotation[0]}): every drill is the same one"
+        hint = "to widen the choice, see: ergobreak routines list"
+        found.append((tuple((key, message) for key in ROUTINE_KEYS), hint))
+    return found
 
 
 def to_settings(values: dict[str, Any]) -> Settings:
