@@ -1,0 +1,501 @@
+"""Idle inhibition ("watching") read from the session manager or power manager, against
+services written here after the real ones, on the rig's private bus.
+
+No real implementation can be started on this machine's packages (gnome-session,
+powerdevil and xfce4-power-manager are not installed), so :class:`InhibitService`
+follows their sources: the names, paths, interfaces and signatures, the order of
+signal and reply, the flags (GNOME's idle bit 8, powerdevil's ChangeScreenSettings 4
+vs. its sleep-only ``HasInhibit``), and that an inhibitor dies with the connection of
+the application that took it. xfce4-power-manager 4.18 never emits
+``HasInhibitChanged``; the service does so only where asked to. Applications are
+separate connections calling the real methods, as a video player does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
+
+import pytest
+from jeepney import (  # type: ignore[import-untyped]
+    DBusAddress,
+    HeaderFields,
+    MatchRule,
+    Message,
+    MessageType,
+    message_bus,
+    new_error,
+    new_method_return,
+    new_signal,
+)
+from jeepney.io.threading import ReceiveStopped, open_dbus_connection  # type: ignore[import-untyped]
+
+from ergobreak.platform import dbus_inhibit as di
+from ergobreak.platform.base import SeatedDetector
+from ergobreak.platform.dbus_link import PROPERTIES, DBusLink
+
+from .rig import Bus, Rig, wait_for
+
+Kind = Literal["gnome", "kde", "xfce"]
+#: powerdevil: an idle (ChangeScreenSettings) inhibition implies a sleep one
+KDE_SLEEP = 1
+
+
+@dataclass
+class Inhibitor:
+    cookie: int
+    owner: str
+    flags: int
+
+
+class InhibitService:
+    """gnome-session's, powerdevil's or xfce4-power-manager's inhibitor bookkeeping,
+    spoken over real D-Bus by one thread. ``queries`` counts the state reads."""
+
+    def __init__(self, rig: Rig, kind: Kind, *, signals: bool = False) -> None:
+        self.rig = rig
+        self.kind = kind
+        #: xfce: emit HasInhibitChanged (the spec, KDE) -- xfce4-power-manager does not
+        self.signals = signals
+        self.names = {
+            "gnome": [di.GNOME_NAME],
+            "kde": [di.KDE_NAME, di.FDO_NAME],  # powerdevil: one connection, both names
+            "xfce": [di.FDO_NAME],
+        }[kind]
+        self.inhibitors: dict[int, Inhibitor] = {}
+        self.queries = 0
+        self._cookies = itertools.count(7)
+        self.conn = open_dbus_connection(rig.bus_address)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> InhibitService:
+        self.thread.start()
+        gone = MatchRule(type="signal", sender="org.freedesktop.DBus", member="NameOwnerChanged")
+        self.conn.send(message_bus.AddMatch(gone))
+        for name in self.names:
+            self.conn.send(message_bus.RequestName(name))
+        for name in self.names:
+            wait_for(partial(self._owned, name), what=f"{name} owned")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.interrupt()
+        self.thread.join(5)
+        self.conn.close()
+        for name in self.names:
+            wait_for(partial(self._released, name), what=f"{name} released")
+
+    def _owned(self, name: str) -> bool:
+        return self.rig.bus.owner_pid(name) is not None
+
+    def _released(self, name: str) -> bool:
+        return not self.rig.bus.name_has_owner(name)
+
+    # -- the state, as each service computes it
+    def _idle(self) -> bool:
+        bit = di.GNOME_IDLE if self.kind == "gnome" else di.KDE_SCREEN
+        return any(i.flags & bit for i in self.inhibitors.values())
+
+    def _any(self) -> bool:
+        return bool(self.inhibitors)
+
+    # -- the connection
+    def _serve(self) -> None:
+        while True:
+            try:
+                msg = self.conn.receive()
+            except ReceiveStopped:
+                return
+            kind = msg.header.message_type
+            if kind == MessageType.method_call:
+                for out in self._answer(msg):
+                    self.conn.send(out)
+            elif kind == MessageType.signal and msg.header.fields.get(HeaderFields.member) == (
+                "NameOwnerChanged"
+            ):
+                name, _old, new = msg.body
+                if not new:  # an application quit without releasing: its inhibitors go
+                    for inh in [i for i in self.inhibitors.values() if i.owner == name]:
+                        for out in self._remove(inh.cookie):
+                            self.conn.send(out)
+
+    def _answer(self, msg: Message) -> list[Message]:
+        fields = msg.header.fields
+        iface, member = fields.get(HeaderFields.interface, ""), fields[HeaderFields.member]
+        sender = fields[HeaderFields.sender]
+        body = tuple(msg.body)
+        if iface == PROPERTIES and member == "Get" and body == (di.GNOME_NAME, "InhibitedActions"):
+            return [new_method_return(msg, "v", (("u", self._actions()),))]
+        if member in ("IsInhibited", "HasInhibition"):
+            self.queries += 1
+            bits = body[0]
+            held = any(i.flags & bits for i in self.inhibitors.values())
+            return [new_method_return(msg, "b", (held,))]
+        if member == "HasInhibit":
+            self.queries += 1
+            # powerdevil: InterruptSession only; xfce4-power-manager: any inhibitor
+            has = any(i.flags & KDE_SLEEP for i in self.inhibitors.values())
+            return [new_method_return(msg, "b", (has if self.kind == "kde" else self._any(),))]
+        if member in ("Inhibit", "AddInhibition"):
+            if self.kind == "gnome":  # (app_id, toplevel_xid, reason, flags)
+                flags = body[3]
+            elif self.kind == "kde" and member == "AddInhibition":  # (types, app, reason)
+                flags = body[0] | (KDE_SLEEP if body[0] & di.KDE_SCREEN else 0)
+            else:  # PowerManagement.Inhibit(app, reason): sleep on KDE, everything on XFCE
+                flags = KDE_SLEEP if self.kind == "kde" else 0xFF
+            cookie = next(self._cookies)
+            out = self._add(Inhibitor(cookie, sender, flags))
+            return [*out, new_method_return(msg, "u", (cookie,))]
+        if member in ("Uninhibit", "UnInhibit", "ReleaseInhibition"):
+            return [*self._remove(body[0]), new_method_return(msg)]
+        unknown = "org.freedesktop.DBus.Error.UnknownMethod"
+        return [new_error(msg, unknown, "s", (f"no {iface}.{member}",))]
+
+    def _actions(self) -> int:
+        bits = 0
+        for inh in self.inhibitors.values():
+            bits |= inh.flags
+        return bits
+
+    def _add(self, inh: Inhibitor) -> list[Message]:
+        before = self._snapshot()
+        self.inhibitors[inh.cookie] = inh
+        return self._changed(before, inh.cookie, added=True)
+
+    def _remove(self, cookie: int) -> list[Message]:
+        if cookie not in self.inhibitors:
+            return []
+        before = self._snapshot()
+        del self.inhibitors[cookie]
+        return self._changed(before, cookie, added=False)
+
+    def _snapshot(self) -> tuple[int, bool]:
+        return self._actions(), self._any()
+
+    def _changed(self, before: tuple[int, bool], cookie: int, *, added: bool) -> list[Message]:
+        actions, anything = before
+        if self.kind == "gnome":
+            path = f"{di.GNOME_PATH}/Inhibitor{cookie}"
+            api = DBusAddress(di.GNOME_PATH, interface=di.GNOME_NAME)
+            out = [new_signal(api, "InhibitorAdded" if added else "InhibitorRemoved", "o", (path,))]
+            if self._actions() != actions:  # the skeleton's PropertiesChanged, after
+                props = DBusAddress(di.GNOME_PATH, interface=PROPERTIES)
+                change = {"InhibitedActions": ("u", self._actions())}
+                out.append(
+                    new_signal(props, "PropertiesChanged", "sa{sv}as", (di.GNOME_NAME, change, []))
+                )
+            return out
+        if self.kind == "kde":
+            api = DBusAddress(di.KDE_PATH, interface=di.KDE_NAME)
+            pair = [("tests", "playing a video")]
+            body: tuple[Any, ...] = (pair, []) if added else ([], ["tests"])
+            out = [new_signal(api, "InhibitionsChanged", "a(ss)as", body)]
+            sleep_before = bool(actions & KDE_SLEEP)
+            sleep_now = bool(self._actions() & KDE_SLEEP)
+            if sleep_now != sleep_before:  # FdoConnector: HasInhibitChanged(InterruptSession)
+                fdo = DBusAddress(di.FDO_PATH, interface=di.FDO_INTERFACE)
+                out.append(new_signal(fdo, "HasInhibitChanged", "b", (sleep_now,)))
+            return out
+        if self.signals and self._any() != anything:
+            fdo = DBusAddress(di.FDO_PATH, interface=di.FDO_INTERFACE)
+            return [new_signal(fdo, "HasInhibitChanged", "b", (self._any(),))]
+        return []  # xfce4-power-manager 4.18: the state changes silently
+
+
+class App:
+    """An application holding inhibitors: its own connection, closed when it quits."""
+
+    def __init__(self, rig: Rig) -> None:
+        self.bus = Bus(rig.bus_address)
+
+    def gnome_inhibit(self, flags: int) -> int:
+        api = DBusAddress(di.GNOME_PATH, di.GNOME_NAME, di.GNOME_NAME)
+        return int(self.bus.call(api, "Inhibit", "susu", "mpv", 0, "Playing video", flags)[0])
+
+    def gnome_uninhibit(self, cookie: int) -> None:
+        api = DBusAddress(di.GNOME_PATH, di.GNOME_NAME, di.GNOME_NAME)
+        self.bus.call(api, "Uninhibit", "u", cookie)
+
+    def kde_inhibit(self, types: int) -> int:
+        api = DBusAddress(di.KDE_PATH, di.KDE_NAME, di.KDE_NAME)
+        return int(self.bus.call(api, "AddInhibition", "uss", types, "vlc", "Playing")[0])
+
+    def fdo_inhibit(self) -> int:
+        api = DBusAddress(di.FDO_PATH, di.FDO_NAME, di.FDO_INTERFACE)
+        return int(self.bus.call(api, "Inhibit", "ss", "chromium", "Playing video")[0])
+
+    def fdo_uninhibit(self, cookie: int) -> None:
+        api = DBusAddress(di.FDO_PATH, di.FDO_NAME, di.FDO_INTERFACE)
+        self.bus.call(api, "UnInhibit", "u", cookie)
+
+    def quit(self) -> None:
+        self.bus.close()
+
+
+class Wakes:
+    """``on_change``: counts the engine wake-ups a reader asked for (bus thread)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def seen(self) -> int:
+        with self._lock:
+            return self.count
+
+
+@pytest.fixture
+def link(desktop: Rig) -> Iterator[DBusLink]:
+    opened = DBusLink.open("SESSION")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def app(desktop: Rig) -> Iterator[App]:
+    started = App(desktop)
+    yield started
+    started.quit()
+
+
+def woken_after(wakes: Wakes, before: int) -> bool:
+    return wakes.seen() > before
+
+
+def assert_watching(detector: SeatedDetector) -> None:
+    assert (detector.name, detector.reason) == ("inhibit", "watching")
+
+
+def test_gnome_inhibitor_turns_watching_on_and_off_by_signal(
+    desktop: Rig, link: DBusLink, app: App
+) -> None:
+    with InhibitService(desktop, "gnome") as svc:
+        wakes = Wakes()
+        detector = di.open_inhibit(link, {}, wakes)
+        assert_watching(detector)
+        assert [type(r) for r in detector.readers] == [di.GnomeSessionInhibit]
+        assert "IsInhibited" in detector.detail
+        assert detector.active() is False
+        reads = svc.queries
+
+        before = wakes.seen()
+        cookie = app.gnome_inhibit(di.GNOME_IDLE | 4)  # idle + suspend, as a video player
+        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitorAdded")
+        assert detector.active() is True
+        # cached: asking again costs no call until the next signal
+        settled = svc.queries
+        assert detector.active() is True
+        assert detector.active() is True
+        assert svc.queries == settled <= reads + 1
+
+        before = wakes.seen()
+        app.gnome_uninhibit(cookie)
+        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitorRemoved")
+        assert detector.active() is False
+        detector.close()
+
+
+def test_gnome_inhibitor_of_another_action_is_not_watching(
+    desktop: Rig, link: DBusLink, app: App
+) -> None:
+    with InhibitService(desktop, "gnome"):
+        wakes = Wakes()
+        detector = di.open_inhibit(link, {}, wakes)
+        before = wakes.seen()
+        app.gnome_inhibit(1 | 4)  # logout + suspend (a disc burner): the user may be away
+        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitorAdded")
+        assert detector.active() is False
+        app.gnome_inhibit(di.GNOME_IDLE)
+        wait_for(detector.active, what="the idle inhibitor seen")
+        detector.close()
+
+
+def test_an_application_that_quits_takes_its_inhibitor_along(desktop: Rig, link: DBusLink) -> None:
+    with InhibitService(desktop, "gnome"):
+        wakes = Wakes()
+        detector = di.open_inhibit(link, {}, wakes)
+        player = App(desktop)
+        player.gnome_inhibit(di.GNOME_IDLE)
+        wait_for(detector.active, what="the player's inhibitor seen")
+        before = wakes.seen()
+        player.quit()  # no Uninhibit: the session manager drops it with the connection
+        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitorRemoved")
+        assert detector.active() is False
+        detector.close()
+
+
+def test_session_manager_gone_reads_false_and_a_new_one_is_followed(
+    desktop: Rig, link: DBusLink
+) -> None:
+    player = App(desktop)
+    svc = InhibitService(desktop, "gnome").__enter__()
+    wakes = Wakes()
+    detector = di.open_inhibit(link, {}, wakes)
+    try:
+        player.gnome_inhibit(di.GNOME_IDLE)
+        wait_for(detector.active, what="the inhibitor seen")
+        before = wakes.seen()
+        svc.close()  # gnome-session gone: its inhibitors with it
+        wait_for(lambda: woken_after(wakes, before), what="a wake-up from NameOwnerChanged")
+        assert detector.active() is False  # no Unavailable: nobody inhibits through it
+        assert detector.active() is False
+
+        before = wakes.seen()
+        with InhibitService(desktop, "gnome") as again:
+            wait_for(lambda: woken_after(wakes, before), what="a wake-up from the new owner")
+            assert detector.active() is False
+            assert again.queries == 1, "the new owner is asked once"
+            player.gnome_inhibit(di.GNOME_IDLE)
+            wait_for(detector.active, what="the new owner's inhibitor seen")
+    finally:
+        detector.close()
+        player.quit()
+
+
+def test_kde_reads_screen_inhibitions_not_sleep_ones(
+    desktop: Rig, link: DBusLink, app: App
+) -> None:
+    with InhibitService(desktop, "kde") as svc:
+        wakes = Wakes()
+        detector = di.open_inhibit(link, {}, wakes)
+        assert [type(r) for r in detector.readers] == [di.KdePolicyAgentInhibit]
+        assert dict(detector.tried)["PowerManagement.Inhibit"].startswith("not needed")
+        assert detector.active() is False
+
+        before = wakes.seen()
+        app.fdo_inhibit()  # a download keeping the machine awake: sleep only
+        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitionsChanged")
+        assert detector.active() is False
+        assert app.bus.call(DBusAddress(di.FDO_PATH, di.FDO_NAME, di.FDO_INTERFACE), "HasInhibit")[
+            0
+        ], "powerdevil's HasInhibit says yes for sleep"
+
+        before = wakes.seen()
+        cookie = app.kde_inhibit(di.KDE_SCREEN)  # ScreenSaver.Inhibit through kscreenlocker
+        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitionsChanged")
+        assert detector.active() is True
+        reads = svc.queries
+        assert detector.active() is True
+        assert svc.queries == reads
+
+        release = DBusAddress(di.KDE_PATH, di.KDE_NAME, di.KDE_NAME)
+        before = wakes.seen()
+        app.bus.call(release, "ReleaseInhibition", "u", cookie)
+        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitionsChanged")
+        assert detector.active() is False
+        detector.close()
+
+
+def test_xfce_power_manager_sends_no_signal_and_is_read_at_each_wake_up(
+    desktop: Rig, link: DBusLink, app: App
+) -> None:
+    with InhibitService(desktop, "xfce") as svc:
+        wakes = Wakes()
+        detector = di.open_inhibit(link, {}, wakes)
+        assert [type(r) for r in detector.readers] == [di.PowerManagementInhibit]
+        assert "no signal yet" in detector.detail
+        assert detector.active() is False
+        cookie = app.fdo_inhibit()
+        reads = svc.queries
+        assert detector.active() is True  # read now: nothing said it changed
+        assert detector.active() is True
+        assert svc.queries == reads + 2
+        app.fdo_uninhibit(cookie)
+        assert detector.active() is False
+        assert wakes.seen() == 0  # no signal came, none was invented
+        detector.close()
+
+
+def test_power_management_that_signals_is_followed_without_reads(
+    desktop: Rig, link: DBusLink, app: App
+) -> None:
+    with InhibitService(desktop, "xfce", signals=True) as svc:
+        wakes = Wakes()
+        detector = di.open_inhibit(link, {}, wakes)
+        cookie = app.fdo_inhibit()
+        wait_for(lambda: wakes.seen() == 1, what="a wake-up from HasInhibitChanged")
+        reads = svc.queries
+        assert detector.active() is True
+        assert detector.active() is True
+        assert svc.queries == reads, "the signal's value is used as it is"
+        assert "HasInhibitChanged" in detector.detail
+        app.fdo_uninhibit(cookie)
+        wait_for(lambda: wakes.seen() == 2, what="a wake-up from HasInhibitChanged")
+        assert detector.active() is False
+        assert svc.queries == reads
+        detector.close()
+
+
+def test_readers_of_two_services_merge_into_one(desktop: Rig, link: DBusLink, app: App) -> None:
+    with InhibitService(desktop, "gnome"), InhibitService(desktop, "xfce"):
+        detector = di.open_inhibit(link, {}, None)
+        kinds = [type(r) for r in detector.readers]
+        assert kinds == [di.GnomeSessionInhibit, di.PowerManagementInhibit]
+        assert di.GNOME_NAME in detector.detail
+        assert di.FDO_INTERFACE in detector.detail
+        assert detector.active() is False
+        cookie = app.fdo_inhibit()
+        assert detector.active() is True
+        app.fdo_uninhibit(cookie)
+        assert detector.active() is False
+        app.gnome_inhibit(di.GNOME_IDLE)
+        wait_for(detector.active, what="the GNOME inhibitor seen")
+        detector.close()
+
+
+def test_no_service_is_unavailable_naming_each_tried(desktop: Rig, link: DBusLink) -> None:
+    for name in (di.GNOME_NAME, di.KDE_NAME, di.FDO_NAME):
+        assert not desktop.bus.name_has_owner(name)
+    with pytest.raises(di.NoInhibitReader) as caught:
+        di.open_inhibit(link, {"WAYLAND_DISPLAY": "wayland-0"}, None)
+    tried = dict(caught.value.tried)
+    assert list(tried) == [label for label, _ in di.READERS]
+    for name in (di.GNOME_NAME, di.KDE_NAME, di.FDO_NAME):
+        assert name in str(caught.value)
+    assert "honours inhibitors" in str(caught.value)
+    with pytest.raises(di.NoInhibitReader) as caught:
+        di.open_inhibit(link, {}, None)
+    assert "Wayland" not in str(caught.value)
+
+
+def test_a_service_without_the_method_is_not_used(desktop: Rig, link: DBusLink) -> None:
+    """A name owned by something that does not answer IsInhibited (an old or partial
+    session manager) is passed over, saying why."""
+    with InhibitService(desktop, "xfce"):
+        impostor = open_dbus_connection(desktop.bus_address)
+        try:
+            served = threading.Thread(target=_refuse_all, args=(impostor,), daemon=True)
+            served.start()
+            impostor.send(message_bus.RequestName(di.GNOME_NAME))
+            wait_for(lambda: desktop.bus.name_has_owner(di.GNOME_NAME), what="impostor owns")
+            detector = di.open_inhibit(link, {}, None)
+            assert [type(r) for r in detector.readers] == [di.PowerManagementInhibit]
+            assert "UnknownMethod" in dict(detector.tried)["GNOME session manager"]
+            detector.close()
+        finally:
+            impostor.interrupt()
+            served.join(5)
+            impostor.close()
+        wait_for(lambda: not desktop.bus.name_has_owner(di.GNOME_NAME), what="impostor gone")
+
+
+def _refuse_all(conn: Any) -> None:
+    while True:
+        try:
+            msg = conn.receive()
+        except (ReceiveStopped, OSError):
+            return
+        if msg.header.message_type == MessageType.method_call:
+            unknown = "org.freedesktop.DBus.Error.UnknownMethod"
+            conn.send(new_error(msg, unknown, "s", ("nothing here",)))
