@@ -18,6 +18,8 @@ Readers, each a :class:`~ergobreak.platform.base.SeatedDetector` of reason ``wat
   round trip per engine wake-up, the contract of :mod:`ergobreak.platform.base`).
   powerdevil implements the interface too, but there ``HasInhibit`` means "sleep is
   inhibited" (a download, a backup): it is not read where the PolicyAgent is.
+* XFCE's screensaver: ``org.xfce.ScreenSaver.GetInhibitors()`` not empty. It has no
+  change signal, so it is read at every ``active()``.
 
 Values are cached; signal handlers (on the bus thread) only mark a reader stale or
 store a value the signal carries, and wake the engine (``on_change``); the scheduler
@@ -52,6 +54,8 @@ KDE_SCREEN = 4
 FDO_NAME = "org.freedesktop.PowerManagement"
 FDO_PATH = "/org/freedesktop/PowerManagement/Inhibit"
 FDO_INTERFACE = "org.freedesktop.PowerManagement.Inhibit"
+XFCE_SAVER = "org.xfce.ScreenSaver"
+XFCE_SAVER_PATH = "/org/xfce/ScreenSaver"
 
 OnChange = Callable[[], None] | None
 
@@ -234,6 +238,24 @@ class PowerManagementInhibit(_Reader):
         self._signalled = False  # a new owner may be another implementation
 
 
+class XfceScreenSaverInhibit(_Reader):
+    """xfce4-screensaver: inhibited while ``org.xfce.ScreenSaver.GetInhibitors()`` lists
+    anyone; no signal says when that changes, so every ``active()`` asks."""
+
+    DETAIL = f"{XFCE_SAVER} GetInhibitors, read at each wake-up"
+
+    def __init__(self, link: DBusLink, on_change: OnChange = None) -> None:
+        super().__init__(link, DBusAddress(XFCE_SAVER_PATH, XFCE_SAVER, XFCE_SAVER), on_change)
+        self._start()
+
+    def _read(self) -> bool:
+        (inhibitors,) = self._link.call(self._address, "GetInhibitors")
+        return bool(inhibitors)
+
+    def _fresh(self) -> bool:
+        return False
+
+
 class IdleInhibit:
     """Every reader that works here, as one ``watching`` detector: inhibited while any
     says so. ``readers`` names them; ``tried`` says why the others are not used."""
@@ -277,6 +299,7 @@ READERS: tuple[tuple[str, Callable[[DBusLink, OnChange], SeatedDetector]], ...] 
     ("GNOME session manager", GnomeSessionInhibit),
     ("KDE PolicyAgent", KdePolicyAgentInhibit),
     ("PowerManagement.Inhibit", PowerManagementInhibit),
+    ("XFCE screensaver", XfceScreenSaverInhibit),
 )
 
 

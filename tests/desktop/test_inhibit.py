@@ -40,7 +40,7 @@ from ergobreak.platform.dbus_link import PROPERTIES, DBusLink
 
 from .rig import Bus, Rig, wait_for
 
-Kind = Literal["gnome", "kde", "xfce"]
+Kind = Literal["gnome", "kde", "xfce", "xfce-saver"]
 #: powerdevil: an idle (ChangeScreenSettings) inhibition implies a sleep one
 KDE_SLEEP = 1
 
@@ -65,6 +65,7 @@ class InhibitService:
             "gnome": [di.GNOME_NAME],
             "kde": [di.KDE_NAME, di.FDO_NAME],  # powerdevil: one connection, both names
             "xfce": [di.FDO_NAME],
+            "xfce-saver": [di.XFCE_SAVER],
         }[kind]
         self.inhibitors: dict[int, Inhibitor] = {}
         self.queries = 0
@@ -138,6 +139,9 @@ class InhibitService:
             bits = body[0]
             held = any(i.flags & bits for i in self.inhibitors.values())
             return [new_method_return(msg, "b", (held,))]
+        if member == "GetInhibitors":  # xfce4-screensaver: the applications' names
+            self.queries += 1
+            return [new_method_return(msg, "as", (["mpv" for _ in self.inhibitors],))]
         if member == "HasInhibit":
             self.queries += 1
             # powerdevil: InterruptSession only; xfce4-power-manager: any inhibitor
@@ -148,7 +152,7 @@ class InhibitService:
                 flags = body[3]
             elif self.kind == "kde" and member == "AddInhibition":  # (types, app, reason)
                 flags = body[0] | (KDE_SLEEP if body[0] & di.KDE_SCREEN else 0)
-            else:  # PowerManagement.Inhibit(app, reason): sleep on KDE, everything on XFCE
+            else:  # (app, reason): PowerManagement (sleep on KDE, all on XFCE), xfce4-screensaver
                 flags = KDE_SLEEP if self.kind == "kde" else 0xFF
             cookie = next(self._cookies)
             out = self._add(Inhibitor(cookie, sender, flags))
@@ -230,6 +234,10 @@ class App:
     def fdo_inhibit(self) -> int:
         api = DBusAddress(di.FDO_PATH, di.FDO_NAME, di.FDO_INTERFACE)
         return int(self.bus.call(api, "Inhibit", "ss", "chromium", "Playing video")[0])
+
+    def saver_inhibit(self) -> int:
+        api = DBusAddress(di.XFCE_SAVER_PATH, di.XFCE_SAVER, di.XFCE_SAVER)
+        return int(self.bus.call(api, "Inhibit", "ss", "mpv", "Playing video")[0])
 
     def fdo_uninhibit(self, cookie: int) -> None:
         api = DBusAddress(di.FDO_PATH, di.FDO_NAME, di.FDO_INTERFACE)
@@ -437,6 +445,23 @@ def test_power_management_that_signals_is_followed_without_reads(
         detector.close()
 
 
+def test_xfce_screensaver_is_read_at_each_wake_up(desktop: Rig, link: DBusLink) -> None:
+    with InhibitService(desktop, "xfce-saver") as svc:
+        wakes = Wakes()
+        detector = di.open_inhibit(link, {}, wakes)
+        assert [type(r) for r in detector.readers] == [di.XfceScreenSaverInhibit]
+        assert detector.active() is False
+        player = App(desktop)
+        player.saver_inhibit()
+        reads = svc.queries
+        assert detector.active() is True
+        assert svc.queries == reads + 1
+        player.quit()  # xfce4-screensaver drops the entry with the connection
+        wait_for(lambda: not detector.active(), what="the player's entry gone")
+        assert wakes.seen() == 0
+        detector.close()
+
+
 def test_readers_of_two_services_merge_into_one(desktop: Rig, link: DBusLink, app: App) -> None:
     with InhibitService(desktop, "gnome"), InhibitService(desktop, "xfce"):
         detector = di.open_inhibit(link, {}, None)
@@ -455,13 +480,14 @@ def test_readers_of_two_services_merge_into_one(desktop: Rig, link: DBusLink, ap
 
 
 def test_no_service_is_unavailable_naming_each_tried(desktop: Rig, link: DBusLink) -> None:
-    for name in (di.GNOME_NAME, di.KDE_NAME, di.FDO_NAME):
+    names = (di.GNOME_NAME, di.KDE_NAME, di.FDO_NAME, di.XFCE_SAVER)
+    for name in names:
         assert not desktop.bus.name_has_owner(name)
     with pytest.raises(di.NoInhibitReader) as caught:
         di.open_inhibit(link, {"WAYLAND_DISPLAY": "wayland-0"}, None)
     tried = dict(caught.value.tried)
     assert list(tried) == [label for label, _ in di.READERS]
-    for name in (di.GNOME_NAME, di.KDE_NAME, di.FDO_NAME):
+    for name in names:
         assert name in str(caught.value)
     assert "honours inhibitors" in str(caught.value)
     with pytest.raises(di.NoInhibitReader) as caught:
@@ -499,3 +525,20 @@ def _refuse_all(conn: Any) -> None:
         if msg.header.message_type == MessageType.method_call:
             unknown = "org.freedesktop.DBus.Error.UnknownMethod"
             conn.send(new_error(msg, unknown, "s", ("nothing here",)))
+
+
+def test_a_new_bus_connection_reads_again(desktop: Rig, link: DBusLink, app: App) -> None:
+    """After the link reconnects, signals sent meanwhile may be lost: read once more."""
+    with InhibitService(desktop, "gnome") as svc:
+        wakes = Wakes()
+        detector = di.open_inhibit(link, {}, wakes)
+        assert detector.active() is False
+        reads = svc.queries
+        before = wakes.seen()
+        link.reconnect()
+        assert wakes.seen() == before + 1
+        assert detector.active() is False
+        assert svc.queries == reads + 1
+        app.gnome_inhibit(di.GNOME_IDLE)  # the signals reach the new connection
+        wait_for(detector.active, what="the inhibitor seen on the new connection")
+        detector.close()
