@@ -81,6 +81,8 @@ class _Reader:
         self._value = False
         self._stale = False
         self._owned = True
+        #: values signals delivered so far: a reading older than one is not stored
+        self._carried = 0
         self._subs: list[Subscription] = []
         self._subs.append(link.subscribe(owner_changes(address.bus_name), self._on_owner))
         link.on_back(self._mark_stale)  # a new connection may have missed signals
@@ -113,7 +115,7 @@ class _Reader:
     def active(self) -> bool:
         with self._lock:
             stale, self._stale = self._stale, False
-            owned = self._owned
+            owned, carried = self._owned, self._carried
         if stale or not self._fresh():
             value = False
             if owned:
@@ -122,7 +124,8 @@ class _Reader:
                 except Unavailable:
                     value = False  # the service left meanwhile: nobody inhibits through it
             with self._lock:
-                self._value = value
+                if self._carried == carried:  # else a signal sent after the reply won
+                    self._value = value
         with self._lock:
             return self._value
 
@@ -135,6 +138,7 @@ class _Reader:
     def _set(self, value: bool) -> None:
         with self._lock:
             changed, self._value, self._stale = value != self._value, value, False
+            self._carried += 1
         if changed:
             self._wake()
 

@@ -542,3 +542,28 @@ def test_a_new_bus_connection_reads_again(desktop: Rig, link: DBusLink, app: App
         app.gnome_inhibit(di.GNOME_IDLE)  # the signals reach the new connection
         wait_for(detector.active, what="the inhibitor seen on the new connection")
         detector.close()
+
+
+def test_a_reading_older_than_a_signal_does_not_overwrite_it(
+    desktop: Rig, link: DBusLink, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reply to a re-read can be routed just before a signal that changes the
+    state; the signal's value must survive the (older) reply being stored."""
+    with InhibitService(desktop, "gnome"):
+        detector = di.open_inhibit(link, {}, None)
+        assert detector.active() is False
+        real_call = link.call
+        raced: list[bool] = []
+
+        def reply_then_signal(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+            reply = real_call(*args, **kwargs)  # not inhibited, as of the reply
+            app.gnome_inhibit(di.GNOME_IDLE)  # its signals come right after
+            link.name_has_owner(di.GNOME_NAME)  # a round trip: they have been handled
+            raced.append(bool(reply[0]))
+            return reply
+
+        monkeypatch.setattr(link, "call", reply_then_signal)
+        link.reconnect()  # makes the reader read again at the next active()
+        assert detector.active() is True
+        assert raced == [False]
+        detector.close()
