@@ -33,15 +33,14 @@ not a broken detector.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from jeepney import DBusAddress, MatchRule, Message  # type: ignore[import-untyped]
 
 from ergobreak.core.events import SeatedReason
 from ergobreak.platform.base import SeatedDetector, Unavailable
-from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription, owner_changes
+from ergobreak.platform.dbus_cached import CachedFlag
+from ergobreak.platform.dbus_link import PROPERTIES, DBusLink
 
 GNOME_NAME = "org.gnome.SessionManager"
 GNOME_PATH = "/org/gnome/SessionManager"
@@ -60,7 +59,7 @@ XFCE_SAVER_PATH = "/org/xfce/ScreenSaver"
 OnChange = Callable[[], None] | None
 
 
-class _Reader:
+class _Reader(CachedFlag):
     """A cached "is idle inhibited" of one service: stale after a signal that only says
     something changed, or after the service's owner changed; re-read in ``active()``."""
 
@@ -74,33 +73,14 @@ class _Reader:
         would start an activatable service we have no business starting)."""
         if not link.name_has_owner(address.bus_name):
             raise Unavailable(f"{address.bus_name} is not on {link.label}")
-        self._link = link
         self._address = address
-        self._on_change = on_change
-        self._lock = threading.Lock()
-        self._value = False
-        self._stale = False
         self._owned = True
-        #: values signals delivered so far: a reading older than one is not stored
-        self._carried = 0
-        self._subs: list[Subscription] = []
-        self._subs.append(link.subscribe(owner_changes(address.bus_name), self._on_owner))
+        super().__init__(link, address.bus_name, on_change)
         link.on_back(self._mark_stale)  # a new connection may have missed signals
 
     @property
     def detail(self) -> str:
         return self.DETAIL
-
-    def _read(self) -> bool:
-        raise NotImplementedError
-
-    def _start(self) -> None:
-        """The first reading; a service that cannot answer is not used."""
-        try:
-            self._value = self._read()
-        except Unavailable:
-            self.close()
-            raise
 
     def _listen(self, member: str, handler: Callable[[Message], None], interface: str) -> None:
         rule = MatchRule(
@@ -108,59 +88,25 @@ class _Reader:
         )
         self._subs.append(self._link.subscribe(rule, handler, owner=self._address.bus_name))
 
-    def _fresh(self) -> bool:
-        """Whether the cached value can be returned as it is (scheduler thread)."""
-        return True
-
-    def active(self) -> bool:
+    def _reading(self) -> bool:
         with self._lock:
-            stale, self._stale = self._stale, False
-            owned, carried = self._owned, self._carried
-        if stale or not self._fresh():
-            value = False
-            if owned:
-                try:
-                    value = self._read()
-                except Unavailable:
-                    value = False  # the service left meanwhile: nobody inhibits through it
-            with self._lock:
-                if self._carried == carried:  # else a signal sent after the reply won
-                    self._value = value
-        with self._lock:
-            return self._value
+            owned = self._owned
+        # no owner: its inhibitors left with it, and a call could start it
+        return super()._reading() if owned else False
 
-    def close(self) -> None:
-        for sub in self._subs:
-            sub.cancel()
-        self._subs.clear()
-
-    # -- bus thread: record, wake the engine, never call
-    def _set(self, value: bool) -> None:
-        with self._lock:
-            changed, self._value, self._stale = value != self._value, value, False
-            self._carried += 1
-        if changed:
-            self._wake()
-
-    def _mark_stale(self, *_: Any) -> None:
-        with self._lock:
-            self._stale = True
-        self._wake()
+    # -- bus thread
+    def _changed(self, msg: Message) -> None:
+        self._mark_stale()
 
     def _on_owner(self, msg: Message) -> None:
         _name, _old, new = msg.body
         with self._lock:
             self._owned = bool(new)
-            self._stale = True
             self._owner_changed()
-        self._wake()
+        super()._on_owner(msg)
 
     def _owner_changed(self) -> None:
         """Under the lock: forget what only the previous owner had shown."""
-
-    def _wake(self) -> None:
-        if self._on_change is not None:
-            self._on_change()
 
 
 class GnomeSessionInhibit(_Reader):
@@ -170,8 +116,8 @@ class GnomeSessionInhibit(_Reader):
 
     def __init__(self, link: DBusLink, on_change: OnChange = None) -> None:
         super().__init__(link, DBusAddress(GNOME_PATH, GNOME_NAME, GNOME_NAME), on_change)
-        self._listen("InhibitorAdded", self._mark_stale, GNOME_NAME)
-        self._listen("InhibitorRemoved", self._mark_stale, GNOME_NAME)
+        self._listen("InhibitorAdded", self._changed, GNOME_NAME)
+        self._listen("InhibitorRemoved", self._changed, GNOME_NAME)
         self._listen("PropertiesChanged", self._on_properties, PROPERTIES)
         self._start()
 
@@ -196,7 +142,7 @@ class KdePolicyAgentInhibit(_Reader):
 
     def __init__(self, link: DBusLink, on_change: OnChange = None) -> None:
         super().__init__(link, DBusAddress(KDE_PATH, KDE_NAME, KDE_NAME), on_change)
-        self._listen("InhibitionsChanged", self._mark_stale, KDE_NAME)
+        self._listen("InhibitionsChanged", self._changed, KDE_NAME)
         self._listen("PropertiesChanged", self._on_properties, PROPERTIES)
         self._start()
 
@@ -229,9 +175,9 @@ class PowerManagementInhibit(_Reader):
         (inhibited,) = self._link.call(self._address, "HasInhibit")
         return bool(inhibited)
 
-    def _fresh(self) -> bool:
+    def _must_read(self) -> bool:
         with self._lock:
-            return self._signalled
+            return not self._signalled
 
     def _on_changed(self, msg: Message) -> None:
         with self._lock:
@@ -256,8 +202,8 @@ class XfceScreenSaverInhibit(_Reader):
         (inhibitors,) = self._link.call(self._address, "GetInhibitors")
         return bool(inhibitors)
 
-    def _fresh(self) -> bool:
-        return False
+    def _must_read(self) -> bool:
+        return True
 
 
 class IdleInhibit:

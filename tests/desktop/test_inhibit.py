@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pytest
 from jeepney import (  # type: ignore[import-untyped]
@@ -39,7 +39,9 @@ from ergobreak.platform.base import SeatedDetector
 from ergobreak.platform.dbus_link import PROPERTIES, DBusLink
 
 from .rig import Bus, Rig, wait_for
+from .test_edge_fakes import FakeService
 
+T = TypeVar("T")
 Kind = Literal["gnome", "kde", "xfce", "xfce-saver"]
 #: powerdevil: an idle (ChangeScreenSettings) inhibition implies a sleep one
 KDE_SLEEP = 1
@@ -52,57 +54,43 @@ class Inhibitor:
     flags: int
 
 
-class InhibitService:
-    """gnome-session's, powerdevil's or xfce4-power-manager's inhibitor bookkeeping,
-    spoken over real D-Bus by one thread. ``queries`` counts the state reads."""
+class InhibitService(FakeService):
+    """gnome-session's, powerdevil's, xfce4-power-manager's or xfce4-screensaver's
+    inhibitor bookkeeping, spoken over real D-Bus by one thread. ``queries`` counts the
+    state reads."""
 
     def __init__(self, rig: Rig, kind: Kind, *, signals: bool = False) -> None:
-        self.rig = rig
-        self.kind = kind
-        #: xfce: emit HasInhibitChanged (the spec, KDE) -- xfce4-power-manager does not
-        self.signals = signals
-        self.names = {
+        first, *others = {
             "gnome": [di.GNOME_NAME],
             "kde": [di.KDE_NAME, di.FDO_NAME],  # powerdevil: one connection, both names
             "xfce": [di.FDO_NAME],
             "xfce-saver": [di.XFCE_SAVER],
         }[kind]
+        super().__init__(rig, first)
+        self.others = others
+        self.kind = kind
+        #: xfce: emit HasInhibitChanged (the spec, KDE) -- xfce4-power-manager does not
+        self.signals = signals
         self.inhibitors: dict[int, Inhibitor] = {}
         self.queries = 0
         self._cookies = itertools.count(7)
-        self.conn = open_dbus_connection(rig.bus_address)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
 
     def __enter__(self) -> InhibitService:
-        self.thread.start()
+        super().__enter__()
         gone = MatchRule(type="signal", sender="org.freedesktop.DBus", member="NameOwnerChanged")
         self.conn.send(message_bus.AddMatch(gone))
-        for name in self.names:
+        for name in self.others:
             self.conn.send(message_bus.RequestName(name))
-        for name in self.names:
-            wait_for(partial(self._owned, name), what=f"{name} owned")
+            wait_for(partial(self.bus.name_has_owner, name), what=f"{name} owned")
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
-        self.conn.interrupt()
-        self.thread.join(5)
-        self.conn.close()
-        for name in self.names:
+        super().close()
+        for name in self.others:
             wait_for(partial(self._released, name), what=f"{name} released")
 
-    def _owned(self, name: str) -> bool:
-        return self.rig.bus.owner_pid(name) is not None
-
     def _released(self, name: str) -> bool:
-        return not self.rig.bus.name_has_owner(name)
-
-    # -- the state, as each service computes it
-    def _idle(self) -> bool:
-        bit = di.GNOME_IDLE if self.kind == "gnome" else di.KDE_SCREEN
-        return any(i.flags & bit for i in self.inhibitors.values())
+        return not self.bus.name_has_owner(name)
 
     def _any(self) -> bool:
         return bool(self.inhibitors)
@@ -231,6 +219,10 @@ class App:
         api = DBusAddress(di.KDE_PATH, di.KDE_NAME, di.KDE_NAME)
         return int(self.bus.call(api, "AddInhibition", "uss", types, "vlc", "Playing")[0])
 
+    def kde_release(self, cookie: int) -> None:
+        api = DBusAddress(di.KDE_PATH, di.KDE_NAME, di.KDE_NAME)
+        self.bus.call(api, "ReleaseInhibition", "u", cookie)
+
     def fdo_inhibit(self) -> int:
         api = DBusAddress(di.FDO_PATH, di.FDO_NAME, di.FDO_INTERFACE)
         return int(self.bus.call(api, "Inhibit", "ss", "chromium", "Playing video")[0])
@@ -262,6 +254,24 @@ class Wakes:
         with self._lock:
             return self.count
 
+    def after(self, action: Callable[[], T], signal: str) -> T:
+        """Do ``action``, then wait until a reader asked for a wake-up (``signal``
+        names what should have caused it)."""
+        before = self.seen()
+        result = action()
+        wait_for(lambda: self.seen() > before, what=f"a wake-up from {signal}")
+        return result
+
+
+def watch(link: DBusLink, reader: type[SeatedDetector]) -> tuple[Wakes, di.IdleInhibit]:
+    """The merged detector, which must consist of ``reader`` alone and read False."""
+    wakes = Wakes()
+    detector = di.open_inhibit(link, {}, wakes)
+    assert [type(r) for r in detector.readers] == [reader]
+    assert (detector.name, detector.reason) == ("inhibit", "watching")
+    assert detector.active() is False
+    return wakes, detector
+
 
 @pytest.fixture
 def link(desktop: Rig) -> Iterator[DBusLink]:
@@ -277,29 +287,16 @@ def app(desktop: Rig) -> Iterator[App]:
     started.quit()
 
 
-def woken_after(wakes: Wakes, before: int) -> bool:
-    return wakes.seen() > before
-
-
-def assert_watching(detector: SeatedDetector) -> None:
-    assert (detector.name, detector.reason) == ("inhibit", "watching")
-
-
 def test_gnome_inhibitor_turns_watching_on_and_off_by_signal(
     desktop: Rig, link: DBusLink, app: App
 ) -> None:
     with InhibitService(desktop, "gnome") as svc:
-        wakes = Wakes()
-        detector = di.open_inhibit(link, {}, wakes)
-        assert_watching(detector)
-        assert [type(r) for r in detector.readers] == [di.GnomeSessionInhibit]
+        wakes, detector = watch(link, di.GnomeSessionInhibit)
         assert "IsInhibited" in detector.detail
-        assert detector.active() is False
         reads = svc.queries
 
-        before = wakes.seen()
-        cookie = app.gnome_inhibit(di.GNOME_IDLE | 4)  # idle + suspend, as a video player
-        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitorAdded")
+        # idle + suspend, as a video player asks
+        cookie = wakes.after(lambda: app.gnome_inhibit(di.GNOME_IDLE | 4), "InhibitorAdded")
         assert detector.active() is True
         # cached: asking again costs no call until the next signal
         settled = svc.queries
@@ -307,9 +304,7 @@ def test_gnome_inhibitor_turns_watching_on_and_off_by_signal(
         assert detector.active() is True
         assert svc.queries == settled <= reads + 1
 
-        before = wakes.seen()
-        app.gnome_uninhibit(cookie)
-        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitorRemoved")
+        wakes.after(lambda: app.gnome_uninhibit(cookie), "InhibitorRemoved")
         assert detector.active() is False
         detector.close()
 
@@ -318,11 +313,9 @@ def test_gnome_inhibitor_of_another_action_is_not_watching(
     desktop: Rig, link: DBusLink, app: App
 ) -> None:
     with InhibitService(desktop, "gnome"):
-        wakes = Wakes()
-        detector = di.open_inhibit(link, {}, wakes)
-        before = wakes.seen()
-        app.gnome_inhibit(1 | 4)  # logout + suspend (a disc burner): the user may be away
-        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitorAdded")
+        wakes, detector = watch(link, di.GnomeSessionInhibit)
+        # logout + suspend (a disc burner): the user may well be away
+        wakes.after(lambda: app.gnome_inhibit(1 | 4), "InhibitorAdded")
         assert detector.active() is False
         app.gnome_inhibit(di.GNOME_IDLE)
         wait_for(detector.active, what="the idle inhibitor seen")
@@ -331,14 +324,12 @@ def test_gnome_inhibitor_of_another_action_is_not_watching(
 
 def test_an_application_that_quits_takes_its_inhibitor_along(desktop: Rig, link: DBusLink) -> None:
     with InhibitService(desktop, "gnome"):
-        wakes = Wakes()
-        detector = di.open_inhibit(link, {}, wakes)
+        wakes, detector = watch(link, di.GnomeSessionInhibit)
         player = App(desktop)
         player.gnome_inhibit(di.GNOME_IDLE)
         wait_for(detector.active, what="the player's inhibitor seen")
-        before = wakes.seen()
-        player.quit()  # no Uninhibit: the session manager drops it with the connection
-        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitorRemoved")
+        # no Uninhibit: the session manager drops it with the connection
+        wakes.after(player.quit, "InhibitorRemoved")
         assert detector.active() is False
         detector.close()
 
@@ -348,59 +339,47 @@ def test_session_manager_gone_reads_false_and_a_new_one_is_followed(
 ) -> None:
     player = App(desktop)
     svc = InhibitService(desktop, "gnome").__enter__()
-    wakes = Wakes()
-    detector = di.open_inhibit(link, {}, wakes)
+    wakes, detector = watch(link, di.GnomeSessionInhibit)
+    again = InhibitService(desktop, "gnome")
     try:
         player.gnome_inhibit(di.GNOME_IDLE)
         wait_for(detector.active, what="the inhibitor seen")
-        before = wakes.seen()
-        svc.close()  # gnome-session gone: its inhibitors with it
-        wait_for(lambda: woken_after(wakes, before), what="a wake-up from NameOwnerChanged")
+        wakes.after(svc.close, "NameOwnerChanged")  # gnome-session gone, its inhibitors too
         assert detector.active() is False  # no Unavailable: nobody inhibits through it
         assert detector.active() is False
 
-        before = wakes.seen()
-        with InhibitService(desktop, "gnome") as again:
-            wait_for(lambda: woken_after(wakes, before), what="a wake-up from the new owner")
-            assert detector.active() is False
-            assert again.queries == 1, "the new owner is asked once"
-            player.gnome_inhibit(di.GNOME_IDLE)
-            wait_for(detector.active, what="the new owner's inhibitor seen")
+        wakes.after(again.__enter__, "NameOwnerChanged")
+        assert detector.active() is False
+        assert again.queries == 1, "the new owner is asked once"
+        player.gnome_inhibit(di.GNOME_IDLE)
+        wait_for(detector.active, what="the new owner's inhibitor seen")
     finally:
         detector.close()
         player.quit()
+        again.close()
 
 
 def test_kde_reads_screen_inhibitions_not_sleep_ones(
     desktop: Rig, link: DBusLink, app: App
 ) -> None:
     with InhibitService(desktop, "kde") as svc:
-        wakes = Wakes()
-        detector = di.open_inhibit(link, {}, wakes)
-        assert [type(r) for r in detector.readers] == [di.KdePolicyAgentInhibit]
+        wakes, detector = watch(link, di.KdePolicyAgentInhibit)
         assert dict(detector.tried)["PowerManagement.Inhibit"].startswith("not needed")
-        assert detector.active() is False
 
-        before = wakes.seen()
-        app.fdo_inhibit()  # a download keeping the machine awake: sleep only
-        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitionsChanged")
+        # a download keeping the machine awake: sleep only
+        wakes.after(app.fdo_inhibit, "InhibitionsChanged")
         assert detector.active() is False
-        assert app.bus.call(DBusAddress(di.FDO_PATH, di.FDO_NAME, di.FDO_INTERFACE), "HasInhibit")[
-            0
-        ], "powerdevil's HasInhibit says yes for sleep"
+        fdo = DBusAddress(di.FDO_PATH, di.FDO_NAME, di.FDO_INTERFACE)
+        assert app.bus.call(fdo, "HasInhibit")[0], "powerdevil's HasInhibit says yes for sleep"
 
-        before = wakes.seen()
-        cookie = app.kde_inhibit(di.KDE_SCREEN)  # ScreenSaver.Inhibit through kscreenlocker
-        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitionsChanged")
+        # what org.freedesktop.ScreenSaver.Inhibit asks for, through kscreenlocker
+        cookie = wakes.after(lambda: app.kde_inhibit(di.KDE_SCREEN), "InhibitionsChanged")
         assert detector.active() is True
         reads = svc.queries
         assert detector.active() is True
         assert svc.queries == reads
 
-        release = DBusAddress(di.KDE_PATH, di.KDE_NAME, di.KDE_NAME)
-        before = wakes.seen()
-        app.bus.call(release, "ReleaseInhibition", "u", cookie)
-        wait_for(lambda: woken_after(wakes, before), what="a wake-up from InhibitionsChanged")
+        wakes.after(lambda: app.kde_release(cookie), "InhibitionsChanged")
         assert detector.active() is False
         detector.close()
 
@@ -409,11 +388,8 @@ def test_xfce_power_manager_sends_no_signal_and_is_read_at_each_wake_up(
     desktop: Rig, link: DBusLink, app: App
 ) -> None:
     with InhibitService(desktop, "xfce") as svc:
-        wakes = Wakes()
-        detector = di.open_inhibit(link, {}, wakes)
-        assert [type(r) for r in detector.readers] == [di.PowerManagementInhibit]
+        wakes, detector = watch(link, di.PowerManagementInhibit)
         assert "no signal yet" in detector.detail
-        assert detector.active() is False
         cookie = app.fdo_inhibit()
         reads = svc.queries
         assert detector.active() is True  # read now: nothing said it changed
@@ -429,17 +405,14 @@ def test_power_management_that_signals_is_followed_without_reads(
     desktop: Rig, link: DBusLink, app: App
 ) -> None:
     with InhibitService(desktop, "xfce", signals=True) as svc:
-        wakes = Wakes()
-        detector = di.open_inhibit(link, {}, wakes)
-        cookie = app.fdo_inhibit()
-        wait_for(lambda: wakes.seen() == 1, what="a wake-up from HasInhibitChanged")
+        wakes, detector = watch(link, di.PowerManagementInhibit)
+        cookie = wakes.after(app.fdo_inhibit, "HasInhibitChanged")
         reads = svc.queries
         assert detector.active() is True
         assert detector.active() is True
         assert svc.queries == reads, "the signal's value is used as it is"
         assert "HasInhibitChanged" in detector.detail
-        app.fdo_uninhibit(cookie)
-        wait_for(lambda: wakes.seen() == 2, what="a wake-up from HasInhibitChanged")
+        wakes.after(lambda: app.fdo_uninhibit(cookie), "HasInhibitChanged")
         assert detector.active() is False
         assert svc.queries == reads
         detector.close()
@@ -447,10 +420,7 @@ def test_power_management_that_signals_is_followed_without_reads(
 
 def test_xfce_screensaver_is_read_at_each_wake_up(desktop: Rig, link: DBusLink) -> None:
     with InhibitService(desktop, "xfce-saver") as svc:
-        wakes = Wakes()
-        detector = di.open_inhibit(link, {}, wakes)
-        assert [type(r) for r in detector.readers] == [di.XfceScreenSaverInhibit]
-        assert detector.active() is False
+        wakes, detector = watch(link, di.XfceScreenSaverInhibit)
         player = App(desktop)
         player.saver_inhibit()
         reads = svc.queries
@@ -530,13 +500,9 @@ def _refuse_all(conn: Any) -> None:
 def test_a_new_bus_connection_reads_again(desktop: Rig, link: DBusLink, app: App) -> None:
     """After the link reconnects, signals sent meanwhile may be lost: read once more."""
     with InhibitService(desktop, "gnome") as svc:
-        wakes = Wakes()
-        detector = di.open_inhibit(link, {}, wakes)
-        assert detector.active() is False
+        wakes, detector = watch(link, di.GnomeSessionInhibit)
         reads = svc.queries
-        before = wakes.seen()
-        link.reconnect()
-        assert wakes.seen() == before + 1
+        wakes.after(link.reconnect, "the link's on_back")
         assert detector.active() is False
         assert svc.queries == reads + 1
         app.gnome_inhibit(di.GNOME_IDLE)  # the signals reach the new connection
@@ -550,8 +516,7 @@ def test_a_reading_older_than_a_signal_does_not_overwrite_it(
     """The reply to a re-read can be routed just before a signal that changes the
     state; the signal's value must survive the (older) reply being stored."""
     with InhibitService(desktop, "gnome"):
-        detector = di.open_inhibit(link, {}, None)
-        assert detector.active() is False
+        _wakes, detector = watch(link, di.GnomeSessionInhibit)
         real_call = link.call
         raced: list[bool] = []
 
