@@ -9,8 +9,8 @@ Readers, each a :class:`~ergobreak.platform.base.SeatedDetector` of reason ``wat
   (gnome-settings-daemon's proxy) and the desktop portal's inhibit both end up here.
 * KDE Plasma: powerdevil's ``org.kde.Solid.PowerManagement.PolicyAgent.HasInhibition(4)``
   (4: ChangeScreenSettings, what ``org.freedesktop.ScreenSaver.Inhibit`` asks for through
-  kscreenlocker), read again after ``InhibitionsChanged`` or a ``PropertiesChanged`` of
-  the PolicyAgent (Plasma 6).
+  kscreenlocker), read again after ``InhibitionsChanged`` or (newer powerdevil) a
+  ``PropertiesChanged`` of the PolicyAgent.
 * Others (XFCE): ``org.freedesktop.PowerManagement.Inhibit.HasInhibit()`` and its
   ``HasInhibitChanged(b)`` signal. xfce4-power-manager (4.18) holds off screen blanking
   and idle sleep for such an inhibitor, but never emits the signal: until the service
@@ -24,8 +24,9 @@ Readers, each a :class:`~ergobreak.platform.base.SeatedDetector` of reason ``wat
 Values are cached; signal handlers (on the bus thread) only mark a reader stale or
 store a value the signal carries, and wake the engine (``on_change``); the scheduler
 thread reads again in ``active()``. A service that leaves reads as not inhibited: its
-inhibitors lived in its memory and left with it (gnome-session, powerdevil and
-xfce4-power-manager all drop an inhibitor when its application disconnects), so
+inhibitors lived in its memory and left with it (gnome-session, powerdevil,
+xfce4-power-manager and xfce4-screensaver all drop an inhibitor when its application
+disconnects), so
 nobody is inhibiting through it; when a new owner takes the name, the reader follows
 it. ``active()`` never raises for that, because a restart of the session manager is
 not a broken detector.
