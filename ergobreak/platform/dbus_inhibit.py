@@ -9,7 +9,7 @@ Readers, each a :class:`~ergobreak.platform.base.SeatedDetector` of reason ``wat
   (gnome-settings-daemon's proxy) and the desktop portal's inhibit both end up here.
 * KDE Plasma: powerdevil's ``org.kde.Solid.PowerManagement.PolicyAgent.HasInhibition(4)``
   (4: ChangeScreenSettings, what ``org.freedesktop.ScreenSaver.Inhibit`` asks for through
-  kscreenlocker), read again after ``InhibitionsChanged`` or (newer powerdevil) a
+  kscreenlocker), read again after ``InhibitionsChanged`` or (powerdevil 6.5 on) a
   ``PropertiesChanged`` of the PolicyAgent.
 * Others (XFCE): ``org.freedesktop.PowerManagement.Inhibit.HasInhibit()`` and its
   ``HasInhibitChanged(b)`` signal. xfce4-power-manager (4.18) holds off screen blanking
