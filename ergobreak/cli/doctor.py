@@ -33,9 +33,17 @@ NO_HOST_FALLBACK = (
 )
 NO_TRAY_FALLBACK = "no icon: use `ergobreak status`, `pause`, `start`, `quit`"
 #: roles where every adapter that opens is used, not just the first
-MANY = ("session", "quiet")
+MANY = ("session", "quiet", "seated")
 #: what the daemon does when none of a role of many opens
-_NONE_WORKS = {"quiet": "no quiet source works here: prompts are never held"}
+_NONE_WORKS = {
+    "quiet": "no quiet source works here: prompts are never held",
+    "seated": "no call or video is seen here: sitting still without input counts as away",
+}
+#: how a role of many says it is on now
+_ACTIVE_WORDS = {
+    "quiet": ("quiet NOW", "not quiet now"),
+    "seated": ("in use NOW", "not in use now"),
+}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,13 +82,16 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     now = "unreadable" if idle is None else f"{check['idle_seconds']:g} s"
                     check["detail"] += f"; idle now {now}"
             checks.append(check)
-        states = {d.name: False for d in edge.quiet}
-        for detector in edge.quiet:
-            with contextlib.suppress(Exception):  # a flaky detector must not end the report
-                states[detector.name] |= detector.active()
+        states: dict[tuple[str, str], bool] = {}
+        for role, detectors in (("quiet", edge.quiet), ("seated", edge.seated)):
+            for detector in detectors:
+                key = (role, detector.name)
+                states.setdefault(key, False)
+                with contextlib.suppress(Exception):  # a flaky detector must not end the report
+                    states[key] |= detector.active()
         for check in checks:
-            if check["role"] == "quiet" and check["ok"]:
-                check["active"] = states.get(check["name"], False)
+            if check["role"] in ("quiet", "seated") and check["ok"]:
+                check["active"] = states.get((check["role"], check["name"]), False)
         notify = send_test(edge) if args.notify else None
     finally:
         edge.close()
@@ -208,7 +219,8 @@ def _mark(ok: bool) -> str:
 def _write_check(out: TextIO, check: dict[str, Any]) -> None:
     detail = check["detail"]
     if check.get("active") is not None:
-        detail += "; " + ("quiet NOW" if check["active"] else "not quiet now")
+        on, off = _ACTIVE_WORDS[check["role"]]
+        detail += "; " + (on if check["active"] else off)
     out.write(f"{_mark(check['ok']):8} {check['role']:9} {check['name']:13} {detail}\n")
     for candidate in check.get("tried") or ():
         _write_passed(out, candidate["name"], candidate["reason"])
