@@ -279,7 +279,7 @@ def open_inhibit(link: DBusLink, env: Mapping[str, str], on_change: OnChange = N
     if not found:
         why = "; ".join(f"{label}: {reason}" for label, reason in tried)
         message = f"no idle-inhibit state readable ({why})"
-        if env.get("WAYLAND_DISPLAY"):
+        if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE") == "wayland":
             message += "; on Wayland the idle source already honours inhibitors"
         raise NoInhibitReader(message, tried)
     return IdleInhibit(found, tried)

@@ -461,6 +461,9 @@ def test_no_service_is_unavailable_naming_each_tried(desktop: Rig, link: DBusLin
         assert name in str(caught.value)
     assert "honours inhibitors" in str(caught.value)
     with pytest.raises(di.NoInhibitReader) as caught:
+        di.open_inhibit(link, {"XDG_SESSION_TYPE": "wayland"}, None)
+    assert "honours inhibitors" in str(caught.value)
+    with pytest.raises(di.NoInhibitReader) as caught:
         di.open_inhibit(link, {}, None)
     assert "Wayland" not in str(caught.value)
 
