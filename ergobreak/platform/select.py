@@ -11,7 +11,7 @@ for users and tests::
     ERGOBREAK_NOTIFIER=freedesktop|plyer|console
     ERGOBREAK_SESSION=logind,screensaver | none
     ERGOBREAK_QUIET=fullscreen,dnd,windows_busy | none
-    ERGOBREAK_SEATED=camera | none
+    ERGOBREAK_SEATED=camera,inhibit | none
 
 Nothing here raises for a missing desktop service: the fallback is always
 something that works (wall-clock time, console notifications, the time-jump
@@ -525,13 +525,27 @@ def _camera(ctx: _Context) -> _Found[SeatedDetector]:
     return _Found(camera, camera.detail)
 
 
+def _inhibit(ctx: _Context) -> _Found[SeatedDetector]:
+    """An application inhibits idle (a video, a presentation): the person is watching."""
+    from ergobreak.platform.dbus_inhibit import NoInhibitReader, open_inhibit  # noqa: PLC0415
+
+    try:
+        inhibit = open_inhibit(ctx.session_bus(), ctx.env, ctx.on_change)
+    except NoInhibitReader as exc:
+        raise _NoneWorked(str(exc), exc.tried) from exc
+    return _Found(inhibit, inhibit.detail, inhibit.tried)
+
+
 SEATED_OPENERS: dict[str, Callable[[_Context], _Found[SeatedDetector]]] = {
     "camera": _camera,
+    "inhibit": _inhibit,
 }
 SEATED_NAMES = tuple(SEATED_OPENERS)
 
 _SEATED_HINTS = {
     "camera": "Linux only",
+    "inhibit": "needs a session manager or power manager on the session bus"
+    " (GNOME, KDE Plasma, XFCE)",
 }
 
 
@@ -547,7 +561,7 @@ def _choose_seated(
     if platform in {"win32", "darwin"}:
         default: list[str] = []
     else:
-        default = ["camera"]
+        default = ["camera", "inhibit"]
     names = _listed(ctx.env, SEATED_ENV, default)
     off = [name for name in names if name in CALL_DETECTORS and not calls]
     names = [name for name in names if name not in off]
