@@ -48,6 +48,9 @@ OPERATIONAL = (
     "organization",
     "config_source",
     "config_error",
+    "warnings",
+    "policy_errors",
+    "policy_current",
     "backends",
 )
 
@@ -83,7 +86,23 @@ def status_text(status: dict[str, Any]) -> str:
         lines.append(f"  managed: {status['policy']}")
     if status.get("config_error"):
         lines.append(f"  config error (previous settings kept): {status['config_error']}")
+    for problem in status.get("policy_errors") or ():
+        kept = "previous policy kept" if status.get("policy_current") is False else "entry ignored"
+        lines.append(f"  policy error ({kept}): {_place(problem)}")
+    warnings = status.get("warnings") or ()
+    if warnings:
+        more = (
+            f" (and {len(warnings) - 1} more: ergobreak config check)" if len(warnings) > 1 else ""
+        )
+        lines.append(f"  warning: {_place(warnings[0])}{more}")
     return "\n".join(lines) + "\n"
+
+
+def _place(entry: dict[str, Any]) -> str:
+    """``file:line: key: message`` for a status ``warnings`` or ``policy_errors`` entry."""
+    where = f"{entry.get('file')}:{entry['line']}" if entry.get("line") else f"{entry.get('file')}"
+    key = f"{entry['key']}: " if entry.get("key") else ""
+    return f"{where}: {key}{entry.get('message')}"
 
 
 def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
