@@ -64,15 +64,17 @@ def discover_policy_files(
     Hidden files (``.name.toml``, e.g. an editor's swap or a half-copied file)
     are skipped. Paths are fixed per OS (:func:`ergobreak.paths.policy_dir`); no
     environment variable moves them.
+
+    Anything at those names counts, not only regular files: a folder, a pipe or a
+    dangling symlink where a policy file should be is a policy that cannot be read
+    (an error, so a running daemon keeps its last good policy), never "no policy".
     """
     p = paths()
     main = policy_file or p.policy_file
     folder = policy_d or p.policy_d
-    found_files = [main] if main.is_file() else []
+    found_files = [main] if os.path.lexists(main) else []
     with contextlib.suppress(OSError):
-        found_files += sorted(
-            f for f in folder.glob("*.toml") if f.is_file() and not f.name.startswith(".")
-        )
+        found_files += sorted(f for f in folder.glob("*.toml") if not f.name.startswith("."))
     return found_files
 
 
@@ -221,12 +223,28 @@ def _read_policy(
                     )
                 )
                 continue
+        kind = _not_a_file(path)
+        if kind is not None:
+            diags.append(Diagnostic.plain(name, f"policy file refused: {kind}"))
+            continue
         text, problems = read_text(path, max_bytes=MAX_BYTES)
         diags.extend(problems)
         if text is None:
             continue
         policy = _apply_text(policy, path, text, diags)
     return _drop_outside_limits(policy, diags)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` is a pipe, socket or device, whose read would give an empty text (no
+    policy at all); ``None`` otherwise (a folder or a missing file: reading says so)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return "it is not a regular file"
 
 
 def _apply_text(policy: Policy, path: Path, text: str, diags: list[Diagnostic]) -> Policy:
