@@ -270,7 +270,14 @@ class App:
         self._publish_config()
         self._tell(effective)
         release_memory()
-        return Reloaded(effective.settings, effective.content)
+        return Reloaded(
+            effective.settings,
+            effective.content,
+            warnings=tuple(
+                d.headline() for d in (*effective.policy_errors, *self._warnings(effective))
+            ),
+            policy_current=effective.policy_current,
+        )
 
     def on_failure(self, detail: str) -> None:
         """Engine thread: something inside ergobreak failed (the engine logged it)."""
@@ -304,7 +311,7 @@ class App:
         only once its file changed)."""
         assert self.engine is not None
         mine = {str(self.paths.config_file), "command line"}
-        warnings = [*effective.warnings, *effective.overrides()]
+        warnings = self._warnings(effective)
         digests: dict[str, str] = {}
         keys = [(self._digest(d.path, digests), d.headline()) for d in warnings]
         new = [d for d, key in zip(warnings, keys, strict=True) if key not in self._told]
@@ -344,6 +351,12 @@ class App:
                 "policy_current": effective.policy_current,
             }
         )
+
+    @staticmethod
+    def _warnings(effective: Effective) -> list[Diagnostic]:
+        """Every warning about the settings in force, the policy's locks and clamps of
+        the user's own values among them."""
+        return [*effective.warnings, *effective.overrides()]
 
     @staticmethod
     def _digest(path: str, seen: dict[str, str]) -> str:

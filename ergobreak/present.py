@@ -27,6 +27,8 @@ NOTICE_SLOT = "notice"
 #: own, so a reload's "Settings updated" does not replace them
 SETTINGS_SLOT = "settings"
 POLICY_SLOT = "policy"
+#: what the user is told while the last good policy stays in force
+POLICY_KEPT = "Your organization's settings could not be read; the previous ones stay in force."
 #: warnings a settings bubble names; the rest are counted
 WARNINGS_SHOWN = 2
 #: seconds a posture check stays up when the server honours timeouts
@@ -214,7 +216,7 @@ def config_warnings(warnings: Sequence[Diagnostic]) -> Notification:
 def policy_unread(errors: Sequence[Diagnostic], *, kept: bool) -> Notification:
     """The policy files on disk could not be used (``kept``: the last good policy stays)."""
     if kept:
-        said = "Your organization's settings could not be read; the previous ones stay in force."
+        said = POLICY_KEPT
     else:
         said = "Some of your organization's settings could not be read; the rest apply."
     first = _in_a_line(errors[0]) if errors else ""

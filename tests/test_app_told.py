@@ -112,8 +112,12 @@ def test_a_reload_that_introduces_a_warning_tells_it_once() -> None:
     assert told(rig, WARNED) == []
     assert status(rig)["warnings"] == []
     rig.write_config(TYPOS)
-    rig.request("reload")
-    rig.request("reload")
+    reply = rig.request("reload")
+    assert reply["warnings"] == [
+        f"{rig.config_file}:7:1: warning: drill.evrey: unknown key (ignored)",
+        f"{rig.config_file}:9:1: warning: postrue: unknown table (ignored)",
+    ]
+    assert rig.request("reload")["warnings"] == reply["warnings"]  # said, not told again
     (body,) = told(rig, WARNED)
     assert "did you mean drill.every?" in body
     assert "evrey" in status_text(status(rig))
@@ -152,7 +156,7 @@ def test_a_broken_policy_keeps_the_last_good_one_in_force(
     break_policy(policy, how)
     with caplog.at_level(logging.ERROR, logger="ergobreak"):
         assert rig.request("reload")["ok"] is True
-        rig.request("reload")
+        assert rig.request("reload")["policy_current"] is False
     assert rig.engine.core.settings.drill.every == 3600  # still locked
     now = status(rig)
     assert now["policy_current"] is False

@@ -159,6 +159,12 @@ def _simple(cmd: str) -> Any:
             return EXIT_FAILURE
         if reply.get("changes"):
             out.write(f"Settings reloaded: {reply['changes']}\n")
+        if reply.get("policy_current") is False:
+            from ergobreak.present import POLICY_KEPT  # noqa: PLC0415
+
+            out.write(f"{POLICY_KEPT}\n")
+        for line in reply.get("warnings", []):
+            out.write(f"  {line}\n")
         return EXIT_OK
 
     return run

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scaffold import require_root
@@ -26,9 +27,7 @@ from .test_daemon_e2e import CONFIG, Daemon, arrivals, ours
 WARNED = "check your settings"
 POLICY_TOLD = "organization settings"
 KEPT = "Your organization's settings could not be read; the previous ones stay in force."
-POLICY = (
-    'schema = 1\n[meta]\norganization = "Example Corp"\n[enforced.drill]\nevery = "40s"\n'
-)
+POLICY = 'schema = 1\n[meta]\norganization = "Example Corp"\n[enforced.drill]\nevery = "40s"\n'
 #: ``ergobreak ARGS`` with the admin policy folder at ARGV[1]
 LAUNCHER = (
     "import sys; from pathlib import Path; from ergobreak import paths;"
@@ -56,7 +55,7 @@ class ManagedDaemon(Daemon):
         self.policy.write_text(text, encoding="utf-8")
         self.policy.chmod(0o644)
 
-    def operational(self) -> dict[str, object]:
+    def operational(self) -> dict[str, Any]:
         """``status --json`` as IT collects it (no ``--personal``)."""
         code, out, err = self.cli("status", "--json")
         assert code == 0, err
@@ -96,7 +95,7 @@ def test_a_typo_is_told_once_with_file_line_and_fix(desktop: Rig, managed: Manag
     assert notice["body"] == (
         "config.toml:9: drill.evrey: unknown key (ignored) — did you mean drill.every?"
     )
-    (warning,) = managed.operational()["warnings"]  # type: ignore[misc]
+    (warning,) = managed.operational()["warnings"]
     assert (warning["file"], warning["line"]) == (str(managed.config), 9)
     assert "WARNING" in managed.daemon_log()
     assert "drill.evrey: unknown key" in managed.daemon_log()
@@ -125,12 +124,18 @@ def test_a_broken_policy_keeps_the_last_good_one_and_says_so_once(
     assert isinstance(errors, list)
     assert {(e["file"], e["line"]) for e in errors} >= {(str(managed.policy), 5)}
     assert managed.status()["settings"]["drill_every"] == 40  # still enforced
-    assert managed.cli("reload")[0] == 0
+    code, out, _err = managed.cli("reload")
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "Settings reloaded: no changes",
+        KEPT,
+    ]
+    assert f"  {managed.policy}:5:" in out
     assert len(bodies(desktop, POLICY_TOLD)) == 1  # told once
     assert not [b for b in bodies(desktop, "ergobreak") if b.startswith("Settings updated")]
     assert "ERROR" in managed.daemon_log()
     assert not compliant(facts)
-    code, out, _err = managed.cli("doctor")
+    _code, out, _err = managed.cli("doctor")
     assert "the last good policy" in out
     assert f"error    policy    {managed.policy}:5:" in out
 
@@ -160,7 +165,7 @@ def test_one_bad_entry_in_a_policy_d_file_shows_in_status(
     extra.write_text('schema = 1\n[enforced.posture]\nevery = "soon"\n', encoding="utf-8")
     extra.chmod(0o644)
     wait_for(lambda: managed.operational()["policy_errors"], 10, what="the bad entry")
-    (error,) = managed.operational()["policy_errors"]  # type: ignore[misc]
+    (error,) = managed.operational()["policy_errors"]
     assert (error["file"], error["line"], error["key"]) == (str(extra), 3, "enforced.posture.every")
     assert managed.operational()["policy_current"] is False
     arrivals(desktop, POLICY_TOLD, 10)
@@ -181,7 +186,7 @@ def test_a_hand_edit_of_a_locked_key_is_told_once(desktop: Rig, managed: Managed
     assert managed.status()["settings"]["drill_every"] == 40
 
 
-def compliant(facts: dict[str, object]) -> bool:
+def compliant(facts: dict[str, Any]) -> bool:
     """The compliance one-liner of docs/deploying.md, run by jq on ``facts``."""
     jq = shutil.which("jq")
     assert jq, "jq missing: install Debian's jq package"
