@@ -175,7 +175,7 @@ class App:
             self.last_policy.keep(effective.policy_texts)
             return effective
         kept = self.last_policy.texts()
-        if kept is None:  # none was ever read whole: what can be read applies
+        if not kept:  # none was ever read whole, or it was no policy: what can be read applies
             return effective
         previous = load(user_file, cli=self.cli_values, policy_texts=kept)
         return replace(
@@ -330,7 +330,7 @@ class App:
         errors = effective.policy_errors
         problems = frozenset(d.headline() for d in errors)
         if errors and problems != self._policy_told:
-            kept = not effective.policy_current and self.last_policy.texts() is not None
+            kept = bool(self.last_policy.texts())
             for diag in errors:
                 log.error("%s", diag.format())
             log.error(

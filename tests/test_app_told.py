@@ -266,3 +266,15 @@ def test_config_show_starts_with_who_manages_the_settings() -> None:
     assert out.splitlines()[0] == "# Managed by Example Corp"
     install_policy(POLICY.replace('organization = "Example Corp"', 'contact = "it@example.com"'))
     assert cli("config", "show")[1].splitlines()[0] == "# Managed by your organization"
+
+
+def test_a_first_policy_with_a_bad_entry_applies_what_can_be_read() -> None:
+    rig = start_app()  # no policy yet: the last good policy is none at all
+    install_policy(POLICY + '[enforced.posture]\nevery = "soon"\n')
+    rig.request("reload")
+    assert rig.engine.core.settings.drill.every == 3600  # the good entries apply
+    now = status(rig)
+    assert now["policy_current"] is False
+    assert [e["key"] for e in now["policy_errors"]] == ["enforced.posture.every"]
+    (body,) = told(rig, POLICY_TOLD)
+    assert body.startswith("Some of your organization's settings could not be read; the rest")

@@ -228,7 +228,7 @@ def _policy_kept() -> str:
     from ergobreak.paths import paths  # noqa: PLC0415
 
     kept = paths().state_dir / NAME
-    if LastPolicy(kept).texts() is None:
+    if not LastPolicy(kept).texts():
         return "no earlier policy was kept: what can be read of these files applies"
     return f"the last good policy ({kept}) stays in force until these are fixed"
 
