@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jeepney import DBusAddress  # type: ignore[import-untyped]
 from scaffold import require_root
 
 from ergobreak import paths as paths_module
 
 from .rig import Proc, Rig, wait_for
-from .test_daemon_e2e import CONFIG, Daemon, arrivals, ours
+from .test_daemon_e2e import CONFIG, WATCHER, Daemon, arrivals, ours
 
 WARNED = "check your settings"
 POLICY_TOLD = "organization settings"
@@ -183,6 +184,36 @@ def test_a_hand_edit_of_a_locked_key_is_told_once(desktop: Rig, managed: Managed
     )
     assert managed.cli("reload")[0] == 0
     assert len(bodies(desktop, WARNED)) == 1
+    assert managed.status()["settings"]["drill_every"] == 40
+
+
+def test_the_tray_menu_says_who_manages_it_while_the_last_good_policy_is_kept(
+    desktop: Rig, managed: ManagedDaemon, sni_host: Rig
+) -> None:
+    managed.install_policy(POLICY)
+    managed.policy.chmod(0o666)  # unsafe already at start: the policy kept before...
+    proc = managed.start()
+    assert managed.operational()["policy_current"] is False
+    assert managed.operational()["organization"] is None  # ... was none: nothing to keep
+
+    def labels() -> list[str]:
+        items = desktop.bus.get_property(WATCHER, "RegisteredStatusNotifierItems")
+        entry = next((i for i in items if f"-{proc.pid}-" in i), None)
+        if entry is None:
+            return []
+        menu = DBusAddress("/MenuBar", entry.split("/")[0], "com.canonical.dbusmenu")
+        _rev, (_root, _props, children) = desktop.bus.call(
+            menu, "GetLayout", "iias", 0, -1, ["label"]
+        )
+        return [props.get("label", ("s", ""))[1] for _s, (_i, props, _k) in children]
+
+    wait_for(lambda: any(label.startswith("Pause") for label in labels()), 10, what="the menu")
+    assert not [label for label in labels() if label.startswith("Managed by")]
+    managed.policy.chmod(0o644)  # fixed: read, kept as the last good policy
+    wait_for(lambda: "Managed by Example Corp" in labels(), 10, what="the managed line")
+    managed.policy.chmod(0o666)  # unsafe again: the kept policy still manages the menu
+    wait_for(lambda: managed.operational()["policy_current"] is False, 10, what="the refusal")
+    assert "Managed by Example Corp" in labels()
     assert managed.status()["settings"]["drill_every"] == 40
 
 
