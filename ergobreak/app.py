@@ -78,6 +78,9 @@ AUTOSTART_TRAY_WAIT = 30.0
 SESSION_END_GRACE = 2.0
 #: config warnings written to the log at start (a file may have thousands)
 LOGGED_WARNINGS = 20
+#: warnings and policy errors listed in ``status`` and a reload's reply (the rest are
+#: counted: a 64 KB file of typos would not fit a reply)
+LISTED = 20
 
 
 @dataclass
@@ -274,7 +277,8 @@ class App:
             effective.settings,
             effective.content,
             warnings=tuple(
-                d.headline() for d in (*effective.policy_errors, *self._warnings(effective))
+                d.headline()
+                for d in (*effective.policy_errors, *self._warnings(effective))[:LISTED]
             ),
             policy_current=effective.policy_current,
         )
@@ -346,8 +350,9 @@ class App:
         self._policy_told = problems if errors else None
         self.engine.status_extra.update(
             {
-                "warnings": [_status_entry(d) for d in warnings],
-                "policy_errors": [_status_entry(d) for d in errors],
+                "warnings": [_status_entry(d) for d in warnings[:LISTED]],
+                "warnings_total": len(warnings),
+                "policy_errors": [_status_entry(d) for d in errors[:LISTED]],
                 "policy_current": effective.policy_current,
             }
         )

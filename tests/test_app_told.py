@@ -278,3 +278,13 @@ def test_a_first_policy_with_a_bad_entry_applies_what_can_be_read() -> None:
     assert [e["key"] for e in now["policy_errors"]] == ["enforced.posture.every"]
     (body,) = told(rig, POLICY_TOLD)
     assert body.startswith("Some of your organization's settings could not be read; the rest")
+
+
+def test_a_file_of_thousands_of_typos_is_told_in_one_bubble_and_counted_in_status() -> None:
+    rig = start_app(ALWAYS_ON_CONFIG + "[drill]\n" + "".join(f"k{i} = 1\n" for i in range(5000)))
+    (body,) = told(rig, WARNED)
+    assert body.splitlines()[-1] == "and 4998 more: ergobreak config check"
+    now = status(rig)
+    assert (len(now["warnings"]), now["warnings_total"]) == (20, 5000)
+    assert "(and 4999 more: ergobreak config check)" in status_text(now)
+    assert len(rig.request("reload")["warnings"]) == 20

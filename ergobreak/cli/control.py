@@ -49,6 +49,7 @@ OPERATIONAL = (
     "config_source",
     "config_error",
     "warnings",
+    "warnings_total",
     "policy_errors",
     "policy_current",
     "backends",
@@ -91,9 +92,8 @@ def status_text(status: dict[str, Any]) -> str:
         lines.append(f"  policy error ({kept}): {_place(problem)}")
     warnings = status.get("warnings") or ()
     if warnings:
-        more = (
-            f" (and {len(warnings) - 1} more: ergobreak config check)" if len(warnings) > 1 else ""
-        )
+        total = status.get("warnings_total") or len(warnings)
+        more = f" (and {total - 1} more: ergobreak config check)" if total > 1 else ""
         lines.append(f"  warning: {_place(warnings[0])}{more}")
     return "\n".join(lines) + "\n"
 
