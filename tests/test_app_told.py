@@ -168,7 +168,7 @@ def test_a_broken_policy_keeps_the_last_good_one_in_force(
     assert body.startswith(KEPT)
     assert not any(n.body.startswith("Settings updated") for n in rig.notifier.shown)
     assert [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert "policy error (previous policy kept)" in status_text(now)
+    assert f"  policy error: {policy}" in status_text(now)
 
 
 def test_a_restart_with_a_broken_policy_keeps_the_last_good_one() -> None:

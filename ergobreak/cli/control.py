@@ -88,8 +88,7 @@ def status_text(status: dict[str, Any]) -> str:
     if status.get("config_error"):
         lines.append(f"  config error (previous settings kept): {status['config_error']}")
     for problem in status.get("policy_errors") or ():
-        kept = "previous policy kept" if status.get("policy_current") is False else "entry ignored"
-        lines.append(f"  policy error ({kept}): {_place(problem)}")
+        lines.append(f"  policy error: {_place(problem)}")
     warnings = status.get("warnings") or ()
     if warnings:
         total = status.get("warnings_total") or len(warnings)
