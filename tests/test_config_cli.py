@@ -199,7 +199,8 @@ def test_show_origin(tmp_path: Path, cfg: Path) -> None:
     code, out, err = cli("show", "--origin", "--set", "posture.every=25m")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[:3] == [
+    assert lines[:4] == [
+        "# Managed by Example Corp",
         "# Effective ergobreak settings",
         f"# user file: {cfg}",
         f"# policy: {pfile} (Example Corp)",

@@ -237,8 +237,15 @@ def test_compliance_one_liner_from_the_guide(tmp_path: Path) -> None:
         filter_only = one_liner.split("|", 1)[1]
         with_policy = json.dumps({**facts, "policy": "/etc/ergobreak/policy.toml"})
         assert sh(f"echo {shlex.quote(with_policy)} |{filter_only}").returncode == 0
-        broken = json.dumps({**facts, "policy": "/etc/ergobreak/policy.toml", "config_error": "x"})
-        assert sh(f"echo {shlex.quote(broken)} |{filter_only}").returncode != 0
+        in_force = {**facts, "policy": "/etc/ergobreak/policy.toml"}
+        error = {"file": "/etc/ergobreak/policy.toml", "line": 3, "message": "x"}
+        for broken in (
+            {**in_force, "config_error": "x"},
+            {**in_force, "policy_current": False},  # the last good policy is kept
+            {**in_force, "policy_errors": [error]},  # one bad entry
+            {key: value for key, value in in_force.items() if key != "policy_current"},
+        ):
+            assert sh(f"echo {shlex.quote(json.dumps(broken))} |{filter_only}").returncode != 0
     finally:
         sh("ergobreak quit")
         try:

@@ -247,8 +247,11 @@ def show_text(e: Effective, *, origin: bool) -> str:
     from ergobreak.config.policy import describe_limit  # noqa: PLC0415
     from ergobreak.config.schema import to_toml  # noqa: PLC0415
     from ergobreak.config.values import format_toml  # noqa: PLC0415
+    from ergobreak.tray.model import managed_label  # noqa: PLC0415
 
     lines = ["# Effective ergobreak settings"]
+    if e.managed:
+        lines.insert(0, f"# {managed_label(e.organization or '')}")
     if e.user_file is not None:
         state = "" if e.user_file.exists() else " (not found: defaults apply)"
         lines.append(f"# user file: {short_path(e.user_file)}{state}")

@@ -204,12 +204,33 @@ def config_check() -> dict[str, Any]:
         "quiet": s.quiet.enabled,
         "working_hours": s.schedule.enabled,
     }
-    warnings = [d.headline() for d in loaded.diagnostics]
+    policy_errors = list(loaded.policy_errors)
+    warnings = [d.headline() for d in loaded.diagnostics if d not in policy_errors]
     detail = ", ".join(f"{k}={v}" for k, v in policy.items())
     if loaded.policy_files:
         org = f" ({loaded.organization})" if loaded.organization else ""
         detail += "; policy: " + ", ".join(str(p) for p in loaded.policy_files) + org
-    return {"ok": True, "path": where, "detail": detail, "policy": policy, "warnings": warnings}
+    return {
+        "ok": True,
+        "path": where,
+        "detail": detail,
+        "policy": policy,
+        "warnings": warnings,
+        "policy_errors": [d.headline() for d in policy_errors],
+        "policy_current": not policy_errors,
+        "policy_kept": _policy_kept() if policy_errors else None,
+    }
+
+
+def _policy_kept() -> str:
+    """What a running ergobreak does while the policy files have errors."""
+    from ergobreak.daemon.last_policy import NAME, LastPolicy  # noqa: PLC0415
+    from ergobreak.paths import paths  # noqa: PLC0415
+
+    kept = paths().state_dir / NAME
+    if not LastPolicy(kept).texts():
+        return "no earlier policy was kept: what can be read of these files applies"
+    return f"the last good policy ({kept}) stays in force until these are fixed"
 
 
 def _mark(ok: bool) -> str:
@@ -256,5 +277,9 @@ def write_text(
     out.write(f"{mark:8} {'config':9} {config['path']}\n{'':32}{config['detail']}\n")
     for warning in config.get("warnings", ()):
         out.write(f"{'':32}{warning}\n")
+    for problem in config.get("policy_errors", ()):
+        out.write(f"{'error':8} {'policy':9} {problem}\n")
+    if config.get("policy_kept"):
+        out.write(f"{'':32}{config['policy_kept']}\n")
     if notify is not None:
         out.write(f"{_mark(notify['ok']):8} {'notify':9} {notify['detail']}\n")
