@@ -17,6 +17,7 @@ import pytest
 from fake_desk import ALWAYS_ON_CONFIG, AppRig, start_app
 from scaffold import cli, require_root
 
+from ergobreak import paths as paths_module
 from ergobreak.cli.control import status_text
 from ergobreak.daemon.last_policy import NAME as LAST_POLICY
 from ergobreak.paths import paths
@@ -261,8 +262,12 @@ def test_a_clamped_value_says_by_whom_and_to_what() -> None:
 
 def test_config_show_starts_with_who_manages_the_settings() -> None:
     install_policy(POLICY)
-    code, out, _err = cli("config", "show")
-    assert code == 0
+    # $ERGOBREAK_CONFIG names the file: it must exist (one that names nothing is an error)
+    config = Path(os.environ[paths_module.CONFIG_ENV])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("", encoding="utf-8")
+    code, out, err = cli("config", "show")
+    assert code == 0, err
     assert out.splitlines()[0] == "# Managed by Example Corp"
     install_policy(POLICY.replace('organization = "Example Corp"', 'contact = "it@example.com"'))
     assert cli("config", "show")[1].splitlines()[0] == "# Managed by your organization"

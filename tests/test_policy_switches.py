@@ -131,6 +131,7 @@ def test_a_broken_user_file_does_not_hide_the_switch(isolated: Path) -> None:
 def test_config_check_accepts_the_switch_and_show_names_its_line(isolated: Path) -> None:
     policy = install_policy(isolated, OFF)
     assert cli("config", "check", "--policy", str(policy)) == (EXIT_OK, f"{policy}: OK\n", "")
+    user_config(isolated, "")  # $ERGOBREAK_CONFIG names it: it must exist
     code, out, _ = cli("config", "show", "--origin")
     assert code == EXIT_OK
     lines = out.splitlines()

@@ -223,28 +223,12 @@ def _read_policy(
                     )
                 )
                 continue
-        kind = _not_a_file(path)
-        if kind is not None:
-            diags.append(Diagnostic.plain(name, f"policy file refused: {kind}"))
-            continue
         text, problems = read_text(path, max_bytes=MAX_BYTES)
         diags.extend(problems)
         if text is None:
             continue
         policy = _apply_text(policy, path, text, diags)
     return _drop_outside_limits(policy, diags)
-
-
-def _not_a_file(path: Path) -> str | None:
-    """Why ``path`` is a pipe, socket or device, whose read would give an empty text (no
-    policy at all); ``None`` otherwise (a folder or a missing file: reading says so)."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return None
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return None
-    return "it is not a regular file"
 
 
 def _apply_text(policy: Policy, path: Path, text: str, diags: list[Diagnostic]) -> Policy:
