@@ -263,6 +263,8 @@ class App:
         was_error = self.config_error is not None
         self.effective = effective
         self.config_error = None
+        if self.edge is not None:
+            self.edge.set_calls(bool(effective.values.get("quiet.calls", True)))
         changes = describe_changes(before, effective.settings)
         if changes != "no changes" or was_error:
             self._notice(

@@ -296,3 +296,17 @@ def test_losing_the_system_bus_reconnects_and_says_when_it_is_back(
     assert lines[0] == losses[0].message
     assert re.fullmatch(r"the system D-Bus at unix:path=/s is back after \d+ s", lines[1])
     assert len(lines) == 2
+
+
+def test_calls_turned_off_on_reload_end_the_call_and_stop_reading() -> None:
+    camera, inhibit = FakeSeated("camera", "call", on=True), FakeSeated("inhibit", "watching")
+    edge = make_edge(seated=[camera, inhibit])
+    assert edge.quiet_changes() == [Seated("call", True)]
+    edge.set_calls(False)
+    camera.broken = True  # never read again: no warning either
+    assert edge.quiet_changes() == [Seated("call", False)]
+    inhibit.on = True
+    assert edge.quiet_changes() == [Seated("watching", True)]
+    camera.broken = False
+    edge.set_calls(True)
+    assert edge.quiet_changes() == [Seated("call", True)]

@@ -255,6 +255,8 @@ class Edge:
     _ending: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _quiet_state: dict[str, bool] = field(default_factory=dict, repr=False)
     _seated_state: dict[SeatedReason, bool] = field(default_factory=dict, repr=False)
+    #: setting quiet.calls: the call detectors (camera, microphone) are read
+    _calls: bool = field(default=True, repr=False)
     _warned: set[str] = field(default_factory=set, repr=False)
 
     # -- session watchers
@@ -360,19 +362,33 @@ class Edge:
         off, with one warning per outage.
         """
         quiet = self._read("quiet", [(d.name, d.name, d) for d in self.quiet])
-        seated = self._read("seated", [(d.reason, d.name, d) for d in self.seated])
+        seated = self._read(
+            "seated",
+            [(d.reason, d.name, d) for d in self.seated if self._calls or d.reason != "call"],
+        )
         changes: list[Condition] = [
             Quiet(source=name, on=on)
             for name, on in quiet.items()
             if on != self._quiet_state.get(name, False)
         ]
+        # A reason no detector reads any more (quiet.calls turned off) has ended.
+        ended = {reason: False for reason, on in self._seated_state.items() if on}
         changes += [
             Seated(reason=reason, on=on)
-            for reason, on in seated.items()
+            for reason, on in {**ended, **seated}.items()
             if on != self._seated_state.get(reason, False)
         ]
         self._quiet_state, self._seated_state = quiet, seated
         return changes
+
+    def set_calls(self, on: bool) -> None:
+        """Setting ``quiet.calls`` changed on reload: off stops reading the camera and
+        microphone at once (a call in progress ends); on reads those opened at start."""
+        if on and not self._calls and not any(d.reason == "call" for d in self.seated):
+            log.info(
+                "quiet.calls = true: the camera and microphone are checked from the next start"
+            )
+        self._calls = on
 
     def _read(
         self, role: str, detectors: list[tuple[K, str, QuietDetector | SeatedDetector]]
