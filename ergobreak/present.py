@@ -100,11 +100,21 @@ def drill_prompt(
     )
 
 
+#: the first line of a drill's opening bubble, which carries its safety note
+SAFETY_HEADING = "Before you start"
+
+
+def safety_status(seconds: float) -> str:
+    """``Before you start · 0:08``: the safety note's line, like a step's."""
+    return f"{SAFETY_HEADING} · {format_clock(seconds)}"
+
+
 def drill_start(start: fx.DrillStart) -> Notification:
+    """A drill's first bubble: its safety note alone, until step 1 replaces it."""
     drill = start.drill
     return Notification(
         title=line(drill.title, TITLE_MAX),
-        body=lines(drill.safety),
+        body=lines(safety_status(start.timeline.safety), drill.safety),
         actions=(Action("skip", "Stop", Request("skip")),),
         icon=drill_icon(drill),
         timeout=0,

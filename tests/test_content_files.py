@@ -9,6 +9,7 @@ import pytest
 from ergobreak.content import builtin_library, load_library, select
 from ergobreak.content.files import ContentError, parse_content
 from ergobreak.core.content import TAGS
+from ergobreak.core.playback import reading_seconds
 
 BASE = """\
 schema = 1
@@ -316,12 +317,43 @@ def test_a_valid_custom_file_loads() -> None:
 
 
 def test_custom_drills_may_last_one_to_five_minutes() -> None:
-    for first, ok in ((0, False), (1, True), (240, True), (241, False)):
-        text = sub("{ seconds = 60, text", f"{{ seconds = {max(first, 1)}, text")
-        if first == 0:
-            text = text.replace("seconds = 60, side", "seconds = 58, side")
+    for first, second, ok in ((5, 54, False), (5, 55, True), (240, 60, True), (241, 60, False)):
+        text = sub("{ seconds = 60, text", f"{{ seconds = {first}, text")
+        text = text.replace("seconds = 60, side", f"seconds = {second}, side")
         checked = parse_content(text, "custom.toml")
-        assert checked.ok is ok, first
+        assert checked.ok is ok, (first, second)
+
+
+#: 16 words: more than 5 s of reading at 3 words a second
+WORDY = "Rise onto your toes, hold the desk with both hands, and lower your heels down slowly."
+
+
+@pytest.mark.parametrize(("seconds", "ok"), [(4, False), (5, False), (6, True)])
+def test_a_step_lasts_at_least_as_long_as_its_text_takes_to_read(seconds: int, ok: bool) -> None:
+    """Step 1 is replaced by step 2 after its ``seconds``: a text read at 3 words a
+    second (at least 5 s) must fit in them, in custom files as in the shipped one."""
+    assert len(WORDY.split()) == 16
+    assert reading_seconds(WORDY) == 6
+    text = sub(
+        '{ seconds = 60, text = "Rise onto your toes and lower, slowly." }',
+        f'{{ seconds = {seconds}, text = "{WORDY}" }},'
+        f' {{ seconds = {60 - seconds}, text = "Rest." }}',
+    )
+    checked = parse_content(text, "custom.toml")
+    assert checked.ok is ok
+    if not ok:
+        (diag,) = checked.diagnostics
+        assert diag.headline() == (
+            f"custom.toml:10:17: error: drill.calf_raises.steps[1].seconds: is {seconds} s,"
+            " too short to read its 16 words before the next step replaces them;"
+            " give it at least 6 s or shorten the text"
+        )
+    short = sub("{ seconds = 60, text", "{ seconds = 4, text").replace(
+        "seconds = 60, side", "seconds = 116, side"
+    )
+    (diag,) = parse_content(short, "custom.toml").diagnostics  # 7 words, still 5 s
+    assert "is 4 s, too short to read its 7 words" in diag.message
+    assert "at least 5 s" in diag.message
 
 
 def test_an_empty_file_is_a_warning() -> None:

@@ -13,6 +13,7 @@ from ergobreak.content import default_content
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.machine import DeskSession
+from ergobreak.core.playback import READ_MIN, reading_seconds
 from ergobreak.core.settings import (
     ActivitySettings,
     DrillSettings,
@@ -218,6 +219,9 @@ def test_invariants(rows: list[Row], config: Settings) -> None:
     running: fx.DrillStart | None = None
     step = -1
     started = 0.0
+    #: the drill text on screen: since when, how long it takes to read, and whether it
+    #: came on time (a driver that did not run, a gap, makes steps come late, at once)
+    shown_at, read_for, on_time = 0.0, 0.0, True
     paused = False
     reset_at = -math.inf
     posture_reset_at = -math.inf
@@ -255,12 +259,22 @@ def test_invariants(rows: list[Row], config: Settings) -> None:
                 assert running is None
                 assert not paused
                 open_cycle = True
-                running, step, started = e, 0, rec.t
+                running, step, started = e, -1, rec.t
+                # the safety note first, alone, for as long as it takes to read
+                shown_at, read_for, on_time = rec.t, reading_seconds(e.drill.safety), True
+                assert read_for >= READ_MIN
             case fx.DrillStep(index=index):
                 assert running is not None
                 assert running.drill is e.drill
-                assert index > step or (index == 0 and step == 0)
+                assert index > step
                 assert not locked
+                # never early, and no drill text shown on time is replaced sooner than
+                # it can be read
+                due = started + running.timeline.starts[index]
+                assert rec.t >= due - 1e-9, (rec, due)
+                assert not on_time or rec.t - shown_at >= read_for - 1e-9, (rec, shown_at)
+                shown_at, read_for = rec.t, reading_seconds(e.step.text)
+                on_time = rec.t <= due + 1e-9
                 if not running.requested:
                     assert in_hours
                 step = index
@@ -269,7 +283,8 @@ def test_invariants(rows: list[Row], config: Settings) -> None:
                 if outcome == "done":
                     # it ran its full length (steps may have been silent while locked)
                     assert running is not None
-                    assert rec.t - started >= running.drill.seconds
+                    assert rec.t - started >= running.timeline.total >= running.drill.seconds
+                    assert not on_time or rec.t - shown_at >= read_for - 1e-9, (rec, shown_at)
                 open_cycle = False
                 running = None
                 step = -1

@@ -15,6 +15,7 @@ from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.duration import format_clock
 from ergobreak.core.phases import TRANSITIONS, Phase
+from ergobreak.core.playback import reading_seconds
 from ergobreak.core.settings import Settings
 from ergobreak.sim.testing import ALWAYS_ON, events, fields, log, make_machine, run, settings
 
@@ -155,9 +156,12 @@ def test_r4_drill_starts_after_ten_seconds_of_inactivity() -> None:
     records = run("31m,active; 3m,idle", settings(posture_enabled=False))
     assert log(records, skip=("state",))[:3] == [
         ("30:01", "drill_prompt"),
-        ("31:10", "drill_start"),
-        ("31:10", "drill_step"),
+        ("31:10", "drill_start"),  # its safety note, alone, for the 9 s it takes to read
+        ("31:19", "drill_step"),
     ]
+    start = events(records, "drill_start")[0].effect
+    assert isinstance(start, fx.DrillStart)
+    assert reading_seconds(start.drill.safety) == 9  # 25 words at 3 a second
     prompt = fields(events(records, "drill_prompt")[0])
     assert prompt["seconds"] == 120.0
     assert prompt["routine"] == "hipflexor_standing"
@@ -168,10 +172,11 @@ def test_r4_steps_follow_their_timings_and_the_drill_ends_done() -> None:
     start = events(records, "drill_start")[0].t
     steps = events(records, "drill_step")
     drill = steps[0].effect.drill  # type: ignore[union-attr]
-    assert [r.t - start for r in steps] == list(drill.offsets)
+    safety = reading_seconds(drill.safety)
+    assert [r.t - start for r in steps] == [safety + offset for offset in drill.offsets]
     assert [fields(r)["step"] for r in steps] == list(range(1, len(drill.steps) + 1))
     end = events(records, "drill_end")[0]
-    assert end.t - start == 120
+    assert end.t - start == safety + 120
     assert fields(end)["outcome"] == "done"
 
 
@@ -266,7 +271,7 @@ def test_r6_commands_posture_and_start_work_any_time() -> None:
     assert log(records) == [
         ("5:00", "posture_check"),
         ("6:00", "drill_start"),
-        ("8:00", "drill_end"),
+        ("8:09", "drill_end"),  # 9 s of safety note, then 2 min of steps
     ]
     assert fields(events(records, "posture_check")[0])["requested"] is True
 

@@ -217,8 +217,11 @@ def test_long_text_is_wrapped_never_cut_silently(length: int) -> None:
         safety=words,
         summary=words,
     )
-    start = present.drill_start(fx.DrillStart(long_drill))
+    start_effect = fx.DrillStart(long_drill)
+    start = present.drill_start(start_effect)
     assert len(start.title) <= present.TITLE_MAX
     assert start.title == "T" * (present.TITLE_MAX - 1) + "…"
     assert all(len(x) <= present.LINE_MAX for x in start.body.splitlines())
-    assert " ".join(start.body.split()) == " ".join(words.split())  # wrapped, not cut
+    heading, *note = start.body.splitlines()
+    assert heading == present.safety_status(start_effect.timeline.safety)
+    assert " ".join(" ".join(note).split()) == " ".join(words.split())  # wrapped, not cut

@@ -24,6 +24,7 @@ from ergobreak.core.content import (
     Side,
     Step,
 )
+from ergobreak.core.playback import reading_seconds
 from ergobreak.tomlfile import Diagnostic, Hints, PathKey, Positions, Severity, found
 
 #: a built-in drill lasts exactly this long
@@ -322,6 +323,14 @@ class Checker:
             )
         text = self.text(raw, "text", where, label, limit=TEXT_TARGET, required=True)
         if self.errors > errors or text is None or not isinstance(seconds, int):
+            return None
+        if seconds < (read := reading_seconds(text)):
+            self.report(
+                (*where, "seconds"),
+                f"{label}.seconds",
+                f"is {seconds} s, too short to read its {len(text.split())} words before the"
+                f" next step replaces them; give it at least {read:g} s or shorten the text",
+            )
             return None
         return Step(seconds=float(seconds), text=text, side=cast(Side | None, side))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, TypeAlias
 
 from ergobreak.core.content import Cue, Drill, Step
+from ergobreak.core.playback import Timeline
 
 # Closed vocabularies, so that mypy catches a misspelt value before a user sees it.
 Outcome = Literal["done", "skipped", "ignored", "cancelled"]
@@ -69,17 +70,33 @@ class DrillPrompt:
 
 @dataclass(frozen=True, slots=True)
 class DrillStart:
+    """A drill begins with its safety note, alone on screen for its reading time
+    (``timeline.safety``); step 1 follows it, and the drill ends at ``timeline.total``."""
+
     event: ClassVar[str] = "drill_start"
     drill: Drill
     requested: bool = False
 
+    @property
+    def timeline(self) -> Timeline:
+        return Timeline.of(self.drill)
+
     def fields(self) -> dict[str, object]:
-        return {"routine": self.drill.id, "title": self.drill.title, "requested": self.requested}
+        timeline = self.timeline
+        return {
+            "routine": self.drill.id,
+            "title": self.drill.title,
+            "requested": self.requested,
+            "safety": self.drill.safety,
+            "safety_seconds": timeline.safety,
+            "seconds": timeline.total,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class DrillStep:
-    """Step ``index`` of ``total`` begins; it lasts ``step.seconds``."""
+    """Step ``index`` of ``total`` begins; it lasts ``step.seconds`` (and stays on
+    screen at least its reading time: :class:`~ergobreak.core.playback.Timeline`)."""
 
     event: ClassVar[str] = "drill_step"
     drill: Drill

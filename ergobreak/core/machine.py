@@ -32,7 +32,9 @@ asks small units for the rest:
   delivered once after it ends. A call is a quiet source of its own (``call``);
   the drill prompt it held says how long the call was (``after_call``).
 - :class:`~ergobreak.core.hours.WorkingHours` — off-hours (R8) on the ``t`` base.
-- :class:`~ergobreak.core.playback.Playback` — the steps of a running drill.
+- :class:`~ergobreak.core.playback.Playback` — a running drill: its safety note
+  first, for as long as it takes to read, then its steps; no text leaves the
+  screen sooner than it can be read.
 
 A drill *cycle* opens with a ``drill_prompt`` (or a ``start`` command) and closes
 with exactly one ``drill_end`` (R5): ``done``, ``skipped``, ``ignored`` or
@@ -116,6 +118,7 @@ class View:
     paused: bool
     quiet: tuple[str, ...]
     routine: str | None
+    #: the step showing, from 1; 0 while the drill's safety note shows
     step: int | None
     steps: int | None
     step_left: float | None
@@ -786,8 +789,9 @@ class DeskSession:
         self._transition(trigger)
         self._playback = Playback(drill, t)
         self._last_prompt_t = t
+        # The safety note comes first, alone: step 1 follows once it has been read
+        # (:meth:`_run_steps`), never in the same round, which would replace it at once.
         out.append(fx.DrillStart(drill=drill, requested=requested))
-        out.append(fx.DrillStep(drill=drill, index=0, total=len(drill.steps), step=drill.steps[0]))
 
     def _end(
         self, outcome: fx.Outcome, out: list[fx.Effect], *, reason: fx.CancelReason | None = None

@@ -144,7 +144,12 @@ def _details(effect: fx.Effect) -> str:
                 again if attempt > 1 else ""
             )
         case fx.DrillStart(drill=drill, requested=requested):
-            return drill.title + (" (asked)" if requested else "")
+            timeline = effect.timeline
+            asked = " (asked)" if requested else ""
+            return (
+                f"{drill.title}{asked}, {format_duration(timeline.total)};"
+                f" safety note for {format_duration(timeline.safety)}: {drill.safety}"
+            )
         case fx.DrillStep(index=index, total=total, step=step):
             side = f"[{step.side}] " if step.side else ""
             return f"{index + 1}/{total} {format_duration(step.seconds)} {side}{step.text}"

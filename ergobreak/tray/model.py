@@ -134,6 +134,8 @@ def headline(state: TrayState) -> str:
             return f"Outside working hours — back {back}"
         case "drill":
             step = f"step {view.step} of {view.steps}" if view.steps else "running"
+            if view.step == 0:  # the drill opens with its safety note
+                step = "safety note"
             if view.step_left is None:
                 return f"Drill: {step}"
             return f"Drill: {step}, {format_clock(view.step_left, left=True)} left"

@@ -15,7 +15,11 @@ from typing import Any
 
 import pytest
 from jeepney import DBusAddress  # type: ignore[import-untyped]
+from scaffold import builtin_drill
 from scaffold import cli as run_cli
+from shells.monitor import Message, Monitor
+
+from ergobreak.core.playback import reading_seconds
 
 from .rig import Proc, Rig, wait_for
 
@@ -38,6 +42,9 @@ catch_up_delay = "1s"
 [schedule]
 enabled = false
 """
+NOTIFICATIONS = "org.freedesktop.Notifications"
+#: what the bus monitor keeps: notification calls and signals, and every reply
+MONITOR_RULES = (f"interface='{NOTIFICATIONS}'", "type='method_return'")
 WATCHER = DBusAddress(
     "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"
 )
@@ -174,12 +181,62 @@ def test_prompts_arrive_on_time_and_drill_steps_update_in_place(
     typist.pause()  # the user stands up: the drill starts 3 s later
     wait_for(lambda: daemon.status()["state"] == "drill", 10, what="the drill to start")
     wait_for(lambda: daemon.status().get("routine") is not None, 5)
-    time.sleep(20)  # two or three steps go by in the one bubble
+    time.sleep(20)  # the safety note and a step or two go by in the one bubble
     assert desktop.dunst_property("displayedLength") == 1
     desktop.close_all_notifications()
     drill_entries = [n for n in desktop.history() if n["body"].startswith("Step ")]
     assert len(drill_entries) == 1, drill_entries
-    assert "Step 2 of" in drill_entries[0]["body"] or "Step 3 of" in drill_entries[0]["body"]
+    assert "Step 1 of" in drill_entries[0]["body"] or "Step 2 of" in drill_entries[0]["body"]
+
+
+def test_a_started_drill_shows_its_safety_note_first_and_long_enough_to_read(
+    desktop: Rig, daemon: Daemon
+) -> None:
+    """``ergobreak start`` (no prompt before it): the first bubble dunst gets is the
+    drill's safety note, and step 1 replaces it only after its reading time (>= 5 s),
+    timed by a monitor on the rig's bus."""
+    drill = builtin_drill("hipflexor_standing")  # first in the rotation
+    safety = reading_seconds(drill.safety)
+    with Monitor(desktop.bus_address, MONITOR_RULES) as monitor:
+        daemon.start()
+        owner = desktop.bus.call_bus("GetNameOwner", NOTIFICATIONS)[0]
+        mark = monitor.mark()
+        code, _, err = daemon.cli("start")
+        assert code == 0, err
+
+        server = (NOTIFICATIONS, owner)
+
+        def ours(m: Message) -> bool:
+            return bool(m.destination in server and m.body[3] == drill.title)
+
+        first, step1 = monitor.wait(
+            ours, since=mark, member="Notify", kind="method_call", count=2, timeout=safety + 10
+        )[:2]
+        # the safety note, alone, in the drill's bubble
+        heading, *note = first.body[4].splitlines()
+        assert heading == f"Before you start · 0:{safety:02.0f}"
+        assert " ".join(" ".join(note).split()) == drill.safety
+        nid = monitor.reply_to(first).body[0]
+        assert nid > 0
+        # step 1 updates that same bubble, no sooner than the note takes to read
+        assert step1.body[4].startswith("Step 1 of 5")
+        assert step1.body[1] == nid
+        shown = step1.at - first.at
+        print(f"\nsafety note on dunst for {shown:.2f} s (its reading time: {safety:g} s)")
+        assert shown >= safety - 0.5 >= 5.0, f"the safety note was on screen {shown:.2f} s"
+        assert shown <= safety + 2.0, f"step 1 came {shown:.2f} s after the safety note"
+        # and nothing closed or replaced it on the server in between
+        between = [
+            m
+            for m in monitor.messages(since=mark)
+            if first.at < m.at < step1.at
+            and (
+                (m.member == "NotificationClosed" and m.body[0] == nid)
+                or (m.member in ("Notify", "CloseNotification") and m.destination in server)
+            )
+        ]
+        assert between == [], [str(m) for m in between]
+        assert daemon.status()["state"] == "drill"
 
 
 def test_the_icon_registers_with_the_tray_host_and_menu_actions_work(

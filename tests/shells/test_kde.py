@@ -61,12 +61,13 @@ schema = 1
 [schedule]
 enabled = false
 """
-#: a short custom drill (60 s is the shortest allowed): three 3-s steps show in 9 s
+#: a short custom drill (60 s is the shortest allowed): after its 5 s safety note,
+#: three steps of 5 s (the least a step may last: the time to read it) show in 15 s
 STEPS = (
-    (3, "First: stand up beside your desk."),
-    (3, "Second: roll your shoulders back."),
-    (3, "Third: march gently on the spot."),
-    (51, "Last: breathe out slowly and sit down."),
+    (5, "First: stand up beside your desk."),
+    (5, "Second: roll your shoulders back."),
+    (5, "Third: march gently on the spot."),
+    (45, "Last: breathe out slowly and sit down."),
 )
 DRILL = (
     'schema = 1\n[[drill]]\nid = "kde_steps"\ntitle = "Plasma step check"\n'
