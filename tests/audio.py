@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 from desktop.rig import PACKAGES, Proc, proc_stat, require, stop_processes, wait_for
+from scaffold import require_root
+from shells.users import ShellUser, test_user
 
 PACKAGES.update({"pulseaudio": "pulseaudio", "parecord": "pulseaudio-utils"})
 PACKAGES.setdefault("pactl", "pulseaudio-utils")
@@ -41,14 +43,25 @@ class PulseServer:
     SPEAKER = "speaker"
     MONITOR = "speaker.monitor"
 
-    def __init__(self, base: Path, *, module_args: str = "") -> None:
-        """``module_args`` go to module-native-protocol-unix (``auth-cookie=...``)."""
+    def __init__(self, base: Path, *, module_args: str = "", as_other_user: bool = False) -> None:
+        """``module_args`` go to module-native-protocol-unix (``auth-cookie=...``).
+
+        ``as_other_user``: the server and its clients run as the shells' test user
+        (tests/shells/users.py), so our credentials do not let us in: only the cookie
+        does. That takes root (skipped otherwise, failed in CI: scaffold.require_root).
+        """
         self.base = base
-        # a socket path has at most 107 bytes: the runtime dir is short, not under base
-        self.runtime = Path(tempfile.mkdtemp(prefix="pa-"))
-        self.home = base / "home"
+        # a socket path has at most 107 bytes, and another user must reach every file:
+        # all of the server's files live in a short directory of its own in /tmp
+        self.root = Path(tempfile.mkdtemp(prefix="pa-"))
+        self.runtime = self.root / "run"
+        self.home = self.root / "home"
         self.socket = self.runtime / "pulse" / "native"
         self.module_args = module_args
+        self.user: ShellUser | None = None
+        if as_other_user:
+            require_root("running an audio server as another user")
+            self.user = test_user()
         self.server: Proc | None = None
         self.clients: list[Proc] = []
         self.log = base / "pulseaudio.log"
@@ -67,9 +80,10 @@ class PulseServer:
         }
 
     def start(self) -> None:
-        for path in (self.base, self.runtime, self.home):
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        script = self.base / "default.pa"
+        self.base.mkdir(parents=True, exist_ok=True)
+        for path in (self.runtime, self.home):
+            path.mkdir(mode=0o700, exist_ok=True)
+        script = self.root / "default.pa"
         script.write_text(
             f"load-module module-native-protocol-unix {self.module_args}\n"
             f"load-module module-null-sink sink_name={self.SPEAKER}\n"
@@ -86,6 +100,9 @@ class PulseServer:
             "--use-pid-file=no",
             "--log-target=stderr",
         ]
+        if self.user is not None:
+            self.root.chmod(0o755)
+            self.user.own(self.runtime, self.home, script)
         self.server = self._spawn("pulseaudio", argv)
         wait_for(self._answers, READY, what=f"pulseaudio on {self.socket}\n{self.tail()}")
 
@@ -107,6 +124,10 @@ class PulseServer:
         wait_for(lambda: not self.server or not self.server.alive(), READY, what="pulseaudio gone")
         if self.server.popen is not None:
             self.server.popen.wait(READY)
+
+    def cookie(self) -> bytes:
+        """The cookie the server made itself at its first start."""
+        return (self.home / ".config" / "pulse" / "cookie").read_bytes()
 
     def tail(self, lines: int = 20) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -141,7 +162,7 @@ class PulseServer:
 
     def pactl(self, *args: str) -> str:
         return subprocess.run(
-            [require("pactl"), *args],
+            [*self._as_user(), require("pactl"), *args],
             env=self.env(),
             check=True,
             capture_output=True,
@@ -164,7 +185,7 @@ class PulseServer:
     # ------------------------------------------------------------------ plumbing
 
     def _spawn(self, name: str, argv: Sequence[str]) -> Proc:
-        tie = [require("setpriv"), "--pdeathsig", "KILL", "--"]
+        tie = [require("setpriv"), "--pdeathsig", "KILL", *self._become(), "--"]
         with open(self.log, "ab") as out:
             popen = subprocess.Popen(
                 [*tie, *argv],
@@ -178,11 +199,17 @@ class PulseServer:
         st = proc_stat(popen.pid)
         return Proc("audio", name, popen.pid, st.start if st else -1, popen)
 
+    def _become(self) -> list[str]:
+        return self.user.become() if self.user is not None else []
+
+    def _as_user(self) -> list[str]:
+        return [require("setpriv"), *self._become(), "--"] if self.user is not None else []
+
     def close(self) -> None:
         procs = [*([self.server] if self.server else []), *self.clients]
         survivors = stop_processes(procs)
         self.clients.clear()
-        shutil.rmtree(self.runtime, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
         assert survivors == [], f"audio processes survived: {survivors}"
 
     def __enter__(self) -> PulseServer:
