@@ -172,7 +172,9 @@ class PulseServer:
 
     def source_outputs(self) -> dict[int, int]:
         """Source output index → source index, as ``pactl`` lists them."""
-        rows = (line.split("\t") for line in self.pactl("list", "short", "source-outputs").splitlines())
+        rows = (
+            line.split("\t") for line in self.pactl("list", "short", "source-outputs").splitlines()
+        )
         return {int(row[0]): int(row[1]) for row in rows if row and row[0]}
 
     def source_index(self, name: str) -> int:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from audio import PulseServer, pulse_server  # noqa: F401  (the fixture)
+from audio import PulseServer
 from desktop.rig import wait_for
 
 from ergobreak.platform import pulse
@@ -182,7 +182,7 @@ def test_source_outputs_parse_exactly_per_version(version: int) -> None:
     outputs = pulse.parse_source_outputs(TagReader(data), version)
     assert [o.index for o in outputs] == [7, 8]
     assert [o.corked for o in outputs] == ([True, False] if version >= 19 else [False, False])
-    assert outputs[1].client == 3 and outputs[1].source == 1 and outputs[1].name == "Recording"
+    assert (outputs[1].client, outputs[1].source, outputs[1].name) == (3, 1, "Recording")
     assert pulse.prop(outputs[1].properties, "application.name") == "meet"
 
 
@@ -203,20 +203,21 @@ def test_a_reply_written_for_another_version_is_refused_not_misread() -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "read", "message"),
     [
-        (b"L\0\0", "ends inside"),
-        (b"t" + b"no end", "unterminated"),
-        (b"B\1", "expected tag 'L'"),
-        (b"m" + bytes([33]) + bytes(33), "33 channels"),
-        (b"x" + struct.pack(">I", 5) + b"abc", "ends inside"),
+        (b"L\0\0", TagReader.u32, "ends inside"),
+        (b"t" + b"no end", TagReader.string, "unterminated"),
+        (b"B\1", TagReader.u32, "expected tag 'L'"),
+        (b"m" + bytes([33]) + bytes(33), TagReader.channel_map, "33 channels"),
+        (b"x" + struct.pack(">I", 5) + b"abc", TagReader.arbitrary, "ends inside"),
+        (b"2", TagReader.boolean, "expected tag '1' or '0'"),
     ],
 )
-def test_malformed_bytes_are_protocol_errors(data: bytes, message: str) -> None:
-    reader = TagReader(data)
-    read = {b"m": reader.channel_map, b"x": reader.arbitrary, b"t": reader.string}
+def test_malformed_bytes_are_protocol_errors(
+    data: bytes, read: Callable[[TagReader], object], message: str
+) -> None:
     with pytest.raises(ProtocolError, match=message):
-        read.get(data[:1], reader.u32)()
+        read(TagReader(data))
 
 
 def test_server_info_is_read_to_its_end() -> None:
@@ -456,7 +457,8 @@ def test_a_call_check_is_one_cheap_round_trip(pulse_server: PulseServer) -> None
         busy = (time.perf_counter() - start) / 100
         pulse_server.stop_client(recorder)
         # measured here: ~0.05 ms idle, ~0.3 ms while recording (two requests)
-        assert idle < 0.01 and busy < 0.02, (idle, busy)
+        assert idle < 0.01, idle
+        assert busy < 0.02, busy
     finally:
         detector.close()
 
@@ -505,4 +507,3 @@ def test_a_server_of_another_user_takes_our_cookie(tmp_path: Path) -> None:
             assert detector.active() is False
         finally:
             detector.close()
-

@@ -465,9 +465,7 @@ class PulseConnection:
             _end(reply, "AUTH reply")
             if self.version < 13:
                 raise ProtocolError(f"protocol version {self.version} (13 or later needed)")
-            reply = self._call(
-                Command.SET_CLIENT_NAME, TagWriter().proplist(client_properties())
-            )
+            reply = self._call(Command.SET_CLIENT_NAME, TagWriter().proplist(client_properties()))
             self.client_index = reply.u32()
             reply = self._call(Command.GET_SERVER_INFO)
             self.server = parse_server_info(reply, self.version)
@@ -548,9 +546,9 @@ def server_socket(env: Mapping[str, str]) -> str:
     """
     server = env.get("PULSE_SERVER", "").strip()
     if server:
-        for entry in server.split():
-            if entry.startswith("{"):  # "{machine-id}unix:/path": only on that machine
-                entry = entry.partition("}")[2]
+        for word in server.split():
+            # "{machine-id}unix:/path" is meant for that machine only; ours, as a rule
+            entry = word.partition("}")[2] if word.startswith("{") else word
             if entry.startswith("unix:"):
                 return entry.removeprefix("unix:")
             if entry.startswith("/"):
@@ -649,7 +647,9 @@ class PulseMicrophone:
 
     def _query(self, conn: PulseConnection) -> list[SourceOutput]:
         reply = conn.request(Command.GET_SOURCE_OUTPUT_INFO_LIST)
-        outputs = candidates(parse_source_outputs(reply, conn.version), own_client=conn.client_index)
+        outputs = candidates(
+            parse_source_outputs(reply, conn.version), own_client=conn.client_index
+        )
         if not outputs:
             return []  # the usual case: one request
         sources = parse_sources(conn.request(Command.GET_SOURCE_INFO_LIST), conn.version)
