@@ -19,10 +19,12 @@ its sources (``src/pulsecore/native-common.h``, ``tagstruct.c``, ``pstream.c``,
 
 The microphone is in use when some source output belongs to a client (a process, not
 a module's loopback or echo canceller), is not corked (paused), is not a level meter
-(a peak-detecting stream, as mixers such as pavucontrol open on every source), and
-records from a source that is not the monitor of a sink (screen recorders and
-visualisers record what is played, which is not a call). That costs one request, two
-when something records.
+(a peak-detecting stream, as mixers such as pavucontrol open on every source: resample
+method ``peaks`` on PulseAudio, property ``resample.peaks`` or ``stream.monitor`` on
+PipeWire), and records from a source that is not the monitor of a sink (screen
+recorders and visualisers record what is played, which is not a call; PipeWire also
+marks such a stream ``stream.capture.sink``). That costs one request, two when
+something records.
 
 The connection stays open between calls (one small request per engine wake-up, no
 thread, no polling); a lost server is noticed at the next call, which reconnects once
@@ -58,6 +60,10 @@ DESCRIPTOR = struct.Struct(">5I")
 TIMEOUT = 0.5
 #: the resample method of a stream opened with PA_STREAM_PEAK_DETECT (a level meter)
 PEAKS = "peaks"
+#: stream properties PipeWire sets on a level meter (``resample.peaks``,
+#: ``stream.monitor``: its pipewire-pulse reports no resample method) and on a stream
+#: that records what a sink plays (``stream.capture.sink``)
+NOT_A_MICROPHONE = ("resample.peaks", "stream.monitor", "stream.capture.sink")
 
 
 class Command(IntEnum):
@@ -402,14 +408,20 @@ def recording_from_microphones(
 
 
 def candidates(outputs: Sequence[SourceOutput], *, own_client: int) -> list[SourceOutput]:
-    """Running recordings by another client, whatever their source."""
+    """Running recordings by another client that are no level meter, whatever their source."""
     return [
         out
         for out in outputs
         if not out.corked
         and out.client not in (INVALID_INDEX, own_client)
-        and out.resample_method != PEAKS
+        and not _meter_or_sink_capture(out)
     ]
+
+
+def _meter_or_sink_capture(out: SourceOutput) -> bool:
+    if out.resample_method == PEAKS:
+        return True
+    return any(prop(out.properties, key) in ("true", "1") for key in NOT_A_MICROPHONE)
 
 
 # --------------------------------------------------------------------------- framing
