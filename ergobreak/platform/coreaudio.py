@@ -17,14 +17,13 @@ the calls (objects, selectors, scopes, sizes) but not the OS.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import struct
-import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from ergobreak.core.events import SeatedReason
 from ergobreak.platform.base import Unavailable
+from ergobreak.platform.macos import load_framework
 
 FRAMEWORK = "/System/Library/Frameworks/CoreAudio.framework/CoreAudio"
 
@@ -88,31 +87,20 @@ class CtypesHal:
     """The real HAL: AudioObjectGetPropertyDataSize / AudioObjectGetPropertyData."""
 
     def __init__(self) -> None:
-        if sys.platform != "darwin":
-            raise Unavailable("CoreAudio exists only on macOS")
-        path = ctypes.util.find_library("CoreAudio") or FRAMEWORK
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError as exc:
-            raise Unavailable(f"cannot load CoreAudio: {exc}") from None
-        self._size: Any = lib.AudioObjectGetPropertyDataSize
-        self._size.argtypes = [
+        lib = load_framework("CoreAudio", FRAMEWORK)
+        # (object, address, qualifier size, qualifier, in/out data size[, data])
+        head: list[Any] = [
             ctypes.c_uint32,
             ctypes.POINTER(_Address),
             ctypes.c_uint32,
             ctypes.c_void_p,
             ctypes.POINTER(ctypes.c_uint32),
         ]
+        self._size: Any = lib.AudioObjectGetPropertyDataSize
+        self._size.argtypes = head
         self._size.restype = ctypes.c_int32
         self._data: Any = lib.AudioObjectGetPropertyData
-        self._data.argtypes = [
-            ctypes.c_uint32,
-            ctypes.POINTER(_Address),
-            ctypes.c_uint32,
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_uint32),
-            ctypes.c_void_p,
-        ]
+        self._data.argtypes = [*head, ctypes.c_void_p]
         self._data.restype = ctypes.c_int32
 
     def size(self, obj: int, selector: int, scope: int) -> int:
