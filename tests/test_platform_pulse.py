@@ -402,7 +402,7 @@ def test_a_refusal_and_a_silent_server_are_errors_within_the_timeout(sock_dir: P
     start = time.monotonic()
     with pytest.raises(TimeoutError):
         PulseConnection(str(silent.path), bytes(256), timeout=0.2)
-    assert 0.2 <= time.monotonic() - start < 0.5
+    assert 0.2 <= time.monotonic() - start < 1.0  # the deadline holds (load may add a bit)
     silent.close()
 
 
