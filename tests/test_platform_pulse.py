@@ -406,6 +406,21 @@ def test_a_refusal_and_a_silent_server_are_errors_within_the_timeout(sock_dir: P
     silent.close()
 
 
+def test_a_server_that_hangs_mid_call_costs_one_timeout_not_two(sock_dir: Path) -> None:
+    """The reconnect is for a server that went away, not for one that stopped answering."""
+    server = FakeServer(sock_dir / "hangs", standard)  # sets up, then answers nothing
+    try:
+        detector = PulseMicrophone(str(server.path), bytes(256), timeout=0.3)
+        start = time.monotonic()
+        with pytest.raises(Unavailable, match=r"hangs stopped answering: no answer within 0\.3 s"):
+            detector.active()
+        assert 0.3 <= time.monotonic() - start < 0.55
+        assert server.received == [8, 9, 20, 32]  # no second connection was tried
+        assert detector.detail.endswith("(disconnected)")
+    finally:
+        server.close()
+
+
 def test_an_old_server_is_refused(sock_dir: Path) -> None:
     def old(cmd: int, tag: int, args: TagReader) -> list[bytes]:
         return [reply(tag, u32(12))]

@@ -28,8 +28,9 @@ something records.
 
 The connection stays open between calls (one small request per engine wake-up, no
 thread, no polling); a lost server is noticed at the next call, which reconnects once
-and otherwise raises :class:`Unavailable`. Every socket operation of a call shares one
-deadline (0.5 s by default).
+and otherwise raises :class:`Unavailable`. Every socket operation of a call, a
+reconnect included, shares one deadline (0.5 s by default); a server that stops
+answering is not asked again in the same call.
 """
 
 from __future__ import annotations
@@ -462,15 +463,18 @@ class PulseConnection:
     the server hung up), :class:`ProtocolError`, :class:`ServerError`.
     """
 
-    def __init__(self, path: str, cookie: bytes, timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self, path: str, cookie: bytes, timeout: float = TIMEOUT, *, deadline: float | None = None
+    ) -> None:
+        """Connect and set up within ``timeout`` (or by ``deadline``, a monotonic time)."""
         self.path = path
         self._timeout = timeout
         self._tag = 0
         self._buffer = b""
-        self._deadline = time.monotonic() + timeout
+        self._deadline = time.monotonic() + timeout if deadline is None else deadline
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self._sock.settimeout(timeout)
+            self._sock.settimeout(self._remaining())
             self._sock.connect(path)
             reply = self._call(Command.AUTH, auth_args(cookie), credentials=True)
             self.version = min(PROTOCOL_VERSION, reply.u32() & VERSION_MASK)
@@ -485,9 +489,12 @@ class PulseConnection:
             self._sock.close()
             raise
 
-    def request(self, cmd: Command, args: TagWriter | None = None) -> TagReader:
-        """Send one command; return its reply's arguments (within the timeout)."""
-        self._deadline = time.monotonic() + self._timeout
+    def request(
+        self, cmd: Command, args: TagWriter | None = None, *, deadline: float | None = None
+    ) -> TagReader:
+        """Send one command; return its reply's arguments (within the timeout, or by
+        ``deadline``)."""
+        self._deadline = time.monotonic() + self._timeout if deadline is None else deadline
         return self._call(cmd, args)
 
     def _call(
@@ -529,7 +536,10 @@ class PulseConnection:
     def _read(self, size: int) -> bytes:
         while len(self._buffer) < size:
             self._sock.settimeout(self._remaining())
-            chunk = self._sock.recv(max(65536, size - len(self._buffer)))
+            try:
+                chunk = self._sock.recv(max(65536, size - len(self._buffer)))
+            except TimeoutError:
+                raise self._late() from None
             if not chunk:
                 raise ConnectionResetError(f"the audio server at {self.path} hung up")
             self._buffer += chunk
@@ -539,8 +549,11 @@ class PulseConnection:
     def _remaining(self) -> float:
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise TimeoutError(f"the audio server at {self.path} did not answer in time")
+            raise self._late()
         return left
+
+    def _late(self) -> TimeoutError:
+        return TimeoutError(f"no answer within {self._timeout:g} s")
 
     def close(self) -> None:
         self._sock.close()
@@ -627,9 +640,9 @@ class PulseMicrophone:
         state = "" if self._conn is not None else " (disconnected)"
         return f"capture streams of {self._server} at {self.path}{state}"
 
-    def _connect(self) -> PulseConnection:
+    def _connect(self, deadline: float | None = None) -> PulseConnection:
         try:
-            conn = PulseConnection(self.path, self._cookie, self._timeout)
+            conn = PulseConnection(self.path, self._cookie, self._timeout, deadline=deadline)
         except (OSError, ProtocolError, ServerError) as exc:
             raise Unavailable(
                 f"no audio server answers at {self.path} ({exc}); the microphone is "
@@ -645,26 +658,29 @@ class PulseMicrophone:
         Raises:
             Unavailable: the server is gone (or answers nonsense) and does not come back.
         """
-        if self._conn is not None:
-            try:
-                return self._query(self._conn)
-            except (OSError, ProtocolError, ServerError):
-                self._drop()  # a restarted server: try a fresh connection right away
-        conn = self._connect()
+        deadline = time.monotonic() + self._timeout  # one for the whole call
         try:
-            return self._query(conn)
+            if self._conn is not None:
+                try:
+                    return self._query(self._conn, deadline)
+                except TimeoutError:
+                    raise  # a server that hangs: no second wait
+                except (OSError, ProtocolError, ServerError):
+                    self._drop()  # a restarted server: try a fresh connection right away
+            return self._query(self._connect(deadline), deadline)
         except (OSError, ProtocolError, ServerError) as exc:
             self._drop()
             raise Unavailable(f"the audio server at {self.path} stopped answering: {exc}") from exc
 
-    def _query(self, conn: PulseConnection) -> list[SourceOutput]:
-        reply = conn.request(Command.GET_SOURCE_OUTPUT_INFO_LIST)
+    def _query(self, conn: PulseConnection, deadline: float) -> list[SourceOutput]:
+        reply = conn.request(Command.GET_SOURCE_OUTPUT_INFO_LIST, deadline=deadline)
         outputs = candidates(
             parse_source_outputs(reply, conn.version), own_client=conn.client_index
         )
         if not outputs:
             return []  # the usual case: one request
-        sources = parse_sources(conn.request(Command.GET_SOURCE_INFO_LIST), conn.version)
+        reply = conn.request(Command.GET_SOURCE_INFO_LIST, deadline=deadline)
+        sources = parse_sources(reply, conn.version)
         return recording_from_microphones(outputs, sources, own_client=conn.client_index)
 
     def active(self) -> bool:
