@@ -17,6 +17,8 @@ from ergobreak.core.events import (
     Resumed,
     ScreenLocked,
     ScreenUnlocked,
+    Seated,
+    SeatedReason,
     Suspending,
 )
 from ergobreak.platform.base import Unavailable
@@ -38,6 +40,13 @@ class FakeQuiet:
 
     def close(self) -> None:
         pass
+
+
+class FakeSeated(FakeQuiet):
+    def __init__(self, name: str, reason: SeatedReason, on: bool = False) -> None:
+        super().__init__(name, on)
+        self.reason = reason
+        self.detail = name
 
 
 class FailingIdle:
@@ -107,6 +116,27 @@ def test_a_failing_detector_counts_as_off_and_warns_once(caplog: pytest.LogCaptu
         assert edge.quiet_changes() == [Quiet("camera", False)]
         assert edge.quiet_changes() == []
     assert [r.getMessage() for r in caplog.records] == ["quiet detector camera failed: gone"]
+
+
+def test_camera_and_microphone_are_one_call(caplog: pytest.LogCaptureFixture) -> None:
+    """Seated reasons change only when the first detector of a reason turns on and
+    the last turns off; a failing one counts as off and warns once."""
+    camera, mic = FakeSeated("camera", "call"), FakeSeated("microphone", "call")
+    inhibit = FakeSeated("inhibit", "watching")
+    dnd = FakeQuiet("dnd")
+    edge = make_edge(quiet=[dnd], seated=[camera, mic, inhibit])
+    assert edge.quiet_changes() == []
+    mic.on = True
+    assert edge.quiet_changes() == [Seated("call", True)]
+    camera.on, dnd.on, inhibit.on = True, True, True
+    assert edge.quiet_changes() == [Quiet("dnd", True), Seated("watching", True)]
+    mic.on = False
+    assert edge.quiet_changes() == []  # the camera still holds the call
+    camera.broken = True
+    with caplog.at_level(logging.WARNING, "ergobreak.platform"):
+        assert edge.quiet_changes() == [Seated("call", False)]
+        assert edge.quiet_changes() == []
+    assert [r.getMessage() for r in caplog.records] == ["seated detector camera failed: gone"]
 
 
 def test_a_failing_idle_source_reads_as_unknown_and_warns_once(
