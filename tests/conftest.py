@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings
 from scaffold import isolate
 
-pytest_plugins = ("timeouts",)
+pytest_plugins = ("timeouts", "audio")
 
 settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("deep", max_examples=3000, deadline=None)

@@ -23,15 +23,23 @@ FRAMEWORK = "/System/Library/Frameworks/CoreGraphics.framework/CoreGraphics"
 SecondsSince = Callable[[int, int], float]
 
 
-def load_seconds_since() -> SecondsSince:
-    """The real CoreGraphics function. Raises :class:`Unavailable` off macOS."""
+def load_framework(name: str, path: str) -> ctypes.CDLL:
+    """A system framework (``path`` if the loader cannot find ``name``).
+
+    Raises:
+        Unavailable: not macOS, or the framework does not load.
+    """
     if sys.platform != "darwin":
         raise Unavailable("not macOS")
-    path = ctypes.util.find_library("CoreGraphics") or FRAMEWORK
     try:
-        lib = ctypes.CDLL(path)
+        return ctypes.CDLL(ctypes.util.find_library(name) or path)
     except OSError as exc:
-        raise Unavailable(f"cannot load CoreGraphics: {exc}") from None
+        raise Unavailable(f"cannot load {name}: {exc}") from None
+
+
+def load_seconds_since() -> SecondsSince:
+    """The real CoreGraphics function. Raises :class:`Unavailable` off macOS."""
+    lib = load_framework("CoreGraphics", FRAMEWORK)
     func = lib.CGEventSourceSecondsSinceLastEventType
     func.argtypes = [ctypes.c_int32, ctypes.c_uint32]
     func.restype = ctypes.c_double
