@@ -11,7 +11,7 @@ for users and tests::
     ERGOBREAK_NOTIFIER=freedesktop|plyer|console
     ERGOBREAK_SESSION=logind,screensaver | none
     ERGOBREAK_QUIET=fullscreen,dnd,windows_busy | none
-    ERGOBREAK_SEATED=camera,inhibit | none
+    ERGOBREAK_SEATED=camera,microphone,inhibit | none
 
 Nothing here raises for a missing desktop service: the fallback is always
 something that works (wall-clock time, console notifications, the time-jump
@@ -102,8 +102,10 @@ class _Context:
         on_request: OnRequest,
         on_change: Callable[[], None] | None,
         console: ConsoleNotifier,
+        platform: str = sys.platform,
     ) -> None:
         self.env = env
+        self.platform = platform
         self.on_request = on_request
         self.on_change = on_change
         self.console = console
@@ -519,10 +521,43 @@ def _choose_quiet(ctx: _Context, platform: str) -> tuple[list[QuietDetector], li
 
 
 def _camera(ctx: _Context) -> _Found[SeatedDetector]:
-    from ergobreak.platform.camera import CameraInUse  # noqa: PLC0415
+    """A camera in use by another process: a call."""
+    camera: SeatedDetector
+    if ctx.platform == "win32":
+        from ergobreak.platform import consent_store  # noqa: PLC0415
 
-    camera = CameraInUse()
+        camera = consent_store.open_camera(ctx.env)
+    else:
+        from ergobreak.platform.camera import CameraInUse  # noqa: PLC0415
+
+        camera = CameraInUse()
     return _Found(camera, camera.detail)
+
+
+def _microphone(ctx: _Context) -> _Found[SeatedDetector]:
+    """A microphone recording for another process: a call. Linux asks the audio server
+    (PulseAudio, or PipeWire's pulse server), else the ALSA capture substreams."""
+    if ctx.platform == "win32":
+        from ergobreak.platform import consent_store  # noqa: PLC0415
+
+        found: SeatedDetector = consent_store.open_microphone(ctx.env)
+        return _Found(found, found.detail)
+    if ctx.platform == "darwin":
+        from ergobreak.platform import coreaudio  # noqa: PLC0415
+
+        found = coreaudio.open_microphone(ctx.env)
+        return _Found(found, found.detail)
+    from ergobreak.platform import alsa, pulse  # noqa: PLC0415
+
+    tried: list[tuple[str, str]] = []
+    for label, opener in (("audio server", pulse.open_microphone), ("ALSA", alsa.open_microphone)):
+        try:
+            found = opener(ctx.env)
+        except Unavailable as exc:
+            tried.append((label, str(exc)))
+            continue
+        return _Found(found, found.detail, tuple(tried))
+    raise _NoneWorked("no audio server and no ALSA capture devices here", tuple(tried))
 
 
 def _inhibit(ctx: _Context) -> _Found[SeatedDetector]:
@@ -538,12 +573,14 @@ def _inhibit(ctx: _Context) -> _Found[SeatedDetector]:
 
 SEATED_OPENERS: dict[str, Callable[[_Context], _Found[SeatedDetector]]] = {
     "camera": _camera,
+    "microphone": _microphone,
     "inhibit": _inhibit,
 }
 SEATED_NAMES = tuple(SEATED_OPENERS)
 
 _SEATED_HINTS = {
-    "camera": "Linux only",
+    "camera": "Linux and Windows",
+    "microphone": "start the desktop's audio server (PipeWire or PulseAudio)",
     "inhibit": "needs a session manager or power manager on the session bus"
     " (GNOME, KDE Plasma, XFCE)",
 }
@@ -558,10 +595,12 @@ def _choose_seated(
 ) -> tuple[list[SeatedDetector], list[Choice]]:
     """Why someone may sit without input: a call (camera, microphone) or watching.
     With ``calls`` off the camera and microphone are never opened nor read."""
-    if platform in {"win32", "darwin"}:
-        default: list[str] = []
+    if platform == "win32":
+        default = ["camera", "microphone"]
+    elif platform == "darwin":
+        default = ["microphone"]
     else:
-        default = ["camera", "inhibit"]
+        default = ["camera", "microphone", "inhibit"]
     names = _listed(ctx.env, SEATED_ENV, default)
     off = [name for name in names if name in CALL_DETECTORS and not calls]
     names = [name for name in names if name not in off]
@@ -646,7 +685,7 @@ def open_edge(
     """
     env = os.environ if env is None else env
     platform = platform or sys.platform
-    ctx = _Context(env, on_request, on_change, ConsoleNotifier(stream))
+    ctx = _Context(env, on_request, on_change, ConsoleNotifier(stream), platform)
     idle, idle_choice = _choose_idle(ctx, platform)
     notifier, notifier_choice = _choose_notifier(ctx, platform)
     watchers, watcher_choices = _choose_watchers(ctx, platform)

@@ -422,3 +422,51 @@ def test_a_second_instance_says_so_and_exits_nonzero(daemon: Daemon) -> None:
     )
     assert second.returncode != 0
     assert "already running" in second.stderr
+
+
+def test_a_call_is_desk_time_holds_the_drill_and_offers_it_after(
+    desktop: Rig, daemon: Daemon, typist: Typist, pulse_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sitting is sitting (R9), end to end: a real recording client on a real audio
+    server is a call. Without input through the call, no natural break is credited
+    (the desk clock keeps counting past idle_pause + natural_break), the drill that
+    falls due is held, and it is offered soon after the recording stops, with the
+    call's length in its first line."""
+    monkeypatch.setenv("PULSE_SERVER", pulse_server.env()["PULSE_SERVER"])
+    monkeypatch.setenv("ERGOBREAK_SEATED", "microphone")
+    typist.start()
+    with Monitor(desktop.bus_address, MONITOR_RULES) as monitor:
+        daemon.start()
+        owner = desktop.bus.call_bus("GetNameOwner", NOTIFICATIONS)[0]
+        recording = pulse_server.record(pulse_server.MICROPHONE)
+        wait_for(lambda: daemon.status()["seated"] == ["call"], 10, what="the call")
+        typist.pause()  # on the call, hands off the keyboard
+        mark = monitor.mark()
+        states: set[str] = set()
+
+        def sat_long() -> bool:
+            status = daemon.status()
+            states.add(status["state"])
+            # 30 s of desk time: past idle_pause (6 s) + natural_break (15 s), and
+            # past the drill's interval (24 s)
+            return float(status["desk_minutes"]) >= 0.5
+
+        wait_for(sat_long, 45, interval=0.5, what="30 s of desk time through the call")
+        status = daemon.status()
+        assert "call" in status["quiet"], status
+        assert "away" not in states, states
+        assert "natural_break" not in daemon.log()
+        server = (NOTIFICATIONS, owner)
+
+        def drill_prompt(m: Message) -> bool:
+            return bool(m.destination in server and "-minute drill" in m.body[3])
+
+        assert monitor.messages(drill_prompt, since=mark) == []  # held through the call
+        pulse_server.stop_client(recording)
+        ended, ended_at = monitor.mark(), time.monotonic()
+        (prompt,) = monitor.wait(
+            drill_prompt, since=ended, member="Notify", kind="method_call", timeout=60
+        )[:1]
+        assert prompt.body[4].startswith("You sat through a "), prompt.body[4]
+        print(f"\ndrill offered {prompt.at - ended_at:.1f} s after the call ended")
+        assert prompt.at - ended_at <= 60
