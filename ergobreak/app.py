@@ -304,10 +304,13 @@ class App:
             self._today = self.recorder.today(timeout=0.5) or self._today
             self._today_at = t
         e = self.effective
+        s = self.engine.core.settings if self.engine is not None else None
         return TrayState(
             view=view,
             wall=wall,
             tz=self.tz,
+            snooze=s.drill.snooze if s is not None else None,
+            hours=s.schedule.hours if s is not None and s.schedule.enabled else (),
             today=self._today,
             config_error=self.config_error,
             managed_by=(e.organization or "") if e is not None and e.managed else None,
@@ -367,7 +370,8 @@ def run(opts: RunOptions) -> int:
         lock = InstanceLock(runtime)
         lock.acquire()
     except (InstanceError, OSError) as exc:
-        print(f"ergobreak: {exc}", file=sys.stderr)
+        said = str(exc)  # "ergobreak is already running (pid 123)" needs no second prefix
+        print(said if said.startswith("ergobreak ") else f"ergobreak: {said}", file=sys.stderr)
         return 1
     app = App(opts, where)
     try:

@@ -38,6 +38,12 @@ def scrub(value: Any) -> Any:
     return value
 
 
+def error_line(prog: str, message: str) -> str:
+    """``PROG: MESSAGE``, once: a message that already names ergobreak ("ergobreak is
+    not running ...") is not put under a second "ergobreak: " prefix."""
+    return message if message.startswith("ergobreak ") else f"{prog}: {message}"
+
+
 def short_path(path: str | os.PathLike[str] | None) -> str:
     """``path`` with the home directory as ``~`` (how people read and type paths)."""
     if path is None:

@@ -23,7 +23,7 @@ import queue
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ergobreak import __version__
@@ -252,7 +252,14 @@ class Engine:
                 if rejected:
                     reply = {"ok": False, "error": rejected[0].reason}
                 else:
-                    reply = {"ok": True, "events": [e.event for e in out if e.event != "state"]}
+                    shown = [e for e in out if e.event != "state"]
+                    reply = {
+                        "ok": True,
+                        "events": [e.event for e in shown],
+                        # what happened, for the command line to say in words
+                        "effects": [{"event": e.event, **e.fields()} for e in shown],
+                        "status": None,  # filled in after the round has sampled
+                    }
         elif item.cmd == "quit":
             self._stopping = True
         elif item.cmd == "status":
@@ -381,6 +388,11 @@ class Engine:
         return {
             "running": True,
             "version": __version__,
+            # every field of the View by its name: `ergobreak status` says what the tray says
+            **{f.name: getattr(view, f.name) for f in fields(view)},
+            "wall": wall,
+            "snooze": s.drill.snooze,
+            "hours": [list(span) for span in s.schedule.hours] if s.schedule.enabled else [],
             "state": view.state,
             # since the last real break: a skipped or ignored drill does not end it
             "desk_minutes": round(view.desk_since_break / 60, 1),
