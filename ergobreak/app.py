@@ -324,7 +324,8 @@ class App:
         if request.cmd == "open_config":
             return opener.open_config(self.paths.config_file)
         if request.cmd == "open_report":
-            return opener.open_report(self.paths.state_dir)
+            settings = self.engine.core.settings if self.engine is not None else None
+            return opener.open_report(self.paths.state_dir, settings)
         if request.cmd == "open_safety":
             return opener.open_safety(self.paths.state_dir)
         if request.cmd == "notify_test" and self.bubbles is not None:
