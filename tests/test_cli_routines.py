@@ -188,7 +188,7 @@ def test_show_prints_steps_with_start_times_safety_and_sources() -> None:
         assert f"  {ref}  {sources()[ref].title}" in lines
         for url in sources()[ref].urls:
             assert f"      {url}" in lines
-    assert lines[-1] == "Stop rules, red flags and when to see a professional: docs/content.md"
+    assert lines[-1] == "Stop rules, red flags and when to see a professional: ergobreak safety"
 
 
 def test_show_json() -> None:

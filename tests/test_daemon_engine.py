@@ -97,11 +97,18 @@ def test_commands_are_applied_on_the_engine_thread_and_answered() -> None:
     rig.engine.post(Request("pause", {"seconds": 600}), reply)
     rig.engine.step()
     assert reply.done.is_set()
-    assert reply.value == {"ok": True, "events": ["paused"]}
+    assert reply.value["ok"] is True
+    assert reply.value["events"] == ["paused"]
+    assert reply.value["effects"] == [{"event": "paused", "seconds": 600}]
+    assert reply.value["status"]["state"] == "paused"  # the status after the round
+    assert reply.value["status"]["paused_for"] == 600
     bad = Reply()
     rig.engine.post(Request("snooze"), bad)
     rig.engine.step()
-    assert bad.value == {"ok": False, "error": "no drill prompt to snooze"}
+    assert bad.value == {
+        "ok": False,
+        "error": "No drill prompt is on screen, so there is nothing to snooze.",
+    }
 
 
 def test_status_request_reports_state_without_personal_history() -> None:

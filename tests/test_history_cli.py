@@ -64,7 +64,11 @@ def test_table_shows_every_day_of_the_week(db: Path) -> None:
         if d.empty:
             assert row.strip() == f"{label}  ·"
         else:
-            assert f"{d.drills_done} of {d.drills_offered}" in row
+            cells = row.split()
+            # Done, Skipped, Ignored, Posture, Longest, Breaks: zero shows as "-"
+            said = [str(n) if n else "-" for n in (d.drills_done, d.drills_skipped, d.drills_ignored)]
+            assert cells[-6:-3] == said, row
+            assert " of " not in row
             assert "█" in row
     assert any(line.startswith("Total") for line in lines)
     assert "Long sitting by hour" in out
