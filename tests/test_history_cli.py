@@ -66,7 +66,8 @@ def test_table_shows_every_day_of_the_week(db: Path) -> None:
         else:
             cells = row.split()
             # Done, Skipped, Ignored, Posture, Longest, Breaks: zero shows as "-"
-            said = [str(n) if n else "-" for n in (d.drills_done, d.drills_skipped, d.drills_ignored)]
+            answers = (d.drills_done, d.drills_skipped, d.drills_ignored)
+            said = [str(n) if n else "-" for n in answers]
             assert cells[-6:-3] == said, row
             assert " of " not in row
             assert "█" in row
