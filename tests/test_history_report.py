@@ -274,3 +274,47 @@ def test_table_lists_top_routines_with_titles() -> None:
     assert "Most skipped            leg_swings (1)" in out
     assert "Total" not in out  # one day: no total row
     assert (FRIDAY - timedelta(days=1)).strftime("%a %m-%d") not in out
+
+
+def _one_ignored_day() -> Summary:
+    day = FRIDAY.isoformat()
+    return Summary(
+        Period.ending("day", FRIDAY),
+        [DayStats(day=day, desk_seconds=1800, drill_prompts=1, drills_ignored=1)],
+        [RoutineStats("hinge_wall", ignored=1)],
+        [],
+    )
+
+
+def test_an_ignored_drill_is_counted_but_never_drawn_as_a_score() -> None:
+    s = _one_ignored_day()
+    page = render_report(s, titles={"hinge_wall": "Wall hip hinge"})
+    p = Page()
+    p.feed(page)
+    drawn = [a.get("class") for t, a in p.tags if t == "rect"]
+    assert not {"ignored", "offered", "done"} & set(drawn)
+    text = " ".join(" ".join(p.text).split())
+    assert "1 ignored" in text
+    assert not re.search(r"\b0 (done|skipped)\b", text)
+    assert "No drills yet" in text  # the tile: nothing done, never "0 of 1"
+    assert not re.search(r"\b0 of \d", text)
+    table = render_table(s)
+    assert "Drill answers           1 drill ignored" in table
+    assert "0 done" not in table
+
+
+def test_the_report_explains_with_the_users_own_settings() -> None:
+    from ergobreak.core.settings import ActivitySettings, DrillSettings, Settings
+
+    mine = Settings(
+        activity=ActivitySettings(idle_pause=90.0, natural_break=600.0),
+        drill=DrillSettings(every=45 * 60.0),
+    )
+    s = _one_ignored_day()
+    page = " ".join(render_report(s, settings=mine).split())
+    assert "input within the last 90 s" in page
+    assert "stepping away for 10 min or more" in page
+    assert "A drill is offered after every 45 min of desk time." in page
+    default = " ".join(render_report(s).split())
+    assert "input within the last 1 min" in default  # the built-in defaults otherwise
+    assert "after every 30 min of desk time" in default

@@ -243,3 +243,9 @@ def test_every_menu_request_is_valid_on_the_wire(name: str) -> None:
     for request in requests:
         assert from_wire(request.to_wire()) == request
     assert {r.cmd for r in requests} & set(CORE_COMMANDS)
+
+
+def test_the_snooze_entry_says_the_configured_length() -> None:
+    entries = menu_model(state("prompt", snooze=20.0))
+    assert entry(entries, "Snooze 20 s (2 left)").action == Request("snooze")
+    assert entry(menu_model(state("prompt", snooze=600.0)), "Snooze 10 min (2 left)").enabled
