@@ -305,3 +305,18 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "stats" in out
     assert "report" in out
+
+
+def test_report_explains_with_the_settings_in_the_users_config(
+    db: Path, tmp_path: Path, isolated: Path
+) -> None:
+    from ergobreak.paths import paths
+
+    config = paths().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('schema = 1\n\n[drill]\nevery = "50m"\n', encoding="utf-8")
+    target = tmp_path / "r.html"
+    code, _, err = cli("report", "--db", str(db), "--until", until(), "--out", str(target))
+    assert code == 0, err
+    page = " ".join(target.read_text(encoding="utf-8").split())
+    assert "A drill is offered after every 50 min of desk time." in page
