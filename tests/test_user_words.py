@@ -16,7 +16,7 @@ from tray_views import VIEWS, WALL
 
 import ergobreak
 from ergobreak import present
-from ergobreak.cli.control import status_text
+from ergobreak.cli.control import done_text, status_text
 from ergobreak.commands import Request
 from ergobreak.config.template import render
 from ergobreak.core import effects as fx
@@ -154,3 +154,9 @@ def test_refusals_name_the_situation_not_the_command(command: fx.CommandName) ->
     assert not note.title.startswith("Cannot")
     assert command not in note.title.lower().split()[:1]
     assert note.body == "why and what to do"
+
+
+def test_a_reply_with_wrong_types_is_still_printed_in_one_piece() -> None:
+    odd = {"version": "9", "state": "paused", "paused_for": "soon", "wall": "now"}
+    assert status_text(odd).splitlines()[0] == "ergobreak 9: in a state this command cannot read"
+    assert done_text("pause", {"ok": True, "status": odd}) == "Done."

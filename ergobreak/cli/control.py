@@ -73,8 +73,12 @@ def status_text(status: dict[str, Any]) -> str:
     """What ``ergobreak status`` prints for a status reply: the tray's headline and
     details (one set of words for both), then the desk time and the machinery."""
     state = _state(status)
-    lines = [f"ergobreak {status.get('version', '?')}: {headline(state)}"]
-    lines += [f"  {line}" for line in details(state)]
+    try:
+        said, more = headline(state), details(state)
+    except (TypeError, ValueError):  # a reply from another version, or not a daemon's
+        said, more = "in a state this command cannot read", []
+    lines = [f"ergobreak {status.get('version', '?')}: {said}"]
+    lines += [f"  {line}" for line in more]
     desk = status.get("desk_since_break")
     if not isinstance(desk, (int, float)):
         desk = float(status.get("desk_minutes") or 0) * 60
@@ -112,6 +116,13 @@ def _next(state: TrayState) -> str:
 def done_text(cmd: str, reply: dict[str, Any]) -> str:
     """One line saying what a command did, from the daemon's answer: the effects it
     had and the status after them ("Paused until 14:30.")."""
+    try:
+        return _done_text(cmd, reply)
+    except (TypeError, ValueError):  # a reply from another version, or not a daemon's
+        return "Done."
+
+
+def _done_text(cmd: str, reply: dict[str, Any]) -> str:
     status = reply.get("status")
     state = _state(status if isinstance(status, dict) else {})
     said = headline(state)
