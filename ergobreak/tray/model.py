@@ -126,7 +126,7 @@ QUIET_WORDS: dict[str, str] = {
     "dnd": "do not disturb",
     "camera": "a call",
     "call": "a call",
-    "windows_busy": "Focus Assist",
+    "windows_busy": "a fullscreen app or presentation",
 }
 #: what each seated reason means for the person, one line each
 SEATED_WORDS: dict[str, str] = {
