@@ -29,7 +29,7 @@ from ergobreak.core import events as ev
 from ergobreak.core.machine import POLL_AWAY, DeskSession, View
 from ergobreak.daemon import signals
 from ergobreak.daemon.clock import Clock, SystemClock
-from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
+from ergobreak.daemon.engine import STOPPING, Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
 from ergobreak.daemon.ipc import ANSWER_WITHIN, Server
 from ergobreak.daemon.logs import setup_logging, under_journal
@@ -352,6 +352,8 @@ class App:
         """A control connection's thread: the engine's answer within ``ANSWER_WITHIN``,
         else the last published status (marked stale) or "busy"."""
         assert self.engine is not None
+        if self.engine.stopping:  # it will not answer again
+            return {"ok": False, "error": STOPPING}
         # Everything, status included, goes through the engine: it may be asleep for
         # a long pause, and only it can say what is true right now.
         reply = Reply()

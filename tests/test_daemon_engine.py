@@ -16,7 +16,15 @@ from ergobreak.core import events as ev
 from ergobreak.core.machine import DeskSession, View
 from ergobreak.core.settings import Settings
 from ergobreak.daemon.clock import FakeClock
-from ergobreak.daemon.engine import FAILED, SAVE_EVERY, Engine, Reloaded, Reply, describe_changes
+from ergobreak.daemon.engine import (
+    FAILED,
+    SAVE_EVERY,
+    STOPPING,
+    Engine,
+    Reloaded,
+    Reply,
+    describe_changes,
+)
 from ergobreak.daemon.state import StateFile
 from ergobreak.localtz import get_timezone
 from ergobreak.platform.timejump import TimeJump
@@ -487,3 +495,21 @@ def test_sleep_signals_that_arrive_late_count_the_sleep_once() -> None:
     names, drill_ends, _ = days[True]
     assert drill_ends == [("cancelled", "asleep")]
     assert names.count("natural_break") == 1
+
+
+def test_requests_behind_a_quit_are_answered_at_once() -> None:
+    """A request that arrives while the quit's round runs is answered "stopping" when
+    the engine stops, instead of leaving its client waiting for a reply."""
+    behind = Reply()
+
+    def on_step(t: float, wall: float, effects: list[fx.Effect], view: View) -> None:
+        if engine.stopping and not behind.done.is_set():
+            engine.post(Request("status"), behind)
+
+    engine = Engine(make_machine(), FakeClock(), on_step=on_step)
+    quit_reply = Reply()
+    engine.post(Request("quit"), quit_reply)
+    engine.run()  # the quit's round, then it stops
+    assert quit_reply.value == {"ok": True}
+    assert engine.stopping
+    assert behind.value == {"ok": False, "error": STOPPING}

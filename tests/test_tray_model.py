@@ -249,3 +249,14 @@ def test_the_snooze_entry_says_the_configured_length() -> None:
     entries = menu_model(state("prompt", snooze=20.0))
     assert entry(entries, "Snooze 20 s (2 left)").action == Request("snooze")
     assert entry(menu_model(state("prompt", snooze=600.0)), "Snooze 10 min (2 left)").enabled
+
+
+def test_until_tomorrow_ends_when_tomorrows_working_hours_begin() -> None:
+    nine = ((9 * 60, 12 * 60), (13 * 60, 17 * 60 + 30))
+    action = entry(menu_model(state(hours=nine)), "Until tomorrow").action
+    assert action == UntilTomorrow(UTC, nine)
+    assert resolve(action, WALL) == Request("pause", {"seconds": (14 + 9) * 3600})
+    paused = state("paused", paused_for=(14 + 9) * 3600)
+    assert headline(paused) == "Paused until tomorrow 09:00"
+    night = UntilTomorrow(UTC, ((22 * 60, 6 * 60),))  # a shift past midnight: midnight
+    assert resolve(night, WALL) == Request("pause", {"seconds": 14 * 3600})

@@ -185,7 +185,12 @@ def _simple(cmd: str) -> Any:
 
                 from ergobreak.tray.model import UntilTomorrow  # noqa: PLC0415
 
-                request_args = UntilTomorrow().resolve(time.time()).args
+                try:  # the working hours in force: the pause ends when they begin
+                    status = _ask(Request("status")).get("status") or {}
+                except Unreachable as exc:
+                    return _no_reply(exc, err)
+                hours = state_from_status(status).hours
+                request_args = UntilTomorrow(None, hours).resolve(time.time()).args
             elif args.duration:
                 try:
                     request_args = {"seconds": parse_duration(args.duration)}

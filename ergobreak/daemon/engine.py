@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 SAVE_EVERY = 120.0
 #: the answer to a request whose round failed (and was undone)
 FAILED = "ergobreak hit an internal error and did not do this (details in its log)"
+#: the answer to a request that came after a quit (the engine will not run it)
+STOPPING = "ergobreak is stopping"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,11 @@ class Engine:
     def stop(self) -> None:
         self.post(Request("quit"))
 
+    @property
+    def stopping(self) -> bool:
+        """A quit went through: nothing posted from now on is acted on."""
+        return self._stopping
+
     # --------------------------------------------------------- engine thread
 
     def run(self) -> None:
@@ -154,6 +161,14 @@ class Engine:
             except queue.Empty:
                 first = None
             self.step(first)
+        # Whatever came in behind the quit is answered at once, not left to time out.
+        while True:
+            try:
+                late = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if late.reply is not None:
+                late.reply.set({"ok": False, "error": STOPPING})
         self.shutdown()
 
     def step(self, first: _Posted | None = None) -> None:

@@ -56,15 +56,22 @@ class TrayState:
 
 @dataclass(frozen=True, slots=True)
 class UntilTomorrow:
-    """A pause that ends at the next local midnight, computed when clicked (a menu
-    can stay open, or unchanged, for hours)."""
+    """A pause that ends when tomorrow's working hours begin (``hours``: the spans in
+    force, as in :class:`TrayState`), or at the next local midnight without them or
+    when a span runs past midnight; computed when clicked (a menu can stay open, or
+    unchanged, for hours)."""
 
     tz: tzinfo | None = None
+    hours: tuple[tuple[int, int], ...] = ()
 
     def resolve(self, wall: float) -> Request:
         now = datetime.fromtimestamp(wall, self.tz or _local())
-        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
-        seconds = max(60.0, midnight.timestamp() - wall)
+        start = 0
+        if self.hours and all(end > begin for begin, end in self.hours):
+            start = min(begin for begin, _ in self.hours)
+        at = datetime.min.time().replace(hour=start // 60, minute=start % 60)
+        ends = datetime.combine(now.date() + timedelta(days=1), at, now.tzinfo)
+        seconds = max(60.0, ends.timestamp() - wall)
         return Request("pause", {"seconds": round(seconds)})
 
 
@@ -327,7 +334,7 @@ def menu_model(state: TrayState) -> tuple[MenuEntry, ...]:
         entries.append(MenuEntry("Resume", Request("resume"), default=not prompted))
     pauses = (
         *(MenuEntry(label, Request("pause", {"seconds": s})) for label, s in PAUSE_CHOICES),
-        MenuEntry("Until tomorrow", UntilTomorrow(state.tz)),
+        MenuEntry("Until tomorrow", UntilTomorrow(state.tz, state.hours)),
     )
     entries.append(MenuEntry("Pause again" if paused else "Pause", submenu=pauses))
     entries.append(SEPARATOR)
