@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ergobreak.tomlfile.wording import short_path as short_path  # noqa: PLC0414 (re-export)
+
 #: success
 EXIT_OK = 0
 #: the command failed, or the config it checked has errors
@@ -42,14 +44,6 @@ def error_line(prog: str, message: str) -> str:
     """``PROG: MESSAGE``, once: a message that already names ergobreak ("ergobreak is
     not running ...") is not put under a second "ergobreak: " prefix."""
     return message if message.startswith("ergobreak ") else f"{prog}: {message}"
-
-
-def short_path(path: str | os.PathLike[str] | None) -> str:
-    """``path`` with the home directory as ``~`` (how people read and type paths)."""
-    if path is None:
-        return ""
-    text, home = str(path), str(Path.home())
-    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
 
 
 def os_error_line(prog: str, exc: OSError, writing: Path | None = None) -> str:

@@ -55,6 +55,10 @@ OPERATIONAL = (
     "organization",
     "config_source",
     "config_error",
+    "warnings",
+    "warnings_total",
+    "policy_errors",
+    "policy_current",
     "backends",
 )
 
@@ -74,11 +78,11 @@ def status_text(status: dict[str, Any]) -> str:
     details (one set of words for both), then the desk time and the machinery."""
     state = _state(status)
     try:
-        said, more = headline(state), details(state)
+        said, below = headline(state), details(state)
     except (TypeError, ValueError):  # a reply from another version, or not a daemon's
-        said, more = "in a state this command cannot read", []
+        said, below = "in a state this command cannot read", []
     lines = [f"ergobreak {status.get('version', '?')}: {said}"]
-    lines += [f"  {line}" for line in more]
+    lines += [f"  {line}" for line in below]
     desk = status.get("desk_since_break")
     if not isinstance(desk, (int, float)):
         desk = float(status.get("desk_minutes") or 0) * 60
@@ -94,6 +98,13 @@ def status_text(status: dict[str, Any]) -> str:
         lines.append(f"  managed: {status['policy']}")
     if status.get("config_error"):
         lines.append(f"  config error (previous settings kept): {status['config_error']}")
+    for problem in status.get("policy_errors") or ():
+        lines.append(f"  policy error: {_place(problem)}")
+    warnings = status.get("warnings") or ()
+    if warnings:
+        total = status.get("warnings_total") or len(warnings)
+        more = f" (and {total - 1} more: ergobreak config check)" if total > 1 else ""
+        lines.append(f"  warning: {_place(warnings[0])}{more}")
     return "\n".join(lines) + "\n"
 
 
@@ -149,6 +160,13 @@ def _done_text(cmd: str, reply: dict[str, Any]) -> str:
             text = check.get("text") if check is not None else None
             return f"Posture check shown: {text}" if text else "Posture check shown."
     return "Done."
+
+
+def _place(entry: dict[str, Any]) -> str:
+    """``file:line: key: message`` for a status ``warnings`` or ``policy_errors`` entry."""
+    where = f"{entry.get('file')}:{entry['line']}" if entry.get("line") else f"{entry.get('file')}"
+    key = f"{entry['key']}: " if entry.get("key") else ""
+    return f"{where}: {key}{entry.get('message')}"
 
 
 def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -209,7 +227,13 @@ def _simple(cmd: str) -> Any:
                 err.write(f"  {line}\n")
             return EXIT_FAILURE
         if cmd == "reload":
-            out.write(f"Settings reloaded: {reply.get('changes') or 'no changes'}.\n")
+            out.write(f"Settings reloaded: {reply.get('changes') or 'no changes'}\n")
+            if reply.get("policy_current") is False:
+                from ergobreak.present import POLICY_KEPT  # noqa: PLC0415
+
+                out.write(f"{POLICY_KEPT}\n")
+            for line in reply.get("warnings", []):
+                out.write(f"  {line}\n")
         elif cmd == "quit":
             out.write(_stopped())
         else:
