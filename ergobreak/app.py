@@ -31,7 +31,7 @@ from ergobreak.core import events as ev
 from ergobreak.core.machine import POLL_AWAY, DeskSession, View
 from ergobreak.daemon import signals
 from ergobreak.daemon.clock import Clock, SystemClock
-from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
+from ergobreak.daemon.engine import STOPPING, Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
 from ergobreak.daemon.ipc import ANSWER_WITHIN, Server
 from ergobreak.daemon.last_policy import NAME as LAST_POLICY_NAME
@@ -430,10 +430,13 @@ class App:
             self._today = self.recorder.today(timeout=0.5) or self._today
             self._today_at = t
         e = self.effective
+        s = self.engine.core.settings if self.engine is not None else None
         return TrayState(
             view=view,
             wall=wall,
             tz=self.tz,
+            snooze=s.drill.snooze if s is not None else None,
+            hours=s.schedule.hours if s is not None and s.schedule.enabled else (),
             today=self._today,
             config_error=self.config_error,
             managed_by=(e.organization or "") if e is not None and e.managed else None,
@@ -447,7 +450,8 @@ class App:
         if request.cmd == "open_config":
             return opener.open_config(self.paths.config_file)
         if request.cmd == "open_report":
-            return opener.open_report(self.paths.state_dir)
+            settings = self.engine.core.settings if self.engine is not None else None
+            return opener.open_report(self.paths.state_dir, settings)
         if request.cmd == "open_safety":
             return opener.open_safety(self.paths.state_dir)
         if request.cmd == "notify_test" and self.bubbles is not None:
@@ -474,6 +478,8 @@ class App:
         """A control connection's thread: the engine's answer within ``ANSWER_WITHIN``,
         else the last published status (marked stale) or "busy"."""
         assert self.engine is not None
+        if self.engine.stopping:  # it will not answer again
+            return {"ok": False, "error": STOPPING}
         # Everything, status included, goes through the engine: it may be asleep for
         # a long pause, and only it can say what is true right now.
         reply = Reply()
@@ -493,7 +499,8 @@ def run(opts: RunOptions) -> int:
         lock = InstanceLock(runtime)
         lock.acquire()
     except (InstanceError, OSError) as exc:
-        print(f"ergobreak: {exc}", file=sys.stderr)
+        said = str(exc)  # "ergobreak is already running (pid 123)" needs no second prefix
+        print(said if said.startswith("ergobreak ") else f"ergobreak: {said}", file=sys.stderr)
         return 1
     app = App(opts, where)
     try:

@@ -12,7 +12,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ergobreak.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +51,9 @@ def open_config(config_file: Path) -> dict[str, Any]:
     return open_path(config_file)
 
 
-def open_report(state_dir: Path) -> dict[str, Any]:
+def open_report(state_dir: Path, settings: Settings | None = None) -> dict[str, Any]:
     """Write this week's report beside the history store, as ``ergobreak report`` does,
-    and open it.
+    and open it; its explanations quote ``settings`` (the ones in force).
 
     Runs on the engine thread, which waits for it: reading a week from SQLite and
     rendering the page takes tens of milliseconds (the browser starts detached).
@@ -68,7 +71,8 @@ def open_report(state_dir: Path) -> dict[str, Any]:
     titles = {d.id: d.title for d in default_content().drills}
     try:
         with HistoryStore.open(state_dir / FILENAME, warn=log.warning) as store:
-            write_report(store, Period.ending("week", date.today()), target, titles=titles)
+            week = Period.ending("week", date.today())
+            write_report(store, week, target, titles=titles, settings=settings)
     except HistoryError as exc:
         return {"ok": False, "error": f"ergobreak report: {exc}"}
     except OSError as exc:
@@ -79,21 +83,55 @@ def open_report(state_dir: Path) -> dict[str, Any]:
     return open_path(target)
 
 
+#: the heading each part of the safety text goes under, in the order shown
+SAFETY_HEADINGS: dict[str, str] = {
+    "onboarding": "About ergobreak",
+    "stop_rules": "When to stop",
+    "red_flags_emergency": "When to get emergency help",
+    "red_flags_urgent": "When to see a doctor urgently",
+    "footer": "During every drill",
+    "help.hip_replacement": "After a hip replacement",
+    "help.pregnancy": "During pregnancy",
+    "help.knees": "If kneeling hurts",
+    "help.balance": "If your balance is unsure",
+    "help.back_pain": "With back pain",
+}
+
+
+def safety_sections() -> list[tuple[str, str]]:
+    """(heading, text) for every part of the packaged safety text (content/safety.toml),
+    stop rules and red flags first: what the tray's "About & safety" page and
+    ``ergobreak safety`` show, from the installed package."""
+    from ergobreak.content import safety_text  # noqa: PLC0415
+
+    text = safety_text()
+    order = [k for k in SAFETY_HEADINGS if k in text] + [
+        k for k in text if k not in SAFETY_HEADINGS
+    ]
+    return [
+        (SAFETY_HEADINGS.get(k, k.removeprefix("help.").replace("_", " ").capitalize()), text[k])
+        for k in order
+    ]
+
+
 def open_safety(state_dir: Path) -> dict[str, Any]:
-    """Write the safety and sources text as a small HTML page and open it."""
+    """Write the safety text (:func:`safety_sections`) as a small HTML page and open it."""
     import html  # noqa: PLC0415
 
     from ergobreak.atomic import write_atomic  # noqa: PLC0415
-    from ergobreak.content import safety_text  # noqa: PLC0415
 
     parts = [
         "<!doctype html><meta charset=utf-8><title>ergobreak: about and safety</title>",
         "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;"
         "padding:0 1em}h2{margin-top:1.5em}</style><h1>About ergobreak and safety</h1>",
     ]
-    for title, text in safety_text().items():
-        parts.append(f"<h2>{html.escape(title.replace('_', ' ').capitalize())}</h2>")
+    for title, text in safety_sections():
+        parts.append(f"<h2>{html.escape(title)}</h2>")
         parts += [f"<p>{html.escape(p)}</p>" for p in text.split("\n\n")]
+    parts.append(
+        "<p>Each drill's own safety note and sources: <code>ergobreak routines show ID</code>."
+        " This page: <code>ergobreak safety</code>.</p>"
+    )
     path = state_dir / "safety.html"
     write_atomic(path, "\n".join(parts) + "\n")
     return open_path(path)

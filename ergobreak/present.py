@@ -1,9 +1,10 @@
 """What each scheduler effect looks like as a notification: pure functions, no IO.
 
 Copy rules (tested): every body line stays within :data:`LINE_MAX` characters;
-buttons are Start now / Snooze 5 min / Skip, with Snooze left out when no snoozes
-remain; a drill's prompt, start, steps and end share the slot ``"drill"`` so they
-update one bubble in place; nothing promises to fix, prevent or treat anything.
+buttons are Start now / Snooze (its length, from the setting) / Skip, with Snooze
+left out when no snoozes remain; a drill's prompt, start, steps and end share the
+slot ``"drill"`` so they update one bubble in place; nothing promises to fix,
+prevent or treat anything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ergobreak.commands import Request
 from ergobreak.core import effects as fx
 from ergobreak.core.content import Content, Drill, Step
 from ergobreak.core.duration import format_amount, format_clock
+from ergobreak.core.settings import DrillSettings
 from ergobreak.platform.base import Action, Dismiss, Notification
 from ergobreak.tomlfile import Diagnostic
 
@@ -23,6 +25,8 @@ TITLE_MAX = 60
 DRILL_SLOT = "drill"
 POSTURE_SLOT = "posture"
 NOTICE_SLOT = "notice"
+#: the snooze length when the caller does not say (the settings' default, one source)
+SNOOZE = DrillSettings().snooze
 #: warnings about the settings, and the policy that could not be read: bubbles of their
 #: own, so a reload's "Settings updated" does not replace them
 SETTINGS_SLOT = "settings"
@@ -67,7 +71,7 @@ STARTS_ON_PRESS = "It starts when you press Start now."
 
 
 def drill_prompt(
-    prompt: fx.DrillPrompt, snooze_seconds: float = 300.0, *, idle_known: bool = True
+    prompt: fx.DrillPrompt, snooze_seconds: float = SNOOZE, *, idle_known: bool = True
 ) -> Notification:
     """``idle_known``: the desk has an idle source, so stopping typing starts the drill."""
     drill = prompt.drill
@@ -170,9 +174,20 @@ def posture_check(check: fx.PostureCheck, content: Content) -> Notification:
     )
 
 
+#: the title of a refused command's notice; the body says why and what to do
+REFUSED: dict[fx.CommandName, str] = {
+    "start": "No new drill now",
+    "posture": "No posture check now",
+    "snooze": "Nothing to snooze",
+    "skip": "Nothing to skip",
+    "pause": "Not paused",
+    "resume": "Nothing to resume",
+}
+
+
 def rejected(rej: fx.Rejected) -> Notification:
     return Notification(
-        title=line(f"Cannot {rej.command} now", TITLE_MAX),
+        title=line(REFUSED.get(rej.command, "Not done"), TITLE_MAX),
         body=lines(rej.reason),
         icon="ergobreak",
         urgency="low",
@@ -241,7 +256,7 @@ def policy_unread(errors: Sequence[Diagnostic], *, kept: bool) -> Notification:
 def present(
     effect: fx.Effect,
     content: Content,
-    snooze_seconds: float = 300.0,
+    snooze_seconds: float = SNOOZE,
     *,
     idle_known: bool = True,
 ) -> Notification | Dismiss | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -188,7 +189,7 @@ def test_show_prints_steps_with_start_times_safety_and_sources() -> None:
         assert f"  {ref}  {sources()[ref].title}" in lines
         for url in sources()[ref].urls:
             assert f"      {url}" in lines
-    assert lines[-1] == "Stop rules, red flags and when to see a professional: docs/content.md"
+    assert lines[-1] == "Stop rules, red flags and when to see a professional: ergobreak safety"
 
 
 def test_show_json() -> None:
@@ -240,3 +241,36 @@ def test_routines_without_an_action_prints_help() -> None:
 def test_top_level_help_lists_routines(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "routines" in capsys.readouterr().out
+
+
+def test_safety_prints_every_packaged_safety_text() -> None:
+    code, out, err = run_cli("safety")
+    assert (code, err) == (0, "")
+    flat = " ".join(out.split())
+    for text in safety_text().values():
+        assert " ".join(text.split()) in flat
+    headings = [line for line in out.splitlines() if line and not line.startswith(" ")]
+    assert headings[:3] == ["About ergobreak", "When to stop", "When to get emergency help"]
+    assert "docs/" not in out
+
+
+def test_the_trays_safety_page_is_made_from_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ergobreak import opener
+
+    opened: list[Path] = []
+
+    def record(path: Path) -> dict[str, object]:
+        opened.append(path)
+        return {"ok": True}
+
+    monkeypatch.setattr(opener, "open_path", record)
+    assert opener.open_safety(tmp_path) == {"ok": True}
+    [page] = opened
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>When to stop</h2>" in html
+    for heading, text in opener.safety_sections():
+        assert f"<h2>{escape(heading)}</h2>" in html
+        assert escape(text.split("\n\n")[0]) in html
+    assert "docs/" not in html

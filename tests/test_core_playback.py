@@ -96,7 +96,9 @@ def test_a_drill_started_without_a_prompt_opens_with_its_safety_note_alone() -> 
     assert machine.next_deadline() == 1.0 + safety
     view = machine.view(1.0)
     assert (view.step, view.step_left) == (0, safety)
-    assert headline(TrayState(view=view, wall=1.0)) == f"Drill: safety note, 0:{safety:02.0f} left"
+    assert headline(TrayState(view=view, wall=1.0)) == (
+        f"Drill running: safety note, 0:{safety:02.0f} left"
+    )
     # nothing replaces it before it has been read...
     early = machine.sample(0.5 + safety, 0.5 + safety, 0.0)
     assert not [e for e in early if e.event == "drill_step"]

@@ -318,11 +318,23 @@ def test_r6_pause_cancels_an_open_drill_cycle() -> None:
 @pytest.mark.parametrize(
     ("trace", "command", "reason"),
     [
-        ("1m,active; 0,snooze", "snooze", "no drill prompt to snooze"),
-        ("1m,active; 0,skip", "skip", "nothing to skip"),
-        ("1m,active; 0,resume", "resume", "not paused"),
-        ("1m,active; 0,start; 0,start", "start", "a drill is already running"),
-        ("1m,active; 0,start nope", "start", "no routine named 'nope'"),
+        (
+            "1m,active; 0,snooze",
+            "snooze",
+            "No drill prompt is on screen, so there is nothing to snooze.",
+        ),
+        ("1m,active; 0,skip", "skip", "Nothing to skip: no prompt or drill on."),
+        ("1m,active; 0,resume", "resume", "Not paused, so there is nothing to resume."),
+        (
+            "1m,active; 0,start; 0,start",
+            "start",
+            "A drill is already running; it ends by itself, or Skip stops it.",
+        ),
+        (
+            "1m,active; 0,start nope",
+            "start",
+            "No drill is named 'nope'; see: ergobreak routines list",
+        ),
         ("44m,active", None, None),
     ],
 )
@@ -342,7 +354,7 @@ def test_r6_snooze_limit_is_enforced_on_request() -> None:
         settings(posture_enabled=False),
     )
     assert [fields(r)["reason"] for r in events(records, "rejected")] == [
-        "no snoozes left (2 used): start or skip"
+        "All 2 snoozes are used; start the drill or skip it."
     ]
 
 

@@ -16,7 +16,15 @@ from ergobreak.core import events as ev
 from ergobreak.core.machine import DeskSession, View
 from ergobreak.core.settings import Settings
 from ergobreak.daemon.clock import FakeClock
-from ergobreak.daemon.engine import FAILED, SAVE_EVERY, Engine, Reloaded, Reply, describe_changes
+from ergobreak.daemon.engine import (
+    FAILED,
+    SAVE_EVERY,
+    STOPPING,
+    Engine,
+    Reloaded,
+    Reply,
+    describe_changes,
+)
 from ergobreak.daemon.state import StateFile
 from ergobreak.localtz import get_timezone
 from ergobreak.platform.timejump import TimeJump
@@ -97,11 +105,18 @@ def test_commands_are_applied_on_the_engine_thread_and_answered() -> None:
     rig.engine.post(Request("pause", {"seconds": 600}), reply)
     rig.engine.step()
     assert reply.done.is_set()
-    assert reply.value == {"ok": True, "events": ["paused"]}
+    assert reply.value["ok"] is True
+    assert reply.value["events"] == ["paused"]
+    assert reply.value["effects"] == [{"event": "paused", "seconds": 600}]
+    assert reply.value["status"]["state"] == "paused"  # the status after the round
+    assert reply.value["status"]["paused_for"] == 600
     bad = Reply()
     rig.engine.post(Request("snooze"), bad)
     rig.engine.step()
-    assert bad.value == {"ok": False, "error": "no drill prompt to snooze"}
+    assert bad.value == {
+        "ok": False,
+        "error": "No drill prompt is on screen, so there is nothing to snooze.",
+    }
 
 
 def test_status_request_reports_state_without_personal_history() -> None:
@@ -485,3 +500,21 @@ def test_sleep_signals_that_arrive_late_count_the_sleep_once() -> None:
     names, drill_ends, _ = days[True]
     assert drill_ends == [("cancelled", "asleep")]
     assert names.count("natural_break") == 1
+
+
+def test_requests_behind_a_quit_are_answered_at_once() -> None:
+    """A request that arrives while the quit's round runs is answered "stopping" when
+    the engine stops, instead of leaving its client waiting for a reply."""
+    behind = Reply()
+
+    def on_step(t: float, wall: float, effects: list[fx.Effect], view: View) -> None:
+        if engine.stopping and not behind.done.is_set():
+            engine.post(Request("status"), behind)
+
+    engine = Engine(make_machine(), FakeClock(), on_step=on_step)
+    quit_reply = Reply()
+    engine.post(Request("quit"), quit_reply)
+    engine.run()  # the quit's round, then it stops
+    assert quit_reply.value == {"ok": True}
+    assert engine.stopping
+    assert behind.value == {"ok": False, "error": STOPPING}

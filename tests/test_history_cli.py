@@ -64,7 +64,12 @@ def test_table_shows_every_day_of_the_week(db: Path) -> None:
         if d.empty:
             assert row.strip() == f"{label}  ·"
         else:
-            assert f"{d.drills_done} of {d.drills_offered}" in row
+            cells = row.split()
+            # Done, Skipped, Ignored, Posture, Longest, Breaks: zero shows as "-"
+            answers = (d.drills_done, d.drills_skipped, d.drills_ignored)
+            said = [str(n) if n else "-" for n in answers]
+            assert cells[-6:-3] == said, row
+            assert " of " not in row
             assert "█" in row
     assert any(line.startswith("Total") for line in lines)
     assert "Long sitting by hour" in out
@@ -300,3 +305,18 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "stats" in out
     assert "report" in out
+
+
+def test_report_explains_with_the_settings_in_the_users_config(
+    db: Path, tmp_path: Path, isolated: Path
+) -> None:
+    from ergobreak.paths import paths
+
+    config = paths().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('schema = 1\n\n[drill]\nevery = "50m"\n', encoding="utf-8")
+    target = tmp_path / "r.html"
+    code, _, err = cli("report", "--db", str(db), "--until", until(), "--out", str(target))
+    assert code == 0, err
+    page = " ".join(target.read_text(encoding="utf-8").split())
+    assert "A drill is offered after every 50 min of desk time." in page

@@ -132,7 +132,7 @@ def test_charts_are_labelled_svgs_with_table_fallbacks(summary: Summary) -> None
     text = " ".join(p.text)
     for heading in (
         "Desk time per day",
-        "Drills done versus offered",
+        "Drills done and skipped",
         "Long sitting stretches by time of day",
         "Which drills are done or skipped",
     ):
@@ -142,11 +142,13 @@ def test_charts_are_labelled_svgs_with_table_fallbacks(summary: Summary) -> None
 def test_report_numbers_match_the_store(summary: Summary) -> None:
     page = render_report(summary)
     total = summary.total()
-    assert f"{total.drills_done} of {total.drills_offered}" in page
+    assert f'<div class="v">{total.drills_done}</div><div class="k">drills done (' in page
+    assert f"{total.drills_skipped} skipped, {total.drills_ignored} ignored)" in page
     assert format_compact(total.desk_seconds) in page
+    assert not re.search(r"\b\d+ of \d+\b", re.sub(r"<[^>]*>", " ", page))  # no "0 of 9" score
     for d in summary.days:
-        if d.drills_offered:
-            assert f">{d.drills_done}/{d.drills_offered}</text>" in page
+        if d.drills_done:
+            assert f'text-anchor="middle">{d.drills_done}</text>' in page
 
 
 def test_desk_bars_are_proportional(summary: Summary) -> None:
@@ -248,10 +250,15 @@ def test_today_line() -> None:
         drills_skipped=1,
         drills_ignored=1,
     )
-    assert today_text(d) == "Today: 3 of 5 drills, 9 posture checks, 4h12m at the desk, longest 48m"
+    assert today_text(d) == (
+        "Today: 3 drills done, 1 skipped, 1 ignored · 9 posture checks"
+        " · 4h12m at the desk, longest 48m"
+    )
     one = DayStats(day="2026-03-02", posture_checks=1, drills_done=1)
-    assert today_text(one) == "Today: 1 of 1 drill, 1 posture check, 0m at the desk, longest 0m"
-    assert today_text(DayStats(day="x")).startswith("Today: no drills yet, 0 posture checks")
+    assert today_text(one) == "Today: 1 drill done · 1 posture check"
+    assert today_text(DayStats(day="x")) == "No drills yet today"
+    ignored = DayStats(day="x", drills_ignored=1, desk_seconds=1800)
+    assert today_text(ignored) == "Today: 1 drill ignored · 30m at the desk"
 
 
 def test_table_lists_top_routines_with_titles() -> None:
@@ -267,3 +274,47 @@ def test_table_lists_top_routines_with_titles() -> None:
     assert "Most skipped            leg_swings (1)" in out
     assert "Total" not in out  # one day: no total row
     assert (FRIDAY - timedelta(days=1)).strftime("%a %m-%d") not in out
+
+
+def _one_ignored_day() -> Summary:
+    day = FRIDAY.isoformat()
+    return Summary(
+        Period.ending("day", FRIDAY),
+        [DayStats(day=day, desk_seconds=1800, drill_prompts=1, drills_ignored=1)],
+        [RoutineStats("hinge_wall", ignored=1)],
+        [],
+    )
+
+
+def test_an_ignored_drill_is_counted_but_never_drawn_as_a_score() -> None:
+    s = _one_ignored_day()
+    page = render_report(s, titles={"hinge_wall": "Wall hip hinge"})
+    p = Page()
+    p.feed(page)
+    drawn = [a.get("class") for t, a in p.tags if t == "rect"]
+    assert not {"ignored", "offered", "done"} & set(drawn)
+    text = " ".join(" ".join(p.text).split())
+    assert "1 ignored" in text
+    assert not re.search(r"\b0 (done|skipped)\b", text)
+    assert "No drills yet" in text  # the tile: nothing done, never "0 of 1"
+    assert not re.search(r"\b0 of \d", text)
+    table = render_table(s)
+    assert "Drill answers           1 drill ignored" in table
+    assert "0 done" not in table
+
+
+def test_the_report_explains_with_the_users_own_settings() -> None:
+    from ergobreak.core.settings import ActivitySettings, DrillSettings, Settings
+
+    mine = Settings(
+        activity=ActivitySettings(idle_pause=90.0, natural_break=600.0),
+        drill=DrillSettings(every=45 * 60.0),
+    )
+    s = _one_ignored_day()
+    page = " ".join(render_report(s, settings=mine).split())
+    assert "input within the last 90 s" in page
+    assert "stepping away for 10 min or more" in page
+    assert "A drill is offered after every 45 min of desk time." in page
+    default = " ".join(render_report(s).split())
+    assert "input within the last 1 min" in default  # the built-in defaults otherwise
+    assert "after every 30 min of desk time" in default

@@ -38,7 +38,7 @@ def test_a_stopped_daemon_is_not_answering_within_the_timeout(isolated: Path) ->
         assert code == 4
         assert json.loads(out) == {"running": True, "answering": False}
         assert err == (
-            f"ergobreak: ergobreak is not answering (pid {daemon.pid}):"
+            f"ergobreak is not answering (pid {daemon.pid}):"
             f" no reply in {format_amount(ipc.REPLY_TIMEOUT)};"
             f" if that lasts, end it with `kill {daemon.pid}` and start it again\n"
         )

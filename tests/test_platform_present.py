@@ -179,7 +179,7 @@ def test_effects_that_need_no_bubble() -> None:
     assert present.present(snoozed, CONTENT) == Dismiss("drill")
     rejected = present.present(fx.Rejected("snooze", "no snoozes left"), CONTENT)
     assert isinstance(rejected, Notification)
-    assert (rejected.title, rejected.body) == ("Cannot snooze now", "no snoozes left")
+    assert (rejected.title, rejected.body) == ("Nothing to snooze", "no snoozes left")
 
 
 def test_present_dispatches_every_prompt_effect() -> None:

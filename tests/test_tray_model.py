@@ -23,7 +23,11 @@ from ergobreak.tray.model import (
 
 def state(base: str = "working", **changes: object) -> TrayState:
     """A TrayState at WALL (UTC) from a real view with some fields replaced."""
-    extra = {k: changes.pop(k) for k in ("today", "config_error", "managed_by") if k in changes}
+    extra = {
+        k: changes.pop(k)
+        for k in ("today", "config_error", "managed_by", "snooze", "hours")
+        if k in changes
+    }
     return TrayState(view=dataclasses.replace(VIEWS[base], **changes), wall=WALL, tz=UTC, **extra)  # type: ignore[arg-type]
 
 
@@ -76,32 +80,40 @@ def test_working_with_drills_off_names_only_the_posture_check() -> None:
 
 def test_drill_counts_steps_down() -> None:
     s = state("drill", step=3, steps=5, step_left=25)
-    assert headline(s) == "Drill: step 3 of 5, 0:25 left"
+    assert headline(s) == "Drill running: step 3 of 5, 0:25 left"
 
 
 def test_paused_until_a_clock_time() -> None:
     assert headline(state("paused", paused_for=1800)) == "Paused until 10:30"
-    assert headline(state("paused", paused_for=86400)) == "Paused until Tue 10:00"
+    assert headline(state("paused", paused_for=86400)) == "Paused until tomorrow 10:00"
+    assert headline(state("paused", paused_for=2 * 86400)) == "Paused until Wed 10:00"
     assert headline(state("paused", paused_for=None)) == "Paused until you resume"
 
 
 def test_off_hours_says_when_work_starts_again() -> None:
     tuesday_nine = datetime(2026, 1, 6, 9, 0, tzinfo=UTC).timestamp()
     s = state(state="off_hours", hours_change_in=tuesday_nine - WALL)
-    assert headline(s) == "Outside working hours — back Tue 09:00"
+    assert headline(s) == "Outside working hours — back tomorrow 09:00"
     assert headline(state(state="off_hours", hours_change_in=3 * 3600)) == (
         "Outside working hours — back 13:00"
+    )
+    spans = ((9 * 60, 17 * 60 + 30),)
+    assert headline(state(state="off_hours", hours_change_in=None, hours=spans)) == (
+        "Outside working hours (09:00-17:30)"
     )
 
 
 def test_prompt_snoozed_quiet_and_away_lines() -> None:
     assert tooltip(state("prompt")) == (
-        "Time for a 2-minute drill",
+        "Drill prompt on screen",
         "Start now, snooze (2 left) or skip",
     )
     assert headline(state("snoozed", next_drill_in=240)) == "Drill snoozed — back in 4 min"
     assert headline(state(state="quiet", quiet=("fullscreen",))) == (
-        "Quiet (fullscreen): reminders held"
+        "Quiet for a fullscreen window: reminders wait until it ends"
+    )
+    assert headline(state(state="quiet", quiet=("dnd", "fullscreen"))) == (
+        "Quiet for do not disturb and a fullscreen window: reminders wait until it ends"
     )
     assert headline(state("away")).startswith("Away: timers stopped · next drill in ")
 
@@ -231,3 +243,20 @@ def test_every_menu_request_is_valid_on_the_wire(name: str) -> None:
     for request in requests:
         assert from_wire(request.to_wire()) == request
     assert {r.cmd for r in requests} & set(CORE_COMMANDS)
+
+
+def test_the_snooze_entry_says_the_configured_length() -> None:
+    entries = menu_model(state("prompt", snooze=20.0))
+    assert entry(entries, "Snooze 20 s (2 left)").action == Request("snooze")
+    assert entry(menu_model(state("prompt", snooze=600.0)), "Snooze 10 min (2 left)").enabled
+
+
+def test_until_tomorrow_ends_when_tomorrows_working_hours_begin() -> None:
+    nine = ((9 * 60, 12 * 60), (13 * 60, 17 * 60 + 30))
+    action = entry(menu_model(state(hours=nine)), "Until tomorrow").action
+    assert action == UntilTomorrow(UTC, nine)
+    assert resolve(action, WALL) == Request("pause", {"seconds": (14 + 9) * 3600})
+    paused = state("paused", paused_for=(14 + 9) * 3600)
+    assert headline(paused) == "Paused until tomorrow 09:00"
+    night = UntilTomorrow(UTC, ((22 * 60, 6 * 60),))  # a shift past midnight: midnight
+    assert resolve(night, WALL) == Request("pause", {"seconds": 14 * 3600})

@@ -40,6 +40,12 @@ def scrub(value: Any) -> Any:
     return value
 
 
+def error_line(prog: str, message: str) -> str:
+    """``PROG: MESSAGE``, once: a message that already names ergobreak ("ergobreak is
+    not running ...") is not put under a second "ergobreak: " prefix."""
+    return message if message.startswith("ergobreak ") else f"{prog}: {message}"
+
+
 def os_error_line(prog: str, exc: OSError, writing: Path | None = None) -> str:
     """The line (no newline) for a file operation that failed, for stderr instead of
     a traceback.

@@ -15,10 +15,17 @@ from ergobreak.cli.common import (
     EXIT_NOT_RUNNING,
     EXIT_OK,
     EXIT_USAGE,
+    error_line,
     printable,
     scrub,
 )
-from ergobreak.core.duration import DurationError, format_countdown, parse_duration
+from ergobreak.core.duration import (
+    DurationError,
+    format_amount,
+    format_countdown,
+    parse_duration,
+)
+from ergobreak.tray.model import TrayState, details, headline, state_from_status
 
 
 def _ask(request: Any) -> dict[str, Any]:
@@ -35,7 +42,7 @@ def _ask(request: Any) -> dict[str, Any]:
 
 
 def _no_reply(exc: Exception, err: TextIO) -> int:
-    err.write(f"ergobreak: {printable(str(exc))}\n")
+    err.write(error_line("ergobreak", printable(str(exc))) + "\n")
     return EXIT_NOT_RUNNING
 
 
@@ -60,26 +67,30 @@ def operational(status: dict[str, Any]) -> dict[str, Any]:
     return {key: status.get(key) for key in OPERATIONAL}
 
 
-def _countdown(seconds: float | None) -> str:
-    return "-" if seconds is None else format_countdown(seconds)
+def _state(status: dict[str, Any]) -> TrayState:
+    import time  # noqa: PLC0415
+
+    return state_from_status(status, now=time.time())
 
 
 def status_text(status: dict[str, Any]) -> str:
-    """What ``ergobreak status`` prints for a status reply; countdowns read like the tray's."""
-    lines = [
-        f"ergobreak {status.get('version', '?')}: {status.get('state', '?')}",
-        f"  desk time since the last break: {status.get('desk_minutes', 0)} min",
-        f"  next drill in {_countdown(status.get('next_drill_in'))},"
-        f" next posture check in {_countdown(status.get('next_posture_in'))}",
-    ]
-    if status.get("paused_for") is not None:
-        lines.append(f"  paused for another {_countdown(status['paused_for'])}")
-    if status.get("quiet"):
-        lines.append(f"  quiet: {', '.join(status['quiet'])}")
+    """What ``ergobreak status`` prints for a status reply: the tray's headline and
+    details (one set of words for both), then the desk time and the machinery."""
+    state = _state(status)
+    try:
+        said, below = headline(state), details(state)
+    except (TypeError, ValueError):  # a reply from another version, or not a daemon's
+        said, below = "in a state this command cannot read", []
+    lines = [f"ergobreak {status.get('version', '?')}: {said}"]
+    lines += [f"  {line}" for line in below]
+    desk = status.get("desk_since_break")
+    if not isinstance(desk, (int, float)):
+        desk = float(status.get("desk_minutes") or 0) * 60
+    lines.append(f"  desk time since the last break: {format_amount(round(desk / 60) * 60)}")
     backends = status.get("backends") or {}
     if backends:
         lines.append("  " + ", ".join(f"{k}: {v}" for k, v in backends.items()))
-    else:
+    elif status.get("idle_source"):
         lines.append(f"  idle source: {status.get('idle_source')}")
     if status.get("config_source"):
         lines.append(f"  config: {status['config_source']}")
@@ -95,6 +106,60 @@ def status_text(status: dict[str, Any]) -> str:
         more = f" (and {total - 1} more: ergobreak config check)" if total > 1 else ""
         lines.append(f"  warning: {_place(warnings[0])}{more}")
     return "\n".join(lines) + "\n"
+
+
+def _effect(reply: dict[str, Any], event: str) -> dict[str, Any] | None:
+    for effect in reply.get("effects") or ():
+        if isinstance(effect, dict) and effect.get("event") == event:
+            return effect
+    return None
+
+
+def _next(state: TrayState) -> str:
+    """``next drill in 45 min`` (or the headline, lower-cased, when nothing is next)."""
+    view = state.view
+    if view.state in ("working", "away") and view.next_drill_in is not None:
+        return f"next drill in {format_countdown(view.next_drill_in)}"
+    text = headline(state)
+    return text[:1].lower() + text[1:]
+
+
+def done_text(cmd: str, reply: dict[str, Any]) -> str:
+    """One line saying what a command did, from the daemon's answer: the effects it
+    had and the status after them ("Paused until 14:30.")."""
+    try:
+        return _done_text(cmd, reply)
+    except (TypeError, ValueError):  # a reply from another version, or not a daemon's
+        return "Done."
+
+
+def _done_text(cmd: str, reply: dict[str, Any]) -> str:
+    status = reply.get("status")
+    state = _state(status if isinstance(status, dict) else {})
+    said = headline(state)
+    match cmd:
+        case "pause" | "resume":
+            return f"{said}." if cmd == "pause" else f"Resumed: {said[:1].lower()}{said[1:]}."
+        case "skip":
+            return f"Drill skipped; {_next(state)}."
+        case "snooze":
+            snoozed = _effect(reply, "snoozed")
+            if snoozed is None:
+                return "Drill snoozed."
+            left = max(0, int(snoozed.get("max", 0)) - int(snoozed.get("count", 0)))
+            length = format_amount(float(snoozed.get("seconds", 0)))
+            return (
+                f"Drill snoozed for {length} ({left} {'snooze' if left == 1 else 'snoozes'} left)."
+            )
+        case "start":
+            started = _effect(reply, "drill_start")
+            title = started.get("title") if started is not None else None
+            return f"Drill started: {title}." if title else "Drill started."
+        case "posture":
+            check = _effect(reply, "posture_check")
+            text = check.get("text") if check is not None else None
+            return f"Posture check shown: {text}" if text else "Posture check shown."
+    return "Done."
 
 
 def _place(entry: dict[str, Any]) -> str:
@@ -138,7 +203,12 @@ def _simple(cmd: str) -> Any:
 
                 from ergobreak.tray.model import UntilTomorrow  # noqa: PLC0415
 
-                request_args = UntilTomorrow().resolve(time.time()).args
+                try:  # the working hours in force: the pause ends when they begin
+                    status = _ask(Request("status")).get("status") or {}
+                except Unreachable as exc:
+                    return _no_reply(exc, err)
+                hours = state_from_status(status).hours
+                request_args = UntilTomorrow(None, hours).resolve(time.time()).args
             elif args.duration:
                 try:
                     request_args = {"seconds": parse_duration(args.duration)}
@@ -152,21 +222,46 @@ def _simple(cmd: str) -> Any:
         except Unreachable as exc:
             return _no_reply(exc, err)
         if not reply.get("ok"):
-            err.write(f"ergobreak {cmd}: {reply.get('error', 'refused')}\n")
+            err.write(error_line(f"ergobreak {cmd}", str(reply.get("error", "refused"))) + "\n")
             for line in reply.get("details", []):
                 err.write(f"  {line}\n")
             return EXIT_FAILURE
-        if reply.get("changes"):
-            out.write(f"Settings reloaded: {reply['changes']}\n")
-        if reply.get("policy_current") is False:
-            from ergobreak.present import POLICY_KEPT  # noqa: PLC0415
+        if cmd == "reload":
+            out.write(f"Settings reloaded: {reply.get('changes') or 'no changes'}\n")
+            if reply.get("policy_current") is False:
+                from ergobreak.present import POLICY_KEPT  # noqa: PLC0415
 
-            out.write(f"{POLICY_KEPT}\n")
-        for line in reply.get("warnings", []):
-            out.write(f"  {line}\n")
+                out.write(f"{POLICY_KEPT}\n")
+            for line in reply.get("warnings", []):
+                out.write(f"  {line}\n")
+        elif cmd == "quit":
+            out.write(_stopped())
+        else:
+            out.write(done_text(cmd, reply) + "\n")
         return EXIT_OK
 
     return run
+
+
+#: how long ``quit`` waits to see the daemon gone before saying it is on its way out
+QUIT_WAIT = 5.0
+
+
+def _stopped() -> str:
+    """``ergobreak stopped.`` once the daemon no longer answers (within QUIT_WAIT)."""
+    import time  # noqa: PLC0415
+
+    from ergobreak.commands import Request  # noqa: PLC0415
+    from ergobreak.daemon.ipc import Unreachable  # noqa: PLC0415
+
+    deadline = time.monotonic() + QUIT_WAIT
+    while time.monotonic() < deadline:
+        try:
+            _ask(Request("status"))
+        except Unreachable:
+            return "ergobreak stopped; its timers are kept for the next start.\n"
+        time.sleep(0.05)
+    return "ergobreak is stopping.\n"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

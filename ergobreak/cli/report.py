@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, os_error_line
 from ergobreak.cli.stats import db_option, open_store, parse_until, period_options, titles
 from ergobreak.history.files import REPORT_NAME
+
+if TYPE_CHECKING:
+    from ergobreak.core.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,6 +45,18 @@ def default_out(args: argparse.Namespace) -> Path:
     return db_path(args).parent / name
 
 
+def user_settings() -> Settings | None:
+    """The settings in force for this user (their file and IT policy), which the
+    report's explanations quote; None (the defaults) when they cannot be loaded."""
+    from ergobreak.config import ConfigError, load  # noqa: PLC0415
+    from ergobreak.paths import paths  # noqa: PLC0415
+
+    try:
+        return load(paths().config_file).settings
+    except (ConfigError, OSError):
+        return None
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.history.model import Period  # noqa: PLC0415
     from ergobreak.history.report import write_report  # noqa: PLC0415
@@ -60,13 +75,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             with HistoryStore.open_memory() as demo:
                 fill_demo(demo, until, len(period.days()), get_timezone(None))
                 source = "simulated workdays (a demo, not your data)"
-                write_report(demo, period, target, titles=titles(), source=source)
+                write_report(demo, period, target, titles=titles(), source=source)  # defaults
         else:
             store = open_store(args, err, "report")
             if store is None:
                 return EXIT_FAILURE
             with store:
-                write_report(store, period, target, titles=titles())
+                write_report(store, period, target, titles=titles(), settings=user_settings())
     except OSError as exc:
         err.write(os_error_line("ergobreak report", exc, writing=target) + "\n")
         return EXIT_FAILURE

@@ -45,6 +45,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show.add_argument("--json", action="store_true", help="one JSON object")
     show.set_defaults(func=run_show)
 
+    safety = sub.add_parser(
+        "safety",
+        help="the safety notes: when to stop, red flags, when to see a professional",
+        description="Print the safety notes that come with ergobreak: stop rules, red"
+        " flags, and advice for a hip replacement, pregnancy, knees, balance and back pain.",
+    )
+    safety.set_defaults(func=run_safety)
+
 
 def _help(parser: argparse.ArgumentParser) -> Any:
     def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -227,5 +235,20 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(f"  {label}{item['title']}\n")
             for url in item["urls"]:
                 out.write(f"      {url}\n")
-    out.write("\nStop rules, red flags and when to see a professional: docs/content.md\n")
+    out.write("\nStop rules, red flags and when to see a professional: ergobreak safety\n")
+    return EXIT_OK
+
+
+def run_safety(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The packaged safety text: stop rules, red flags, when to see a professional."""
+    import textwrap  # noqa: PLC0415
+
+    from ergobreak.opener import safety_sections  # noqa: PLC0415
+
+    for i, (heading, text) in enumerate(safety_sections()):
+        out.write(("\n" if i else "") + heading + "\n")
+        for paragraph in text.split("\n\n"):
+            out.write(textwrap.fill(paragraph, 78, initial_indent="  ", subsequent_indent="  "))
+            out.write("\n")
+    out.write("\nEach drill's own safety note and sources: ergobreak routines show ID\n")
     return EXIT_OK

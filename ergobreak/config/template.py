@@ -22,7 +22,7 @@ HEADER = """\
 # Check this file with `ergobreak config check`, see what is in force and why
 # with `ergobreak config show --origin`. A running ergobreak picks up changes
 # within seconds; if the file has an error it keeps the previous settings.
-# Background for the defaults: docs/content.md.
+# Safety notes and stop rules: `ergobreak safety`.
 """
 
 SECTIONS: dict[str, str] = {

@@ -903,13 +903,23 @@ class DeskSession:
 
     def _cmd_start(self, t: float, routine: str | None, out: list[fx.Effect]) -> None:
         if self._phase is Phase.DRILL:
-            out.append(fx.Rejected(command="start", reason="a drill is already running"))
+            out.append(
+                fx.Rejected(
+                    command="start",
+                    reason="A drill is already running; it ends by itself, or Skip stops it.",
+                )
+            )
             return
         chosen: Drill | None = None
         if routine is not None:
             chosen = self._content.drill(routine)
             if chosen is None:
-                out.append(fx.Rejected(command="start", reason=f"no routine named {routine!r}"))
+                out.append(
+                    fx.Rejected(
+                        command="start",
+                        reason=f"No drill is named {routine!r}; see: ergobreak routines list",
+                    )
+                )
                 return
         if self._paused_until is not None:
             self._resume(t, auto=False, out=out)
@@ -919,7 +929,12 @@ class DeskSession:
 
     def _cmd_posture(self, t: float, out: list[fx.Effect]) -> None:
         if self._phase is Phase.DRILL:
-            out.append(fx.Rejected(command="posture", reason="a drill is running"))
+            out.append(
+                fx.Rejected(
+                    command="posture",
+                    reason="A drill is running; ask for a posture check again when it ends.",
+                )
+            )
             return
         if self._paused_until is not None:
             self._resume(t, auto=False, out=out)
@@ -928,9 +943,9 @@ class DeskSession:
     def _cmd_snooze(self, out: list[fx.Effect]) -> None:
         if self._phase is not Phase.PROMPTED:
             reason = (
-                "a drill is running: skip it instead"
+                "A drill is running, so there is nothing to snooze; Skip stops it."
                 if self._phase is Phase.DRILL
-                else "no drill prompt to snooze"
+                else "No drill prompt is on screen, so there is nothing to snooze."
             )
             out.append(fx.Rejected(command="snooze", reason=reason))
             return
@@ -938,7 +953,8 @@ class DeskSession:
         if self._snoozes >= limit:
             out.append(
                 fx.Rejected(
-                    command="snooze", reason=f"no snoozes left ({limit} used): start or skip"
+                    command="snooze",
+                    reason=f"All {limit} snoozes are used; start the drill or skip it.",
                 )
             )
             return
@@ -946,13 +962,19 @@ class DeskSession:
 
     def _cmd_skip(self, out: list[fx.Effect]) -> None:
         if self._phase is Phase.WORKING:
-            out.append(fx.Rejected(command="skip", reason="nothing to skip"))
+            out.append(
+                fx.Rejected(command="skip", reason="Nothing to skip: no prompt or drill on.")
+            )
             return
         self._end("skipped", out)
 
     def _cmd_pause(self, t: float, seconds: float | None, out: list[fx.Effect]) -> None:
         if seconds is not None and not seconds > 0:
-            out.append(fx.Rejected(command="pause", reason="pause needs a positive duration"))
+            out.append(
+                fx.Rejected(
+                    command="pause", reason="A pause needs a length above zero, such as 30m."
+                )
+            )
             return
         self._cancel("paused", out)
         self._paused_until = math.inf if seconds is None else t + seconds
@@ -962,7 +984,9 @@ class DeskSession:
 
     def _cmd_resume(self, t: float, out: list[fx.Effect]) -> None:
         if self._paused_until is None:
-            out.append(fx.Rejected(command="resume", reason="not paused"))
+            out.append(
+                fx.Rejected(command="resume", reason="Not paused, so there is nothing to resume.")
+            )
             return
         self._resume(t, auto=False, out=out)
 

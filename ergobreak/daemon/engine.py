@@ -23,7 +23,7 @@ import queue
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ergobreak import __version__
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 SAVE_EVERY = 120.0
 #: the answer to a request whose round failed (and was undone)
 FAILED = "ergobreak hit an internal error and did not do this (details in its log)"
+#: the answer to a request that came after a quit (the engine will not run it)
+STOPPING = "ergobreak is stopping"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,11 @@ class Engine:
     def stop(self) -> None:
         self.post(Request("quit"))
 
+    @property
+    def stopping(self) -> bool:
+        """A quit went through: nothing posted from now on is acted on."""
+        return self._stopping
+
     # --------------------------------------------------------- engine thread
 
     def run(self) -> None:
@@ -158,6 +165,14 @@ class Engine:
             except queue.Empty:
                 first = None
             self.step(first)
+        # Whatever came in behind the quit is answered at once, not left to time out.
+        while True:
+            try:
+                late = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if late.reply is not None:
+                late.reply.set({"ok": False, "error": STOPPING})
         self.shutdown()
 
     def step(self, first: _Posted | None = None) -> None:
@@ -256,7 +271,14 @@ class Engine:
                 if rejected:
                     reply = {"ok": False, "error": rejected[0].reason}
                 else:
-                    reply = {"ok": True, "events": [e.event for e in out if e.event != "state"]}
+                    shown = [e for e in out if e.event != "state"]
+                    reply = {
+                        "ok": True,
+                        "events": [e.event for e in shown],
+                        # what happened, for the command line to say in words
+                        "effects": [{"event": e.event, **e.fields()} for e in shown],
+                        "status": None,  # filled in after the round has sampled
+                    }
         elif item.cmd == "quit":
             self._stopping = True
         elif item.cmd == "status":
@@ -390,6 +412,11 @@ class Engine:
         return {
             "running": True,
             "version": __version__,
+            # every field of the View by its name: `ergobreak status` says what the tray says
+            **{f.name: getattr(view, f.name) for f in fields(view)},
+            "wall": wall,
+            "snooze": s.drill.snooze,
+            "hours": [list(span) for span in s.schedule.hours] if s.schedule.enabled else [],
             "state": view.state,
             # since the last real break: a skipped or ignored drill does not end it
             "desk_minutes": round(view.desk_since_break / 60, 1),

@@ -21,9 +21,10 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from ergobreak.core.duration import format_amount, format_compact
+from ergobreak.core.settings import Settings
 from ergobreak.history.files import write_private
 from ergobreak.history.model import DayStats, Period, RoutineStats, Summary
-from ergobreak.history.views import LONG_STRETCH, heat_slots
+from ergobreak.history.views import LONG_STRETCH, answers_text, heat_slots
 
 if TYPE_CHECKING:
     from ergobreak.history.store import HistoryStore
@@ -227,10 +228,20 @@ def desk_chart(days: Sequence[DayStats]) -> str:
 
 
 def drills_chart(days: Sequence[DayStats]) -> str:
-    """Per day: drills offered (light) with those done (solid) in front."""
+    """Per day: drills done (solid) with those skipped stacked on top. Ignored drills
+    get no bar (nothing was done about them); they are counted in the text and table."""
+    total = DayStats(
+        day="",
+        drills_done=sum(d.drills_done for d in days),
+        drills_skipped=sum(d.drills_skipped for d in days),
+        drills_ignored=sum(d.drills_ignored for d in days),
+    )
+    answered = answers_text(total)
+    if not answered:
+        return '<p class="note">No drills yet in this period.</p>'
     w, h, left, top, bottom = 720, 220, 44, 24, 30
     pw, ph = w - left - 8, h - top - bottom
-    peak = max((d.drills_offered for d in days), default=0)
+    peak = max((d.drills_done + d.drills_skipped for d in days), default=0)
     top_v = max(2, peak + 2 - peak % 2)  # room above the tallest bar for its label
     body: list[str] = []
     step = 1 if top_v <= 6 else 2 if top_v <= 12 else 5
@@ -244,19 +255,21 @@ def drills_chart(days: Sequence[DayStats]) -> str:
     many = n > 10
     for i, d in enumerate(days):
         x = left + i * slot + (slot - bw) / 2
-        tip = f"{_long_day(d.day)}: {d.drills_done} of {d.drills_offered} drills done"
-        for cls, value in (("offered", d.drills_offered), ("done", d.drills_done)):
+        said = answers_text(d)
+        tip = f"{_long_day(d.day)}: {said or 'no drills'}"
+        base = float(top + ph)
+        for cls, value in (("done", d.drills_done), ("skipped", d.drills_skipped)):
             if value:
                 hh = value / top_v * ph
+                base -= hh
                 body.append(
-                    f'<rect class="{cls}" x="{x:.1f}" y="{top + ph - hh:.1f}" width="{bw:.1f}"'
+                    f'<rect class="{cls}" x="{x:.1f}" y="{base:.1f}" width="{bw:.1f}"'
                     f' height="{hh:.1f}" rx="3"><title>{escape(tip)}</title></rect>'
                 )
-        if d.drills_offered and not many:
-            y = top + ph - d.drills_offered / top_v * ph
+        if d.drills_done and not many:
             body.append(
-                f'<text class="val" x="{x + bw / 2:.1f}" y="{y - 6:.1f}" text-anchor="middle">'
-                f"{d.drills_done}/{d.drills_offered}</text>"
+                f'<text class="val" x="{x + bw / 2:.1f}" y="{base - 6:.1f}" text-anchor="middle">'
+                f"{d.drills_done}</text>"
             )
         if not many or i % 2 == (n - 1) % 2:
             body.append(
@@ -264,20 +277,17 @@ def drills_chart(days: Sequence[DayStats]) -> str:
                 f"{escape(_day_label(d.day, many))}</text>"
             )
     body.append(f'<line class="axis" x1="{left}" x2="{w - 8}" y1="{top + ph}" y2="{top + ph}"/>')
-    done = sum(d.drills_done for d in days)
-    offered = sum(d.drills_offered for d in days)
-    desc = f"Drills done against drills offered per day: {done} of {offered} in total."
+    desc = f"Drills per day, in total: {answered}."
     legend = (
         '<ul class="legend"><li><span class="sw done"></span>done</li>'
-        '<li><span class="sw offered"></span>offered (done, skipped or ignored)</li></ul>'
+        '<li><span class="sw skipped"></span>skipped</li></ul>'
     )
     table = _table(
-        ("Day", "Done", "Offered", "Skipped", "Ignored", "Snoozes", "Posture checks"),
+        ("Day", "Done", "Skipped", "Ignored", "Snoozes", "Posture checks"),
         [
             (
                 _long_day(d.day),
                 d.drills_done,
-                d.drills_offered,
                 d.drills_skipped,
                 d.drills_ignored,
                 d.snoozes,
@@ -287,7 +297,7 @@ def drills_chart(days: Sequence[DayStats]) -> str:
         ],
         "Drills per day",
     )
-    return legend + _svg("drills", (w, h), "Drills done versus offered", desc, body) + table
+    return legend + _svg("drills", (w, h), "Drills done and skipped", desc, body) + table
 
 
 def heat_strip(summary: Summary) -> str:
@@ -390,7 +400,7 @@ def routines_chart(routines: Sequence[RoutineStats], titles: Mapping[str, str]) 
         return '<p class="note">No drill was done or skipped in this period.</p>'
     left, row_h, gap, w = 230, 20, 10, 720
     h = 8 + len(shown) * (row_h + gap)
-    peak = max(r.done + r.skipped + r.ignored for r in shown)
+    peak = max((r.done + r.skipped for r in shown), default=0) or 1
     pw = w - left - 150
     body: list[str] = []
     for i, r in enumerate(shown):
@@ -401,7 +411,7 @@ def routines_chart(routines: Sequence[RoutineStats], titles: Mapping[str, str]) 
             f'<text x="{left - 10}" y="{y + row_h - 5}" text-anchor="end">{escape(label)}</text>'
         )
         x = float(left)
-        for cls, value in (("done", r.done), ("skipped", r.skipped), ("ignored", r.ignored)):
+        for cls, value in (("done", r.done), ("skipped", r.skipped)):
             if not value:
                 continue
             bw = value / peak * pw
@@ -410,10 +420,12 @@ def routines_chart(routines: Sequence[RoutineStats], titles: Mapping[str, str]) 
                 f"<title>{escape(name)}: {value} {cls}</title></rect>"
             )
             x += bw
-        body.append(
-            f'<text class="val" x="{x + 6:.1f}" y="{y + row_h - 5}">'
-            f"{r.done} done · {r.skipped} skipped</text>"
+        said = " · ".join(
+            f"{value} {word}"
+            for value, word in ((r.done, "done"), (r.skipped, "skipped"), (r.ignored, "ignored"))
+            if value
         )
+        body.append(f'<text class="val" x="{x + 6:.1f}" y="{y + row_h - 5}">{said}</text>')
     most_done = max(shown, key=lambda r: r.done)
     most_skipped = max(shown, key=lambda r: r.skipped)
     desc = f"Most done: {titles.get(most_done.routine, most_done.routine)} ({most_done.done})." + (
@@ -425,7 +437,7 @@ def routines_chart(routines: Sequence[RoutineStats], titles: Mapping[str, str]) 
     legend = (
         '<ul class="legend"><li><span class="sw done"></span>done</li>'
         '<li><span class="sw skipped"></span>skipped</li>'
-        '<li><span class="sw ignored"></span>ignored</li></ul>'
+        "<li>ignored: counted, no bar</li></ul>"
     )
     table = _table(
         ("Drill", "Done", "Skipped", "Ignored", "Snoozed"),
@@ -442,10 +454,19 @@ def _tiles(summary: Summary) -> str:
     t = summary.total()
     worked = [d for d in summary.days if d.desk_seconds > 0]
     avg = t.desk_seconds / len(worked) if worked else 0.0
-    rate = f"{round(100 * t.drills_done / t.drills_offered)}%" if t.drills_offered else "-"
+    others = [
+        f"{n} {word}"
+        for n, word in ((t.drills_skipped, "skipped"), (t.drills_ignored, "ignored"))
+        if n
+    ]
+    drills = (
+        (str(t.drills_done), "drills done" + (f" ({', '.join(others)})" if others else ""))
+        if t.drills_done
+        else ("No drills yet", ", ".join(others) if others else "drills done")
+    )
     tiles = [
         (format_compact(t.desk_seconds), f"at the desk ({format_compact(avg)} a day)"),
-        (f"{t.drills_done} of {t.drills_offered}", f"drills done ({rate})"),
+        drills,
         (str(t.posture_checks), "posture checks"),
         (format_compact(t.longest_stretch), "longest sitting stretch"),
         (str(t.natural_breaks), "natural breaks"),
@@ -474,7 +495,7 @@ def _empty_body() -> str:
         "<p>ergobreak has not recorded any desk time in this period. Once it has been"
         " running for a while, this page shows:</p><ul>"
         "<li><strong>Desk time per day</strong>: how long you were at the keyboard.</li>"
-        "<li><strong>Drills done versus offered</strong>: how many hip drills you did.</li>"
+        "<li><strong>Drills done and skipped</strong>: how many hip drills you did.</li>"
         "<li><strong>Long sitting stretches by time of day</strong>: when you sit for"
         f" {format_compact(LONG_STRETCH)} or more without a real break.</li>"
         "<li><strong>Which drills are done or skipped</strong> most.</li></ul></section>"
@@ -487,11 +508,20 @@ def render_report(
     titles: Mapping[str, str] | None = None,
     source: str = "your break history",
     generated: datetime | None = None,
+    settings: Settings | None = None,
 ) -> str:
-    """The whole page as a string."""
+    """The whole page as a string; the explanations quote ``settings`` (the user's,
+    or the defaults when None)."""
     from ergobreak import __version__  # noqa: PLC0415
 
     titles = titles or {}
+    s = settings or Settings()
+    hours = " within working hours," if s.schedule.enabled else ""
+    offered = (
+        f"A drill is offered after every {format_amount(s.drill.every)} of desk time."
+        if s.drill.enabled
+        else "Drills are switched off in your settings."
+    )
     p = summary.period
     when = generated or datetime.now()
     span = (
@@ -506,20 +536,22 @@ def render_report(
             _tiles(summary)
             + _card(
                 "Desk time per day",
-                "Time at the keyboard as ergobreak counts it: input within the last minute,"
-                " screen unlocked, within working hours, not paused.",
+                "Time at the keyboard as ergobreak counts it: input within the last"
+                f" {format_amount(s.activity.idle_pause)}, screen unlocked,{hours} not paused.",
                 desk_chart(summary.days),
             )
             + _card(
-                "Drills done versus offered",
-                "Offered counts each drill prompt once, however often it was snoozed;"
-                " drills withdrawn because you took a break anyway are left out.",
+                "Drills done and skipped",
+                f"{offered} Each is counted once, however often it was snoozed; drills"
+                " withdrawn because you took a break anyway are left out, and ignored ones"
+                " (no answer) are counted but get no bar.",
                 drills_chart(summary.days),
             )
             + _card(
                 "Long sitting stretches by time of day",
-                "A stretch is desk time between real breaks (stepping away for a few"
-                " minutes, or a drill done). Posture checks and skipped drills do not end one.",
+                "A stretch is desk time between real breaks (stepping away for"
+                f" {format_amount(s.activity.natural_break)} or more, or a drill done)."
+                " Posture checks and skipped drills do not end one.",
                 heat_strip(summary),
             )
             + _card(
@@ -546,6 +578,7 @@ def write_report(
     *,
     titles: Mapping[str, str],
     source: str | None = None,
+    settings: Settings | None = None,
 ) -> Path:
     """Write the report on ``period`` of ``store`` to ``target`` (atomically, readable
     by this user only) and return ``target``. ``source`` names where the data came
@@ -555,7 +588,10 @@ def write_report(
         OSError: ``target`` cannot be written.
     """
     page = render_report(
-        store.summary(period), titles=titles, source=str(store.path) if source is None else source
+        store.summary(period),
+        titles=titles,
+        source=str(store.path) if source is None else source,
+        settings=settings,
     )
     write_private(target, page)
     return target

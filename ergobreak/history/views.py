@@ -94,22 +94,36 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def drills_text(d: DayStats) -> str:
-    return f"{d.drills_done} of {d.drills_offered}" if d.drills_offered else "-"
+def answers_text(d: DayStats) -> str:
+    """``3 drills done, 1 skipped, 2 ignored``: only what happened, ignored counted
+    apart from skipped; ``""`` when no drill was answered or let lapse."""
+    parts = []
+    if d.drills_done:
+        parts.append(f"{_plural(d.drills_done, 'drill')} done")
+    for count, word in ((d.drills_skipped, "skipped"), (d.drills_ignored, "ignored")):
+        if count:
+            parts.append(f"{count} {word}" if parts else f"{_plural(count, 'drill')} {word}")
+    return ", ".join(parts)
 
 
 def today_text(d: DayStats) -> str:
-    """``Today: 3 of 5 drills, 9 posture checks, 4h12m at the desk, longest 48m``."""
-    drills = (
-        f"{d.drills_done} of {_plural(d.drills_offered, 'drill')}"
-        if d.drills_offered
-        else "no drills yet"
-    )
-    return (
-        f"Today: {drills}, {_plural(d.posture_checks, 'posture check')},"
-        f" {format_compact(d.desk_seconds)} at the desk,"
-        f" longest {format_compact(d.longest_stretch)}"
-    )
+    """``Today: 3 drills done, 1 skipped · 9 posture checks · 4h12m at the desk,
+    longest 48m``; ``No drills yet today`` first when no drill was answered. Counts
+    that are zero are left out: the line never shows an empty score."""
+    drills = answers_text(d)
+    parts = [f"Today: {drills}" if drills else "No drills yet today"]
+    if d.posture_checks:
+        parts.append(_plural(d.posture_checks, "posture check"))
+    if d.desk_seconds >= 60:
+        desk = f"{format_compact(d.desk_seconds)} at the desk"
+        if d.longest_stretch >= 60:
+            desk += f", longest {format_compact(d.longest_stretch)}"
+        parts.append(desk)
+    return " · ".join(parts)
+
+
+def _count(n: int) -> str:
+    return str(n) if n else "-"
 
 
 def _label(day: str) -> str:
@@ -135,8 +149,8 @@ def render_table(
     peak = max(d.desk_seconds for d in summary.days)
     dot = "·" if unicode else "."
     header = (
-        f"{'Day':<9}  {'Desk time':<{width + 7}}  {'Drills':>8}  {'Posture':>7}"
-        f"  {'Longest':>7}  {'Breaks':>6}"
+        f"{'Day':<9}  {'Desk time':<{width + 7}}  {'Done':>4}  {'Skipped':>7}  {'Ignored':>7}"
+        f"  {'Posture':>7}  {'Longest':>7}  {'Breaks':>6}"
     )
     lines += [header, "-" * len(header)]
 
@@ -144,8 +158,9 @@ def render_table(
         desk = f"{graph:<{width}} {format_compact(d.desk_seconds):>6}"
         longest = format_compact(d.longest_stretch) if d.longest_stretch else "-"
         return (
-            f"{label:<9}  {desk:<{width + 7}}  {drills_text(d):>8}  {d.posture_checks:>7}"
-            f"  {longest:>7}  {d.natural_breaks:>6}"
+            f"{label:<9}  {desk:<{width + 7}}  {_count(d.drills_done):>4}"
+            f"  {_count(d.drills_skipped):>7}  {_count(d.drills_ignored):>7}"
+            f"  {_count(d.posture_checks):>7}  {longest:>7}  {_count(d.natural_breaks):>6}"
         )
 
     for d in summary.days:
@@ -158,8 +173,8 @@ def render_table(
         lines.append(row("Total", summary.total(), ""))
     lines.append("")
     total = summary.total()
-    if len(summary.days) > 1:
-        done = [float(d.drills_done) for d in summary.days]
+    done = [float(d.drills_done) for d in summary.days]
+    if len(summary.days) > 1 and any(done):
         lines.append(f"{'Drills done per day':<24}{sparkline(done, unicode=unicode)}")
     hours = hourly_long_minutes(summary)
     if any(hours):
@@ -170,11 +185,12 @@ def render_table(
             f"{'Long sitting by hour':<24}{first:02d}h {strip} {last + 1:02d}h"
             f"  (stretches of {format_compact(LONG_STRETCH)}+ without a real break)"
         )
-    lines.append(
-        f"{'Drill answers':<24}{total.drills_done} done, {total.drills_skipped} skipped,"
-        f" {total.drills_ignored} ignored, {total.snoozes} snoozes"
-        + (f", {total.drills_cancelled} withdrawn" if total.drills_cancelled else "")
-    )
+    answers = [answers_text(total) or "no drills yet"]
+    if total.snoozes:
+        answers.append(_plural(total.snoozes, "snooze"))
+    if total.drills_cancelled:
+        answers.append(f"{total.drills_cancelled} withdrawn")
+    lines.append(f"{'Drill answers':<24}{', '.join(answers)}")
     done_most = [r for r in summary.routines if r.done][:3]
     skipped_most = sorted((r for r in summary.routines if r.skipped), key=lambda r: -r.skipped)
     if done_most:

@@ -13,12 +13,13 @@ silent while they are away.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ergobreak.commands import Request
-from ergobreak.core.duration import format_clock, format_countdown
+from ergobreak.core.duration import format_amount, format_clock, format_countdown
 
 if TYPE_CHECKING:  # the tray only reads the View; it needs no scheduler code to run
     from ergobreak.core.machine import View
@@ -37,6 +38,9 @@ class TrayState:
     :func:`ergobreak.history.views.today_text`; ``config_error`` is a short,
     user-facing message when the configuration could not be (fully) loaded;
     ``managed_by`` names the organization whose policy applies ("" when unnamed).
+    ``snooze`` is how long a snooze lasts (None: unknown, the label leaves it out);
+    ``hours`` the working hours in force, as (start, end) minutes after midnight
+    (empty: none, or unknown).
     """
 
     view: View
@@ -46,19 +50,28 @@ class TrayState:
     config_error: str | None = None
     managed_by: str | None = None
     version: str = ""
+    snooze: float | None = None
+    hours: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class UntilTomorrow:
-    """A pause that ends at the next local midnight, computed when clicked (a menu
-    can stay open, or unchanged, for hours)."""
+    """A pause that ends when tomorrow's working hours begin (``hours``: the spans in
+    force, as in :class:`TrayState`), or at the next local midnight without them or
+    when a span runs past midnight; computed when clicked (a menu can stay open, or
+    unchanged, for hours)."""
 
     tz: tzinfo | None = None
+    hours: tuple[tuple[int, int], ...] = ()
 
     def resolve(self, wall: float) -> Request:
         now = datetime.fromtimestamp(wall, self.tz or _local())
-        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
-        seconds = max(60.0, midnight.timestamp() - wall)
+        start = 0
+        if self.hours and all(end > begin for begin, end in self.hours):
+            start = min(begin for begin, _ in self.hours)
+        at = datetime.min.time().replace(hour=start // 60, minute=start % 60)
+        ends = datetime.combine(now.date() + timedelta(days=1), at, now.tzinfo)
+        seconds = max(60.0, ends.timestamp() - wall)
         return Request("pause", {"seconds": round(seconds)})
 
 
@@ -101,12 +114,61 @@ def _local() -> tzinfo:
 
 
 def clock(wall: float, tz: tzinfo | None, *, now: float | None = None) -> str:
-    """``14:30`` when ``wall`` is on the same local day as ``now``, else ``Mon 09:00``."""
+    """``14:30`` when ``wall`` is on the same local day as ``now``, ``tomorrow 09:00``
+    on the next one, else ``Mon 09:00``."""
     zone = tz or _local()
     when = datetime.fromtimestamp(wall, zone)
-    if now is not None and datetime.fromtimestamp(now, zone).date() == when.date():
-        return when.strftime("%H:%M")
+    if now is not None:
+        today = datetime.fromtimestamp(now, zone).date()
+        if when.date() == today:
+            return when.strftime("%H:%M")
+        if when.date() == today + timedelta(days=1):
+            return when.strftime("tomorrow %H:%M")
     return when.strftime("%a %H:%M")
+
+
+#: what each quiet source is, in words ("quiet for a fullscreen window")
+QUIET_WORDS: dict[str, str] = {
+    "fullscreen": "a fullscreen window",
+    "dnd": "do not disturb",
+    "camera": "a call",
+    "call": "a call",
+    "windows_busy": "a fullscreen app or presentation",
+}
+#: what each seated reason means for the person, one line each
+SEATED_WORDS: dict[str, str] = {
+    "call": "In a call: prompts wait until it ends",
+    "watching": "Watching: desk time counts",
+}
+
+
+def quiet_words(sources: Iterable[str]) -> str:
+    """``a fullscreen window and do not disturb``: quiet sources as words, each once."""
+    said: list[str] = []
+    for source in sources:
+        word = QUIET_WORDS.get(source, source.replace("_", " "))
+        if word not in said:
+            said.append(word)
+    if len(said) <= 1:
+        return "".join(said)
+    return ", ".join(said[:-1]) + " and " + said[-1]
+
+
+def hours_text(hours: Iterable[tuple[int, int]]) -> str:
+    """``09:00-17:30`` (several spans joined by commas)."""
+    return ", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in hours)
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60 % 24:02d}:{minute % 60:02d}"
+
+
+def snooze_label(state: TrayState) -> str:
+    """``Snooze 20 s (2 left)``: how long, from the setting, and how many remain."""
+    view = state.view
+    left = max(0, view.max_snoozes - view.snoozes)
+    length = "" if state.snooze is None else f" {format_amount(state.snooze)}"
+    return f"Snooze{length} ({left} left)"
 
 
 def _next_up(view: View) -> str:
@@ -119,7 +181,10 @@ def _next_up(view: View) -> str:
 
 
 def headline(state: TrayState) -> str:
-    """The status line: what is going on and what comes next, in one short line."""
+    """The status line: what is going on and what comes next, in one short line.
+
+    The tray's tooltip and menu and ``ergobreak status`` all say it: one set of words.
+    """
     view = state.view
     match view.state:
         case "paused":
@@ -128,26 +193,29 @@ def headline(state: TrayState) -> str:
             until = clock(state.wall + view.paused_for, state.tz, now=state.wall)
             return f"Paused until {until}"
         case "off_hours":
+            hours = f" ({hours_text(state.hours)})" if state.hours else ""
             if view.hours_change_in is None:
-                return "Outside working hours"
+                return f"Outside working hours{hours}"
             back = clock(state.wall + view.hours_change_in, state.tz, now=state.wall)
-            return f"Outside working hours — back {back}"
+            return f"Outside working hours{hours} — back {back}"
         case "drill":
-            step = f"step {view.step} of {view.steps}" if view.steps else "running"
-            if view.step == 0:  # the drill opens with its safety note
-                step = "safety note"
+            step = f": step {view.step} of {view.steps}" if view.steps else ""
+            if view.steps and view.step == 0:  # the drill opens with its safety note
+                step = ": safety note"
             if view.step_left is None:
-                return f"Drill: {step}"
-            return f"Drill: {step}, {format_clock(view.step_left, left=True)} left"
+                return f"Drill running{step}"
+            return f"Drill running{step}, {format_clock(view.step_left, left=True)} left"
         case "prompt":
-            return "Time for a 2-minute drill"
+            return "Drill prompt on screen"
         case "snoozed":
             if view.next_drill_in is None:
                 return "Drill snoozed"
             return f"Drill snoozed — back in {format_countdown(view.next_drill_in)}"
         case "quiet":
-            why = ", ".join(view.quiet) or "quiet"
-            return f"Quiet ({why}): reminders held"
+            others = [q for q in view.quiet if QUIET_WORDS.get(q) != "a call"]
+            if "call" in view.seated and not others:
+                return SEATED_WORDS["call"]
+            return f"Quiet for {quiet_words(view.quiet) or 'now'}: reminders wait until it ends"
         case "away":
             return f"Away: timers stopped · {_next_up(view)}"
         case _:
@@ -155,20 +223,77 @@ def headline(state: TrayState) -> str:
             return text[0].upper() + text[1:]
 
 
+def details(state: TrayState) -> list[str]:
+    """The lines under the headline that say what the person can do or what holds,
+    shared by the tooltip and ``ergobreak status``."""
+    view = state.view
+    lines = []
+    if view.state == "prompt":
+        if view.max_snoozes:
+            left = max(0, view.max_snoozes - view.snoozes)
+            lines.append(f"Start now, snooze ({left} left) or skip")
+        else:
+            lines.append("Start now or skip")
+    said = headline(state)
+    for reason in view.seated:
+        words = SEATED_WORDS.get(reason)
+        if words is not None and words != said:
+            lines.append(words)
+    return lines
+
+
 def tooltip(state: TrayState) -> tuple[str, str]:
     """(title, body) for the tray's tooltip: the headline, then details one per line."""
     lines = []
     if state.config_error:
         lines.append(f"Config error: {state.config_error}")
-    view = state.view
-    if view.state == "prompt" and view.max_snoozes:
-        left = max(0, view.max_snoozes - view.snoozes)
-        lines.append(f"Start now, snooze ({left} left) or skip")
+    lines += details(state)
     if state.today:
         lines.append(state.today)
     if state.managed_by is not None:
         lines.append(managed_label(state.managed_by))
     return headline(state), "\n".join(lines)
+
+
+#: what a View field is when a status reply leaves it out (an older or partial reply)
+_VIEW_GAPS: dict[str, Any] = {
+    "state": "starting",
+    "phase": "working",
+    "in_hours": True,
+    "posture_desk": 0.0,
+    "drill_desk": 0.0,
+    "snoozes": 0,
+    "max_snoozes": 0,
+    "paused": False,
+    "quiet": (),
+    "away_for": 0.0,
+    "desk_since_break": 0.0,
+    "seated": (),
+}
+
+
+def state_from_status(
+    status: Mapping[str, Any], tz: tzinfo | None = None, *, now: float = 0.0
+) -> TrayState:
+    """The :class:`TrayState` a ``status`` reply describes, so that ``ergobreak status``
+    says what the tray says (the reply carries the View's fields by name, the wall
+    time it was taken at, the snooze length and the working hours); ``now`` stands
+    for the wall time when the reply has none."""
+    from ergobreak.core.machine import View  # noqa: PLC0415 - only the CLI needs it
+
+    values: dict[str, Any] = {}
+    for f in fields(View):
+        value = status.get(f.name, _VIEW_GAPS.get(f.name))
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    hours = tuple((int(a), int(b)) for a, b in status.get("hours") or ())
+    wall = status.get("wall")
+    return TrayState(
+        view=View(**values),
+        wall=float(wall) if isinstance(wall, (int, float)) else now,
+        tz=tz,
+        snooze=status.get("snooze"),
+        hours=hours,
+    )
 
 
 def managed_label(org: str) -> str:
@@ -199,7 +324,7 @@ def menu_model(state: TrayState) -> tuple[MenuEntry, ...]:
             left = max(0, view.max_snoozes - view.snoozes)
             entries.append(
                 MenuEntry(
-                    f"Snooze ({left} left)",
+                    snooze_label(state),
                     Request("snooze"),
                     enabled=phase == "prompted" and left > 0,
                 )
@@ -212,7 +337,7 @@ def menu_model(state: TrayState) -> tuple[MenuEntry, ...]:
         entries.append(MenuEntry("Resume", Request("resume"), default=not prompted))
     pauses = (
         *(MenuEntry(label, Request("pause", {"seconds": s})) for label, s in PAUSE_CHOICES),
-        MenuEntry("Until tomorrow", UntilTomorrow(state.tz)),
+        MenuEntry("Until tomorrow", UntilTomorrow(state.tz, state.hours)),
     )
     entries.append(MenuEntry("Pause again" if paused else "Pause", submenu=pauses))
     entries.append(SEPARATOR)

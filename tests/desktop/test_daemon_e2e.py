@@ -4,6 +4,7 @@ real SNI host, the real CLI. Intervals are seconds long so each test takes secon
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from scaffold import cli as run_cli
 from shells.monitor import Message, Monitor
 
 from ergobreak.core.playback import reading_seconds
+from ergobreak.tray.model import headline, state_from_status
 
 from .rig import Proc, Rig, wait_for
 
@@ -294,7 +296,7 @@ def test_the_icon_registers_with_the_tray_host_and_menu_actions_work(
 def test_pause_silences_it(desktop: Rig, daemon: Daemon, typist: Typist) -> None:
     typist.start()
     daemon.start()
-    code, _, err = daemon.cli("pause", "1m")
+    code, said, err = daemon.cli("pause", "1m")
     assert code == 0, err
     time.sleep(14)  # a posture check would have come at 10 s
     desktop.close_all_notifications()
@@ -302,8 +304,14 @@ def test_pause_silences_it(desktop: Rig, daemon: Daemon, typist: Typist) -> None
     status = daemon.status()
     assert status["state"] == "paused"
     assert 40 <= status["paused_for"] <= 50
-    code, _, _ = daemon.cli("resume")
+    # the command said until when, as the tray and `status` say it
+    until = headline(state_from_status(status))
+    assert re.fullmatch(r"Paused until (tomorrow )?\d\d:\d\d", until), until
+    assert said == f"{until}.\n"
+    assert daemon.cli("status")[1].splitlines()[0].endswith(f": {until}")
+    code, said, _ = daemon.cli("resume")
     assert code == 0
+    assert said.startswith("Resumed: "), said
 
 
 def test_being_away_past_the_natural_break_restarts_the_timers(
@@ -422,6 +430,7 @@ def test_a_second_instance_says_so_and_exits_nonzero(daemon: Daemon) -> None:
     )
     assert second.returncode != 0
     assert "already running" in second.stderr
+    assert "ergobreak: ergobreak" not in second.stderr  # the prefix once
 
 
 def test_a_call_is_desk_time_holds_the_drill_and_offers_it_after(

@@ -23,6 +23,7 @@ from jeepney import DBusAddress  # type: ignore[import-untyped]
 from PIL import Image
 
 from ergobreak.artwork.badge import BADGE, DIM_GLYPH, GLYPH, TRACK
+from ergobreak.present import REFUSED
 
 from .gnome import (
     BANNERS,
@@ -658,5 +659,5 @@ def press(gnome: Gnome, daemon: Daemon, prompt: Message, key: str) -> None:
         lambda m: m.body == (nid, key), member="ActionInvoked", since=mark
     )
     print(f"\n{key}: {len(invoked)} ActionInvoked from {sorted({m.sender for m in invoked})}")
-    refused = [m for m in daemon.notifies(mark) if m.body[3].startswith("Cannot ")]
+    refused = [m for m in daemon.notifies(mark) if m.body[3] in REFUSED.values()]
     assert not refused, f"a second {key!r} reached the engine: {refused[0].body[3:5]}"
