@@ -14,6 +14,7 @@ import pytest
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.duration import format_clock
+from ergobreak.core.machine import POLL_MAX, SHOWN_POLL
 from ergobreak.sim.replay import Record
 from ergobreak.sim.testing import events, fields, log, make_machine, run, settings
 
@@ -175,3 +176,22 @@ def test_withdrawn_fields_for_the_simulator() -> None:
         "kind": "posture",
         "why": ["dnd", "fullscreen"],
     }
+
+
+def test_while_a_prompt_is_on_screen_the_driver_looks_for_quiet_every_few_seconds() -> None:
+    # quiet sources such as fullscreen are read at each wake-up: the deadline brings
+    # one within SHOWN_POLL while a prompt shows, and no sooner than usual otherwise
+    machine = make_machine(NO_POSTURE)
+    machine.sample(1.0, 1.0, 0.0)
+    machine.handle(2.0, 2.0, ev.Posture(), idle=0.0)
+    assert machine.next_deadline() == 2.0 + SHOWN_POLL
+    machine.sample(22.0, 22.0, 0.0)  # the check has timed out
+    assert machine.next_deadline() == 22.0 + POLL_MAX
+    for t in range(23, 1802):
+        machine.sample(float(t), float(t), 0.0)
+    assert machine.phase.value == "prompted"
+    assert (deadline := machine.next_deadline()) is not None
+    assert deadline <= 1801.0 + SHOWN_POLL
+    machine.handle(1802.0, 1802.0, ev.Quiet("fullscreen", True), idle=0.0)
+    assert (deadline := machine.next_deadline()) is not None
+    assert deadline > 1802.0 + SHOWN_POLL  # nothing on screen now: QUIET_POLL applies

@@ -85,6 +85,10 @@ POLL_AWAY = 10.0
 QUIET_POLL = 15.0
 #: While a prompt's prelude is undecided, how often to look for input.
 PRELUDE_POLL = 1.0
+#: While a prompt is on screen, how often to look for quiet beginning, so the prompt
+#: is withdrawn within this long (fullscreen is read at each wake-up; do-not-disturb
+#: and the lock wake the driver themselves).
+SHOWN_POLL = 5.0
 
 
 #: The phase change that closes a cycle with each outcome.
@@ -374,6 +378,8 @@ class DeskSession:
         elif self._phase is Phase.DRILL:
             cands.append(self._playing.step_end)
         cands.append(self._quiet.catch_up_at)
+        if self._settings.quiet.enabled and not self._quiet.sources and self._on_screen(t):
+            cands.append(t + SHOWN_POLL)
         if self._quiet.deferred and self._quiet.sources:
             cands.append(t + QUIET_POLL)
         if self._drill_due():
@@ -782,13 +788,17 @@ class DeskSession:
             )
         )
 
+    def _on_screen(self, t: float) -> bool:
+        """A prompt is on screen: a drill prompt, or a posture check still showing."""
+        return self._phase is Phase.PROMPTED or t < self._posture_t + fx.POSTURE_SHOWN
+
     def _withdraw(
         self, t: float, why: tuple[str, ...], out: list[fx.Effect]
     ) -> list[fx.PromptKind]:
         """Take back the prompts on screen as quiet or a lock begins at ``t``; each is
         due again as soon as it can be answered (no snooze used). Returns their kinds."""
         kinds: list[fx.PromptKind] = []
-        if self._phase is Phase.PROMPTED:
+        if self._phase is Phase.PROMPTED:  # the drill prompt is on screen
             self._transition("hold")
             self._snooze_timer.expire()
             kinds.append("drill")
