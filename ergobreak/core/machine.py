@@ -30,7 +30,8 @@ asks small units for the rest:
   a drill done), feeds ``status``.
 - :class:`~ergobreak.core.quiet.QuietHold` — prompts held while quiet (R7) and
   delivered once after it ends. A call is a quiet source of its own (``call``);
-  the drill prompt it held says how long the call was (``after_call``).
+  the drill prompt it held says how long the call was (``after_call``). A prompt
+  on screen as quiet or a lock begins is ``withdrawn`` and offered again after.
 - :class:`~ergobreak.core.hours.WorkingHours` — off-hours (R8) on the ``t`` base.
 - :class:`~ergobreak.core.playback.Playback` — the steps of a running drill.
 
