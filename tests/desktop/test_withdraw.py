@@ -21,7 +21,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +31,14 @@ from jeepney.io.threading import (  # type: ignore[import-untyped]
     open_dbus_connection,
 )
 
+from . import test_daemon_e2e as e2e
 from .rig import NOTIFICATIONS, Rig, wait_for
 from .test_daemon_e2e import Daemon, Typist
 from .test_edge_fakes import FakeService
+
+#: the end-to-end tests' fixtures: a daemon of the test's own (HOME, state), a typist
+daemon = e2e.daemon
+typist = e2e.typist
 
 #: a drill prompt 10 s of desk time after start, that neither typing (prelude) nor a
 #: pause in typing (start_after_idle) answers while the test runs
@@ -154,25 +158,6 @@ def monitor(desktop: Rig) -> Iterator[Monitor]:
 
 
 @pytest.fixture
-def daemon(desktop: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("ERGOBREAK_CONFIG", raising=False)
-    d = Daemon(desktop, tmp_path)
-    d.config.write_text(DRILL_CONFIG)
-    yield d
-    if desktop.is_running("ergobreak"):
-        d.stop()
-
-
-@pytest.fixture
-def typist(desktop: Rig) -> Iterator[Typist]:
-    t = Typist(desktop)
-    yield t
-    t.close()
-
-
-@pytest.fixture
 def window(desktop: Rig) -> Iterator[int]:
     """An ordinary application window, active: the one that goes fullscreen."""
     win = desktop.open_window("slides")
@@ -181,9 +166,15 @@ def window(desktop: Rig) -> Iterator[int]:
     desktop.close_window(win)
 
 
-def start(daemon: Daemon) -> None:
+def start(rig: Rig, daemon: Daemon, monitor: Monitor, config: str = DRILL_CONFIG) -> None:
+    """Start the daemon with ``config`` and take its first-run notice off the screen,
+    so that what dunst displays from then on is the test's."""
+    daemon.config.write_text(config)
     daemon.start()
     assert daemon.status()["config_error"] is None  # the test's timings are in force
+    wait_for(lambda: monitor.showings(e2e.FIRST_RUN), 5, what="the first-run notice")
+    rig.close_all_notifications()
+    wait_for(lambda: rig.dunst_property("displayedLength") == 0, 5, what="a clear screen")
 
 
 def on_screen(rig: Rig, monitor: Monitor, summary: str, count: int, timeout: float) -> Shown:
@@ -196,10 +187,18 @@ def on_screen(rig: Rig, monitor: Monitor, summary: str, count: int, timeout: flo
     return shown[-1]
 
 
-def closed_on_the_server(rig: Rig, monitor: Monitor, shown: Shown) -> None:
-    """The daemon closed ``shown`` with CloseNotification; dunst shows and queues nothing."""
+#: fullscreen is read at wake-ups, every SHOWN_POLL (5 s) while a prompt is on screen;
+#: do-not-disturb and the lock wake the daemon at once
+POLLED, AT_ONCE = 5.0 + 2.0, 2.0
+
+
+def closed_on_the_server(rig: Rig, monitor: Monitor, shown: Shown, within: float) -> None:
+    """Within ``within`` seconds the daemon closed ``shown`` with CloseNotification;
+    dunst shows and queues nothing."""
     wait_for(
-        lambda: monitor.reason(shown.id) == BY_CALL, 10, what=f"NotificationClosed({shown.id}, 3)"
+        lambda: monitor.reason(shown.id) == BY_CALL,
+        within,
+        what=f"NotificationClosed({shown.id}, 3)",
     )
     assert shown.id in monitor.close_calls
     wait_for(lambda: rig.dunst_property("displayedLength") == 0, 5, what="nothing displayed")
@@ -239,13 +238,13 @@ def test_a_fullscreen_window_withdraws_the_drill_prompt_until_it_ends(
     desktop: Rig, daemon: Daemon, typist: Typist, monitor: Monitor, window: int
 ) -> None:
     typist.start()
-    start(daemon)
+    start(desktop, daemon, monitor)
     first = on_screen(desktop, monitor, DRILL, 1, 30)
     assert daemon.status()["state"] == "prompt"
 
     desktop.set_fullscreen(window, True)  # the slide show starts
     wait_for(lambda: "_NET_WM_STATE_FULLSCREEN" in desktop.wm_state(window), what="fullscreen")
-    closed_on_the_server(desktop, monitor, first)
+    closed_on_the_server(desktop, monitor, first, POLLED)
     status = daemon.status()
     assert (status["state"], status["quiet"], status["snoozes"]) == ("quiet", ["fullscreen"], 0)
     stays_away(daemon, monitor, DRILL)
@@ -258,11 +257,11 @@ def test_do_not_disturb_withdraws_the_drill_prompt_until_it_ends(
     desktop: Rig, daemon: Daemon, typist: Typist, monitor: Monitor
 ) -> None:
     typist.start()
-    start(daemon)
+    start(desktop, daemon, monitor)
     first = on_screen(desktop, monitor, DRILL, 1, 30)
     try:
         desktop.run("dunstctl", "set-paused", "true")
-        closed_on_the_server(desktop, monitor, first)
+        closed_on_the_server(desktop, monitor, first, AT_ONCE)
         status = daemon.status()
         assert (status["state"], status["quiet"], status["snoozes"]) == ("quiet", ["dnd"], 0)
         stays_away(daemon, monitor, DRILL)
@@ -277,10 +276,10 @@ def test_the_screen_lock_withdraws_the_drill_prompt_until_unlocked(
     path = "/org/gnome/ScreenSaver"
     with FakeService(desktop, SCREENSAVER) as locker:
         typist.start()
-        start(daemon)
+        start(desktop, daemon, monitor)
         first = on_screen(desktop, monitor, DRILL, 1, 30)
         locker.emit(path, SCREENSAVER, "ActiveChanged", "b", True)
-        closed_on_the_server(desktop, monitor, first)
+        closed_on_the_server(desktop, monitor, first, AT_ONCE)
         assert daemon.status()["state"] == "away"
         stays_away(daemon, monitor, DRILL)  # typing on the lock screen changes nothing
         locker.emit(path, SCREENSAVER, "ActiveChanged", "b", False)
@@ -291,14 +290,13 @@ def test_the_screen_lock_withdraws_the_drill_prompt_until_unlocked(
 def test_a_posture_check_on_screen_is_withdrawn_by_fullscreen_and_shown_after(
     desktop: Rig, daemon: Daemon, typist: Typist, monitor: Monitor, window: int
 ) -> None:
-    daemon.config.write_text(POSTURE_CONFIG)
     typist.start()
-    start(daemon)
+    start(desktop, daemon, monitor, POSTURE_CONFIG)
     code, _out, err = daemon.cli("posture")
     assert code == 0, err
     first = on_screen(desktop, monitor, POSTURE, 1, 10)
     desktop.set_fullscreen(window, True)
-    closed_on_the_server(desktop, monitor, first)
+    closed_on_the_server(desktop, monitor, first, POLLED)
     assert daemon.status()["state"] == "quiet"
     stays_away(daemon, monitor, POSTURE)
     desktop.set_fullscreen(window, False)
@@ -312,7 +310,7 @@ def test_a_running_drill_is_left_alone_by_fullscreen(
 ) -> None:
     """A drill the person runs while a window goes fullscreen is their own choice: its
     bubble stays and the drill goes on."""
-    start(daemon)
+    start(desktop, daemon, monitor)
     code, _out, err = daemon.cli("start")
     assert code == 0, err
     wait_for(lambda: daemon.status()["state"] == "drill", 5, what="the drill to run")
