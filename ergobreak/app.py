@@ -9,6 +9,7 @@ display or the session bus) it stops, cleanly, with the one line that says so.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import signal
@@ -16,13 +17,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ergobreak import __version__
 from ergobreak.commands import Request
 from ergobreak.config.layers import Effective, load
+from ergobreak.config.loader import MAX_BYTES
 from ergobreak.config.values import parse_cli_sets
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
@@ -32,12 +34,14 @@ from ergobreak.daemon.clock import Clock, SystemClock
 from ergobreak.daemon.engine import Engine, Reloaded, Reply, describe_changes
 from ergobreak.daemon.instance import InstanceError, InstanceLock, ensure_private_dir
 from ergobreak.daemon.ipc import ANSWER_WITHIN, Server
+from ergobreak.daemon.last_policy import NAME as LAST_POLICY_NAME
+from ergobreak.daemon.last_policy import LastPolicy
 from ergobreak.daemon.logs import setup_logging, under_journal
 from ergobreak.daemon.memory import release as release_memory
 from ergobreak.daemon.state import StateFile
 from ergobreak.localtz import LocalTimezone
 from ergobreak.paths import Paths, paths
-from ergobreak.tomlfile import ConfigError, Diagnostic
+from ergobreak.tomlfile import ConfigError, Diagnostic, read_bytes
 
 if TYPE_CHECKING:
     # For types only: the modules are imported where first needed, so the daemon
@@ -74,6 +78,9 @@ AUTOSTART_TRAY_WAIT = 30.0
 SESSION_END_GRACE = 2.0
 #: config warnings written to the log at start (a file may have thousands)
 LOGGED_WARNINGS = 20
+#: warnings and policy errors listed in ``status`` and a reload's reply (the rest are
+#: counted: a 64 KB file of typos would not fit a reply)
+LISTED = 20
 
 
 @dataclass
@@ -84,6 +91,17 @@ class RunOptions:
     demo: bool = False
     autostart: bool = False
     verbose: bool = False
+
+
+def _status_entry(diag: Diagnostic) -> dict[str, object]:
+    """A diagnostic as ``status`` gives it: ``{file, line, message}`` and the key and hint."""
+    return {
+        "file": diag.path,
+        "line": diag.line,
+        "key": diag.key,
+        "message": diag.message,
+        "hint": diag.hint,
+    }
 
 
 def _first_error(diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> list[Diagnostic]:
@@ -113,6 +131,13 @@ class App:
         self.session_ended = threading.Event()
         self._today = ""
         self._today_at = -math.inf
+        #: the last policy read without an error, used while the files on disk are broken
+        self.last_policy = LastPolicy(None if opts.demo else where.state_dir / LAST_POLICY_NAME)
+        #: (file digest, headline) of every warning the user was told of, for the files
+        #: as they are now: a warning is told again only when its file changed
+        self._told: set[tuple[str, str]] = set()
+        #: the policy errors last told (None: the policy on disk was fine)
+        self._policy_told: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ config
 
@@ -128,7 +153,9 @@ class App:
         config = self.paths.config_file
         for user_file, policy in ((config, None), (None, None), (None, [])):
             try:
-                return load(user_file, policy_files=policy, cli=self.cli_values), problems
+                if policy is not None:
+                    return load(user_file, policy_files=policy, cli=self.cli_values), problems
+                return self._load(user_file), problems
             except ConfigError as exc:
                 errors = _first_error(exc.diagnostics)
                 if any(d.path == "command line" for d in errors):
@@ -137,6 +164,29 @@ class App:
             except Exception as exc:  # a bug must not keep ergobreak from starting
                 problems = problems or [Diagnostic.failed(str(user_file or "policy"), exc)]
         raise ConfigError(problems)
+
+    def _load(self, user_file: Path | None) -> Effective:
+        """The settings from ``user_file`` and the policy, fail-closed: while a policy
+        file is broken, unsafe or unreadable, the last good policy stays in force (kept
+        in memory and in the state folder, so also across restarts).
+
+        Raises:
+            ConfigError: the user file or the command line has errors.
+        """
+        effective = load(user_file, cli=self.cli_values)
+        if not effective.policy_errors:
+            self.last_policy.keep(effective.policy_texts)
+            return effective
+        kept = self.last_policy.texts()
+        if not kept:  # none was ever read whole, or it was no policy: what can be read applies
+            return effective
+        previous = load(user_file, cli=self.cli_values, policy_texts=kept)
+        return replace(
+            previous,
+            diagnostics=previous.diagnostics + effective.policy_errors,
+            policy_errors=effective.policy_errors,
+            policy_current=False,
+        )
 
     def attach(
         self,
@@ -184,6 +234,7 @@ class App:
             on_failure=self.on_failure,
         )
         self._publish_config()
+        self._tell(effective)
         if config_errors:
             self.config_error = config_errors[0].headline()
             self.engine.config_error = self.config_error
@@ -197,7 +248,7 @@ class App:
         assert self.engine is not None
         before = self.engine.core.settings
         try:
-            effective = load(self.paths.config_file, cli=self.cli_values)
+            effective = self._load(self.paths.config_file)
         except Exception as exc:  # ConfigError, or a bug: either way keep the previous settings
             errors = (
                 _first_error(exc.diagnostics)
@@ -212,6 +263,8 @@ class App:
         was_error = self.config_error is not None
         self.effective = effective
         self.config_error = None
+        if self.edge is not None:
+            self.edge.set_calls(bool(effective.values.get("quiet.calls", True)))
         changes = describe_changes(before, effective.settings)
         if changes != "no changes" or was_error:
             self._notice(
@@ -220,8 +273,17 @@ class App:
             )
         log.info("settings reloaded: %s", changes)
         self._publish_config()
+        self._tell(effective)
         release_memory()
-        return Reloaded(effective.settings, effective.content)
+        return Reloaded(
+            effective.settings,
+            effective.content,
+            warnings=tuple(
+                d.headline()
+                for d in (*effective.policy_errors, *self._warnings(effective))[:LISTED]
+            ),
+            policy_current=effective.policy_current,
+        )
 
     def on_failure(self, detail: str) -> None:
         """Engine thread: something inside ergobreak failed (the engine logged it)."""
@@ -248,6 +310,70 @@ class App:
             from ergobreak.present import config_error  # noqa: PLC0415
 
             self.bubbles.apply(config_error(errors, str(self.paths.config_file)))
+
+    def _tell(self, effective: Effective) -> None:
+        """Warnings and policy problems in the settings now in force: in ``status``
+        always; in the log and to the user the first time each is met (a warning again
+        only once its file changed)."""
+        assert self.engine is not None
+        mine = {str(self.paths.config_file), "command line"}
+        warnings = self._warnings(effective)
+        digests: dict[str, str] = {}
+        keys = [(self._digest(d.path, digests), d.headline()) for d in warnings]
+        new = [d for d, key in zip(warnings, keys, strict=True) if key not in self._told]
+        self._told = set(keys)
+        for diag in new[:LOGGED_WARNINGS]:
+            log.warning("%s", diag.format())
+        if len(new) > LOGGED_WARNINGS:
+            more = len(new) - LOGGED_WARNINGS
+            log.warning("... and %d more warnings (`ergobreak config check` lists them all)", more)
+        told = [d for d in new if d.path in mine]
+        if told and self.bubbles is not None:
+            from ergobreak.present import config_warnings  # noqa: PLC0415
+
+            self.bubbles.apply(config_warnings(told))
+
+        errors = effective.policy_errors
+        problems = frozenset(d.headline() for d in errors)
+        if errors and problems != self._policy_told:
+            kept = bool(self.last_policy.texts())
+            for diag in errors:
+                log.error("%s", diag.format())
+            log.error(
+                "the policy files could not be used as they are: %s",
+                "the last good policy stays in force" if kept else "what could be read applies",
+            )
+            if self.bubbles is not None:
+                from ergobreak.present import policy_unread  # noqa: PLC0415
+
+                self.bubbles.apply(policy_unread(errors, kept=kept))
+        elif not errors and self._policy_told is not None:
+            log.info("the policy files are read whole again")
+        self._policy_told = problems if errors else None
+        self.engine.status_extra.update(
+            {
+                "warnings": [_status_entry(d) for d in warnings[:LISTED]],
+                "warnings_total": len(warnings),
+                "policy_errors": [_status_entry(d) for d in errors[:LISTED]],
+                "policy_current": effective.policy_current,
+            }
+        )
+
+    @staticmethod
+    def _warnings(effective: Effective) -> list[Diagnostic]:
+        """Every warning about the settings in force, the policy's locks and clamps of
+        the user's own values among them."""
+        return [*effective.warnings, *effective.overrides()]
+
+    @staticmethod
+    def _digest(path: str, seen: dict[str, str]) -> str:
+        """The SHA-256 of the file at ``path`` as it is now ("" when it cannot be read)."""
+        if path not in seen and path == "command line":
+            seen[path] = ""
+        elif path not in seen:
+            raw, _problems = read_bytes(Path(path), max_bytes=MAX_BYTES)
+            seen[path] = hashlib.sha256(raw).hexdigest() if raw is not None else ""
+        return seen[path]
 
     def _publish_config(self) -> None:
         if self.engine is None or self.effective is None:
@@ -392,11 +518,6 @@ def _run(app: App, runtime: Path) -> int:
             print(diag.format(), file=sys.stderr)
         return 2
     app.effective = effective
-    for diag in effective.warnings[:LOGGED_WARNINGS]:
-        log.info("%s", diag.headline())
-    if len(effective.warnings) > LOGGED_WARNINGS:
-        more = len(effective.warnings) - LOGGED_WARNINGS
-        log.info("... and %d more warnings (`ergobreak config check` lists them all)", more)
 
     from ergobreak.platform.select import open_edge  # noqa: PLC0415
 
@@ -409,7 +530,8 @@ def _run(app: App, runtime: Path) -> int:
         else:
             posted.append(item)
 
-    edge = open_edge(on_request=post, on_change=lambda: post(None))
+    calls = bool(effective.values.get("quiet.calls", True))
+    edge = open_edge(on_request=post, on_change=lambda: post(None), calls=calls)
     for choice in edge.choices:
         verdict = "" if choice.ok else " unavailable"
         log.info("%s: %s%s (%s)", choice.role, choice.name, verdict, choice.detail)
@@ -493,6 +615,8 @@ def _open_history(app: App, effective: Effective) -> HistoryRecorder | None:
 
     def on_message(kind: str, text: str) -> None:
         log.info("history: %s", text)
+        if kind == "first_run" and not effective.values.get("history.first_run_notice", True):
+            return  # switched off (by IT's policy or the user): logged only
         if app.bubbles is not None and kind in ("first_run", "recovered", "unavailable"):
             from ergobreak.platform.base import Notification  # noqa: PLC0415
 

@@ -23,6 +23,14 @@ TITLE_MAX = 60
 DRILL_SLOT = "drill"
 POSTURE_SLOT = "posture"
 NOTICE_SLOT = "notice"
+#: warnings about the settings, and the policy that could not be read: bubbles of their
+#: own, so a reload's "Settings updated" does not replace them
+SETTINGS_SLOT = "settings"
+POLICY_SLOT = "policy"
+#: what the user is told while the last good policy stays in force
+POLICY_KEPT = "Your organization's settings could not be read; the previous ones stay in force."
+#: warnings a settings bubble names; the rest are counted
+WARNINGS_SHOWN = 2
 #: seconds a posture check stays up when the server honours timeouts
 POSTURE_TIMEOUT = fx.POSTURE_SHOWN
 NOTICE_TIMEOUT = 10.0
@@ -178,6 +186,45 @@ def config_error(diagnostics: Sequence[Diagnostic], path: str | None = None) -> 
         icon="ergobreak",
         urgency="critical",
         slot=NOTICE_SLOT,
+    )
+
+
+def _in_a_line(diag: Diagnostic) -> str:
+    """``config.toml:3: drill.evrey: unknown key (ignored) — did you mean drill.every?``:
+    the file's name, not its whole path, so what is wrong fits the bubble."""
+    name = diag.path.replace("\\", "/").rsplit("/", 1)[-1] or diag.path
+    where = f"{name}:{diag.line}" if diag.line is not None else name
+    key = f"{diag.key}: " if diag.key else ""
+    hint = f" — {diag.hint}" if diag.hint else ""
+    return line(f"{where}: {key}{diag.message}{hint}")
+
+
+def config_warnings(warnings: Sequence[Diagnostic]) -> Notification:
+    """Warnings about the user's settings, each told once: the first few, then a count."""
+    shown = [_in_a_line(d) for d in warnings[:WARNINGS_SHOWN]]
+    more = len(warnings) - len(shown)
+    if more > 0:
+        shown.append(f"and {more} more: ergobreak config check")
+    return Notification(
+        title="ergobreak: check your settings",
+        body="\n".join(shown),
+        icon="ergobreak",
+        slot=SETTINGS_SLOT,
+    )
+
+
+def policy_unread(errors: Sequence[Diagnostic], *, kept: bool) -> Notification:
+    """The policy files on disk could not be used (``kept``: the last good policy stays)."""
+    if kept:
+        said = POLICY_KEPT
+    else:
+        said = "Some of your organization's settings could not be read; the rest apply."
+    first = _in_a_line(errors[0]) if errors else ""
+    return Notification(
+        title="ergobreak: organization settings",
+        body=lines(said, first),
+        icon="ergobreak",
+        slot=POLICY_SLOT,
     )
 
 

@@ -1,7 +1,9 @@
 """packaging/ansible/deploy.yml, run for real: ``ansible-playbook -c local`` against a
 scratch root. It installs the freshly built wheel with pipx, drops the launcher,
-the icons, the policy (checked first) and the system autostart entry; a second
-run changes nothing; a broken policy is refused and the good one stays.
+the icons, the policy (checked first, with --strict) and the system autostart entry;
+a second run changes nothing; a broken policy is refused and the good one stays. A
+newer wheel upgrades without a flag, an older one is kept back unless asked for, and
+``ergobreak_state=absent`` removes everything the playbook put there.
 
 Every path the playbook writes is a variable pointed into ``tmp_path``; only
 ``become`` (no sudo here: the suite runs as the user it is) and the apt step for
@@ -21,10 +23,14 @@ from pathlib import Path
 import pytest
 from test_packaging import build_wheel, desktop_free_env
 
+from ergobreak import __version__
+
 ROOT = Path(__file__).resolve().parent.parent
 PLAYBOOK = ROOT / "packaging" / "ansible" / "deploy.yml"
 POLICY = ROOT / "config" / "policy.example.toml"
 BIN = Path(sys.executable).parent
+#: the version of the "newer wheel" built from the same source
+NEWER = __version__ + ".post1"
 
 
 def playbook(tmp_path: Path, variables: dict[str, object]) -> subprocess.CompletedProcess[str]:
@@ -65,13 +71,9 @@ def recap(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
-@pytest.mark.timeout(300)
-def test_playbook_deploys_into_a_scratch_root(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    wheel = build_wheel(tmp_path_factory)
-    root = tmp_path / "root"
-    owner = "root" if os.geteuid() == 0 else None
+def scratch_variables(root: Path, wheel: Path) -> dict[str, object]:
+    """The playbook's variables for a scratch root: every path under ``root``, no
+    become, no apt; the policy owned by whoever runs the tests."""
     variables: dict[str, object] = {
         "ergobreak_hosts": "localhost",
         "ergobreak_become": False,
@@ -86,12 +88,43 @@ def test_playbook_deploys_into_a_scratch_root(
         "ergobreak_xdg_dir": str(root / "etc" / "xdg"),
         "ansible_python_interpreter": sys.executable,
     }
-    if owner is None:  # not root: the playbook's chown needs root; own it ourselves
+    if os.geteuid() != 0:  # not root: the playbook's chown needs root; own it ourselves
         import grp
         import pwd
 
         variables["ergobreak_policy_owner"] = pwd.getpwuid(os.geteuid()).pw_name
         variables["ergobreak_policy_group"] = grp.getgrgid(os.getegid()).gr_name
+    return variables
+
+
+def installed_version(root: Path) -> str:
+    exe = root / "usr" / "local" / "bin" / "ergobreak"
+    done = subprocess.run(
+        [str(exe), "--version"],
+        capture_output=True,
+        text=True,
+        env=desktop_free_env(root),
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip()
+
+
+def task_lines(done: subprocess.CompletedProcess[str], task: str) -> str:
+    """What the playbook printed for the task named ``task`` (up to the next task)."""
+    part = done.stdout.split(f"TASK [{task}]", 1)
+    assert len(part) == 2, done.stdout
+    return part[1].split("TASK [", 1)[0]
+
+
+@pytest.mark.timeout(300)
+def test_playbook_deploys_into_a_scratch_root(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    wheel = build_wheel(tmp_path_factory)
+    root = tmp_path / "root"
+    owner = "root" if os.geteuid() == 0 else None
+    variables = scratch_variables(root, wheel)
 
     first = playbook(tmp_path, variables)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -143,11 +176,83 @@ def test_playbook_deploys_into_a_scratch_root(
     assert second.returncode == 0, second.stdout + second.stderr
     assert recap(second)["changed"] == 0, second.stdout
 
-    # a broken policy never goes live: the run fails, the good file stays
-    broken = tmp_path / "broken.toml"
-    broken.write_text("schema = 1\n[limits.drill]\nevery = { max = 5 }\n", encoding="utf-8")
-    third = playbook(tmp_path, {**variables, "ergobreak_policy_src": str(broken)})
-    assert third.returncode != 0
-    assert "failed to validate" in third.stdout
-    assert "expected a duration" in third.stdout
-    assert policy.read_bytes() == POLICY.read_bytes()
+    # a broken policy never goes live: the run fails, the good file stays; nor does
+    # one with a typo, a warning alone (the playbook validates with --strict)
+    for name, text, said in (
+        ("broken", "schema = 1\n[limits.drill]\nevery = { max = 5 }\n", "expected a duration"),
+        (
+            "typo",
+            "schema = 1\n[enforced.quiett]\nenabled = true\n",
+            "did you mean [enforced.quiet]?",
+        ),
+    ):
+        bad = tmp_path / f"{name}.toml"
+        bad.write_text(text, encoding="utf-8")
+        refused = playbook(tmp_path, {**variables, "ergobreak_policy_src": str(bad)})
+        assert refused.returncode != 0, name
+        assert "failed to validate" in refused.stdout
+        assert said in refused.stdout
+        assert policy.read_bytes() == POLICY.read_bytes()
+
+
+@pytest.mark.timeout(480)
+def test_playbook_upgrades_a_newer_wheel_keeps_an_older_one_and_removes_it_all(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    old, new = build_wheel(tmp_path_factory), build_wheel(tmp_path_factory, NEWER)
+    root = tmp_path / "root"
+    variables = scratch_variables(root, old)
+    first = playbook(tmp_path, variables)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert installed_version(root) == f"ergobreak {__version__}"
+
+    # a newer wheel upgrades without any flag, and says how running copies follow
+    upgrade = playbook(tmp_path, {**variables, "ergobreak_package": str(new)})
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    assert installed_version(root) == f"ergobreak {NEWER}"
+    assert "changed:" in task_lines(
+        upgrade, "Install ergobreak with pipx (or upgrade it to a newer version)"
+    )
+    said = task_lines(upgrade, "Say how running copies pick up a new version")
+    assert f"ergobreak {NEWER} installed (was {__version__})" in said
+    assert "`ergobreak quit`" in said
+    # the same version again: nothing to do
+    again = playbook(tmp_path, {**variables, "ergobreak_package": str(new)})
+    assert recap(again)["changed"] == 0, again.stdout
+    # an older wheel is kept back (and says so) unless a reinstall is asked for
+    older = playbook(tmp_path, variables)
+    assert older.returncode == 0, older.stdout + older.stderr
+    assert recap(older)["changed"] == 0, older.stdout
+    assert installed_version(root) == f"ergobreak {NEWER}"
+    kept = task_lines(
+        older, "Keep a newer installed version (ergobreak_reinstall=true to downgrade)"
+    )
+    assert f"ergobreak {NEWER} is installed, newer than {__version__}" in kept
+    back = playbook(tmp_path, {**variables, "ergobreak_reinstall": True})
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert installed_version(root) == f"ergobreak {__version__}"
+
+    # absent: the command, its environment, launcher, icons, login entry and policy go
+    entry = root / "etc" / "xdg" / "autostart" / "ergobreak.desktop"
+    share = root / "usr" / "local" / "share"
+    assert entry.is_file()
+    gone = playbook(tmp_path, {**variables, "ergobreak_state": "absent"})
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    for path in (
+        root / "usr" / "local" / "bin" / "ergobreak",
+        root / "opt" / "pipx" / "venvs" / "ergobreak",
+        entry,
+        share / "applications" / "ergobreak.desktop",
+        share / "icons" / "hicolor" / "48x48" / "apps" / "ergobreak.png",
+        share / "icons" / "hicolor" / "scalable" / "apps" / "ergobreak.svg",
+        root / "etc" / "ergobreak",
+    ):
+        assert not path.exists(), path
+    # and again: nothing left to remove
+    twice = playbook(tmp_path, {**variables, "ergobreak_state": "absent"})
+    assert twice.returncode == 0, twice.stdout + twice.stderr
+    assert recap(twice)["changed"] == 0, twice.stdout
+    # a typo in the state is refused before anything is touched
+    typo = playbook(tmp_path, {**variables, "ergobreak_state": "absnet"})
+    assert typo.returncode != 0
+    assert "ergobreak_state is present or absent, not absnet" in typo.stdout

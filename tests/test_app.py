@@ -44,7 +44,12 @@ def test_prompts_reach_the_notifier_through_on_step() -> None:
 def test_a_reload_changes_the_schedule_and_says_what_changed() -> None:
     rig = start_app()
     rig.write_config(DRILLS_45)
-    assert rig.request("reload") == {"ok": True, "changes": "drills every 45 min"}
+    assert rig.request("reload") == {
+        "ok": True,
+        "changes": "drills every 45 min",
+        "warnings": [],
+        "policy_current": True,
+    }
     assert rig.engine.core.settings.drill.every == 45 * 60
     assert rig.notifier.shown[-1].body == "Settings updated: drills every 45 min"
     rig.work(40 * 60)

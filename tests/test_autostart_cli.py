@@ -36,6 +36,7 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dirs:
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(d.system))
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.setattr(policy, "read_lock", lambda: None)
+    monkeypatch.setattr(policy, "read_switch", lambda: None)
     return d
 
 

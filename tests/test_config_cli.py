@@ -53,8 +53,12 @@ def test_check_a_valid_file(cfg: Path) -> None:
     assert cli("check") == (0, f"{cfg}: OK\n", "")
 
 
-def test_check_without_a_user_file_checks_the_defaults(cfg: Path) -> None:
-    assert cli("check") == (0, f"{cfg}: OK\n", "")
+def test_check_without_a_user_file_checks_the_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ERGOBREAK_CONFIG")  # the default path, which is not there
+    default = tmp_path / "home" / "xdg_config_home" / "ergobreak" / "config.toml"
+    assert cli("check") == (0, f"{default}: OK\n", "")
 
 
 def test_check_reports_every_error_and_exits_1(cfg: Path) -> None:
@@ -84,6 +88,7 @@ def test_check_json(cfg: Path) -> None:
     data = json.loads(out)
     assert data == {
         "ok": False,
+        "strict": False,
         "files": [str(cfg)],
         "policy": [],
         "errors": 1,
@@ -167,7 +172,7 @@ def test_check_never_prints_a_traceback_for_unreadable_files(tmp_path: Path) -> 
     code, _out, err = cli("check", str(folder), str(binary))
     assert code == 1
     assert "Traceback" not in err
-    assert f"{folder}: error: cannot read: Is a directory" in err
+    assert f"{folder}: error: not a regular file: it is a directory; nothing was read" in err
     assert f"{binary}:1:2: error: invalid TOML: the file is not UTF-8 text (byte 0xff)" in err
 
 
@@ -194,7 +199,8 @@ def test_show_origin(tmp_path: Path, cfg: Path) -> None:
     code, out, err = cli("show", "--origin", "--set", "posture.every=25m")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[:3] == [
+    assert lines[:4] == [
+        "# Managed by Example Corp",
         "# Effective ergobreak settings",
         f"# user file: {cfg}",
         f"# policy: {pfile} (Example Corp)",
@@ -259,7 +265,8 @@ def test_show_json(tmp_path: Path, cfg: Path) -> None:
     assert data["diagnostics"] == []
 
 
-def test_show_set_is_checked_like_a_file() -> None:
+def test_show_set_is_checked_like_a_file(cfg: Path) -> None:
+    write(cfg, "")
     code, out, err = cli("show", "--set", "drill.every=twenty")
     assert (code, out) == (1, "")
     assert err == (

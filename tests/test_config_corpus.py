@@ -3,9 +3,9 @@
 ``tests/config_corpus/user/NAME.toml`` is checked as a user file
 (``config check user/NAME.toml``), ``tests/config_corpus/policy/NAME.toml`` as a
 draft policy (``config check --policy policy/NAME.toml``), from inside the corpus
-folder so paths in messages are relative. ``NAME.toml.expected`` holds the
-command, everything it wrote (diagnostics on stderr, then the verdict on stdout)
-and the exit code.
+folder so paths in messages are relative; ``NAME.strict.toml`` adds ``--strict``.
+``NAME.toml.expected`` holds the command, everything it wrote (diagnostics on
+stderr, then the verdict on stdout) and the exit code.
 
 The test compares exactly and never writes. After an intended change of a
 message, regenerate and review the diff before committing::
@@ -38,9 +38,10 @@ def cases() -> list[Path]:
 
 def command(case: Path) -> list[str]:
     rel = case.relative_to(CORPUS).as_posix()
+    strict = ["--strict"] if case.name.endswith(".strict.toml") else []
     if case.parent.name == "policy":
-        return ["config", "check", "--policy", rel]
-    return ["config", "check", rel]
+        return ["config", "check", *strict, "--policy", rel]
+    return ["config", "check", *strict, rel]
 
 
 def run(case: Path) -> str:

@@ -617,7 +617,9 @@ def test_a_user_file_that_is_a_directory_is_an_error(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     result = try_load(folder, policy_files=[])
     assert isinstance(result, list)
-    assert [d.headline() for d in result] == [f"{folder}: error: cannot read: Is a directory"]
+    assert [d.headline() for d in result] == [
+        f"{folder}: error: not a regular file: it is a directory; nothing was read"
+    ]
 
 
 def test_policy_files_must_be_regular_files(etc: Path) -> None:

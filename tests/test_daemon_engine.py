@@ -155,7 +155,12 @@ def test_reload_keeps_last_good_settings_on_error() -> None:
     assert rig.engine.core.settings.drill.every == 1800.0
     rig.engine.post(Request("reload"), second)
     rig.engine.step()
-    assert second.value == {"ok": True, "changes": "drills every 45 min"}
+    assert second.value == {
+        "ok": True,
+        "changes": "drills every 45 min",
+        "warnings": [],
+        "policy_current": True,
+    }
     assert rig.engine.config_error is None
     assert rig.engine.core.settings.drill.every == 2700.0
 

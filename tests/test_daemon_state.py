@@ -84,7 +84,7 @@ def test_a_directory_where_the_file_should_be_is_moved_aside_too() -> None:
     state.path.mkdir()
     assert state.load() is None
     assert state.problem is not None
-    assert "Is a directory" in state.problem
+    assert "not a regular file: it is a directory" in state.problem
     assert [p.is_dir() for p in aside(state)] == [True]
     state.save({"v": 1, "core": GOOD_SNAPSHOT})
     assert state.load() == GOOD_SNAPSHOT

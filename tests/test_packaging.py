@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import ergobreak
+from ergobreak import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 #: what the build reads besides top-level files (pyproject.toml, README.md, LICENSE...)
@@ -30,9 +31,11 @@ ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 _built: dict[str, Path] = {}
 
 
-def build_wheel(factory: pytest.TempPathFactory) -> Path:
-    """Build the wheel once per test session (tests/test_ansible.py uses it too)."""
-    if "wheel" not in _built:
+def build_wheel(factory: pytest.TempPathFactory, version: str | None = None) -> Path:
+    """Build the wheel once per test session (tests/test_ansible.py uses it too);
+    ``version``: the same source as another version (an upgrade to deploy)."""
+    key = version or "wheel"
+    if key not in _built:
         base = factory.mktemp("wheel")
         src = base / "src"
         src.mkdir()
@@ -42,6 +45,14 @@ def build_wheel(factory: pytest.TempPathFactory) -> Path:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
         for name in SOURCE_DIRS:
             shutil.copytree(ROOT / name, src / name, ignore=ignore)
+        if version is not None:
+            init = src / "ergobreak" / "__init__.py"
+            text = init.read_text(encoding="utf-8")
+            assert f'__version__ = "{__version__}"' in text
+            init.write_text(
+                text.replace(f'__version__ = "{__version__}"', f'__version__ = "{version}"'),
+                encoding="utf-8",
+            )
         done = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(base), str(src)],
             capture_output=True,
@@ -51,8 +62,8 @@ def build_wheel(factory: pytest.TempPathFactory) -> Path:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         (wheel,) = base.glob("ergobreak-*.whl")
-        _built["wheel"] = wheel
-    return _built["wheel"]
+        _built[key] = wheel
+    return _built[key]
 
 
 def desktop_free_env(home: Path, **extra: str) -> dict[str, str]:
@@ -226,8 +237,15 @@ def test_compliance_one_liner_from_the_guide(tmp_path: Path) -> None:
         filter_only = one_liner.split("|", 1)[1]
         with_policy = json.dumps({**facts, "policy": "/etc/ergobreak/policy.toml"})
         assert sh(f"echo {shlex.quote(with_policy)} |{filter_only}").returncode == 0
-        broken = json.dumps({**facts, "policy": "/etc/ergobreak/policy.toml", "config_error": "x"})
-        assert sh(f"echo {shlex.quote(broken)} |{filter_only}").returncode != 0
+        in_force = {**facts, "policy": "/etc/ergobreak/policy.toml"}
+        error = {"file": "/etc/ergobreak/policy.toml", "line": 3, "message": "x"}
+        for broken in (
+            {**in_force, "config_error": "x"},
+            {**in_force, "policy_current": False},  # the last good policy is kept
+            {**in_force, "policy_errors": [error]},  # one bad entry
+            {key: value for key, value in in_force.items() if key != "policy_current"},
+        ):
+            assert sh(f"echo {shlex.quote(json.dumps(broken))} |{filter_only}").returncode != 0
     finally:
         sh("ergobreak quit")
         try:

@@ -17,6 +17,8 @@ from ergobreak.core.events import (
     Resumed,
     ScreenLocked,
     ScreenUnlocked,
+    Seated,
+    SeatedReason,
     Suspending,
 )
 from ergobreak.platform.base import Unavailable
@@ -38,6 +40,13 @@ class FakeQuiet:
 
     def close(self) -> None:
         pass
+
+
+class FakeSeated(FakeQuiet):
+    def __init__(self, name: str, reason: SeatedReason, on: bool = False) -> None:
+        super().__init__(name, on)
+        self.reason = reason
+        self.detail = name
 
 
 class FailingIdle:
@@ -107,6 +116,27 @@ def test_a_failing_detector_counts_as_off_and_warns_once(caplog: pytest.LogCaptu
         assert edge.quiet_changes() == [Quiet("camera", False)]
         assert edge.quiet_changes() == []
     assert [r.getMessage() for r in caplog.records] == ["quiet detector camera failed: gone"]
+
+
+def test_camera_and_microphone_are_one_call(caplog: pytest.LogCaptureFixture) -> None:
+    """Seated reasons change only when the first detector of a reason turns on and
+    the last turns off; a failing one counts as off and warns once."""
+    camera, mic = FakeSeated("camera", "call"), FakeSeated("microphone", "call")
+    inhibit = FakeSeated("inhibit", "watching")
+    dnd = FakeQuiet("dnd")
+    edge = make_edge(quiet=[dnd], seated=[camera, mic, inhibit])
+    assert edge.quiet_changes() == []
+    mic.on = True
+    assert edge.quiet_changes() == [Seated("call", True)]
+    camera.on, dnd.on, inhibit.on = True, True, True
+    assert edge.quiet_changes() == [Quiet("dnd", True), Seated("watching", True)]
+    mic.on = False
+    assert edge.quiet_changes() == []  # the camera still holds the call
+    camera.broken = True
+    with caplog.at_level(logging.WARNING, "ergobreak.platform"):
+        assert edge.quiet_changes() == [Seated("call", False)]
+        assert edge.quiet_changes() == []
+    assert [r.getMessage() for r in caplog.records] == ["seated detector camera failed: gone"]
 
 
 def test_a_failing_idle_source_reads_as_unknown_and_warns_once(
@@ -266,3 +296,17 @@ def test_losing_the_system_bus_reconnects_and_says_when_it_is_back(
     assert lines[0] == losses[0].message
     assert re.fullmatch(r"the system D-Bus at unix:path=/s is back after \d+ s", lines[1])
     assert len(lines) == 2
+
+
+def test_calls_turned_off_on_reload_end_the_call_and_stop_reading() -> None:
+    camera, inhibit = FakeSeated("camera", "call", on=True), FakeSeated("inhibit", "watching")
+    edge = make_edge(seated=[camera, inhibit])
+    assert edge.quiet_changes() == [Seated("call", True)]
+    edge.set_calls(False)
+    camera.broken = True  # never read again: no warning either
+    assert edge.quiet_changes() == [Seated("call", False)]
+    inhibit.on = True
+    assert edge.quiet_changes() == [Seated("watching", True)]
+    camera.broken = False
+    edge.set_calls(True)
+    assert edge.quiet_changes() == [Seated("call", True)]

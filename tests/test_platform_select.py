@@ -152,7 +152,8 @@ def test_overrides() -> None:
         "ERGOBREAK_IDLE": "none",
         "ERGOBREAK_NOTIFIER": "console",
         "ERGOBREAK_SESSION": "none",
-        "ERGOBREAK_QUIET": "camera",
+        "ERGOBREAK_QUIET": "none",
+        "ERGOBREAK_SEATED": "camera",
     }
     edge = open_edge(lambda r: None, env=env, platform="linux")
     try:
@@ -160,7 +161,7 @@ def test_overrides() -> None:
             ("idle", "none", True),
             ("notifier", "console", True),
             ("session", "timejump", True),
-            ("quiet", "camera", True),
+            ("seated", "camera", True),
         ]
         assert "ERGOBREAK_IDLE=none" in edge.choices[0].detail
     finally:
@@ -187,7 +188,7 @@ def test_unknown_override_names_the_choices() -> None:
         assert choices["session:systemd"].detail == (
             "unknown session watcher 'systemd'; choose from logind, screensaver"
         )
-        assert "choose from fullscreen, dnd, camera" in choices["quiet:meeting"].detail
+        assert "choose from fullscreen, dnd, windows_busy" in choices["quiet:meeting"].detail
     finally:
         edge.close()
 
@@ -200,6 +201,7 @@ def test_override_names_are_the_opener_tables_as_documented() -> None:
         "ERGOBREAK_NOTIFIER": (select.NOTIFIER_NAMES, select.NOTIFIER_OPENERS),
         "ERGOBREAK_SESSION": (select.SESSION_NAMES, select.SESSION_OPENERS),
         "ERGOBREAK_QUIET": (select.QUIET_NAMES, select.QUIET_OPENERS),
+        "ERGOBREAK_SEATED": (select.SEATED_NAMES, select.SEATED_OPENERS),
     }
     assert select.IDLE_NAMES[-1] == "none"  # wall-clock mode: the one name without an opener
     docs = (Path(__file__).parent.parent / "docs" / "platforms.md").read_text()
@@ -424,3 +426,23 @@ def test_icons_never_cost_the_notification(tmp_path: Path, monkeypatch: pytest.M
     blocker.write_text("not a directory")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert icons.resolve("posture") == ""
+
+
+def test_calls_off_never_opens_the_camera() -> None:
+    """``quiet.calls = false``: the camera and microphone are not opened, and the
+    choices say why (doctor prints it)."""
+    env = {**NOWHERE, "ERGOBREAK_SEATED": "camera"}
+    edge = open_edge(lambda r: None, env=env, platform="linux", calls=False)
+    try:
+        assert edge.seated == []
+        seated = [c for c in edge.choices if c.role == "seated"]
+        assert [(c.name, c.ok, c.detail) for c in seated] == [
+            ("camera", False, "not checked: quiet.calls = false")
+        ]
+    finally:
+        edge.close()
+    edge = open_edge(lambda r: None, env=env, platform="linux")
+    try:
+        assert [d.name for d in edge.seated] == ["camera"]
+    finally:
+        edge.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -195,13 +196,33 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     assert diag.hint == "is this the right file? ergobreak reads it whole, so it must stay small"
 
 
-def test_a_file_without_a_size_is_read_no_further_than_the_limit(tmp_path: Path) -> None:
-    text, (diag,) = read_text(Path("/dev/zero"), max_bytes=1024)
+def test_a_file_without_a_size_is_read_no_further_than_the_limit() -> None:
+    status = Path("/proc/self/status")  # a regular file whose size says 0
+    assert status.stat().st_size == 0
+    text, (diag,) = read_text(status, max_bytes=64)
     assert text is None
-    assert diag.message == "zero is over 1 KB; the limit is 1 KB"
-    fifo = tmp_path / "config.toml"
-    os.mkfifo(fifo)
-    assert read_text(fifo, max_bytes=1024) == ("", [])  # no writer: empty, and no waiting
+    assert diag.message == "status is over 64 bytes; the limit is 64 bytes"
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (os.mkfifo, "a FIFO (named pipe)"),
+        (lambda p: p.mkdir(), "a directory"),
+        (lambda p: p.symlink_to("/dev/zero"), "a character device"),
+    ],
+    ids=["fifo", "directory", "device"],
+)
+def test_what_is_not_a_regular_file_is_refused_by_its_kind(
+    tmp_path: Path, make: Callable[[Path], None], what: str
+) -> None:
+    path = tmp_path / "config.toml"
+    make(path)
+    # a FIFO with no writer would block an open for reading: refused before that
+    text, (diag,) = read_text(path, max_bytes=1024)
+    assert text is None
+    assert (diag.path, diag.line, diag.severity) == (str(path), None, "error")
+    assert diag.message == f"not a regular file: it is {what}; nothing was read"
 
 
 def test_hints_are_given_for_the_first_misspellings_only() -> None:
@@ -223,3 +244,130 @@ def test_a_long_line_is_shown_around_the_caret() -> None:
     _, shown, caret = diag.format().split("\n")
     assert shown == "   1 | …" + source[449:549] + "…"
     assert shown[caret.index("^")] == source[499]
+
+
+# ------------------------------------------------------- problems named plainly
+
+
+def _error(text: str) -> Diagnostic:
+    data, (diag,) = parse_toml(text, "config.toml", max_bytes=1 << 16)
+    assert data is None
+    return diag
+
+
+#: (text, (line, col, key, message, hint)) for a key or table written twice
+DUPLICATES = {
+    "key": (
+        '[posture]\nevery = "20m"\n\n  every = "25m"\n',
+        (
+            4,
+            3,
+            "posture.every",
+            "invalid TOML: set twice, on line 2 and on line 4",
+            "keep one of them",
+        ),
+    ),
+    "top-level-key": (
+        "schema = 1\nschema = 1\n",
+        (2, 1, "schema", "invalid TOML: set twice, on line 1 and on line 2", "keep one of them"),
+    ),
+    "table": (
+        '[drill]\nevery = "30m"\n[posture]\n[drill]\n',
+        (
+            4,
+            1,
+            None,
+            "invalid TOML: [drill] is declared twice, on line 1 and on line 4",
+            "merge the two [drill] tables into one",
+        ),
+    ),
+    "table-implied-by-a-dotted-key": (
+        "[a]\nb.c = 1\n[a.b]\n",
+        (
+            3,
+            1,
+            None,
+            "invalid TOML: [a.b] is declared twice, on line 2 and on line 3",
+            "merge the two [a.b] tables into one",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DUPLICATES))
+def test_a_duplicate_names_both_lines(name: str) -> None:
+    text, want = DUPLICATES[name]
+    diag = _error(text)
+    assert (diag.line, diag.col, diag.key, diag.message, diag.hint) == want
+
+
+def test_a_byte_order_mark_is_named_and_the_excerpt_leaves_it_out() -> None:
+    diag = _error('\ufeff[drill]\nevery = "30m"\n')
+    assert (diag.line, diag.col, diag.source) == (1, 1, "[drill]")
+    assert diag.message == "invalid TOML: the file starts with a byte order mark (BOM, U+FEFF)"
+
+
+def test_a_bom_in_a_string_later_on_is_just_text() -> None:
+    data, diags = parse_toml('x = "a\ufeffb"\n', "config.toml", max_bytes=1 << 16)
+    assert (data, diags) == ({"x": "a\ufeffb"}, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [('[drill]\nevery = "30m"\x00\n', 2, 14), ('a = "x\x00y"\n', 1, 7), ("\x00", 1, 1)],
+)
+def test_a_nul_byte_is_named_where_it_is(text: str, line: int, col: int) -> None:
+    diag = _error(text)
+    assert (diag.line, diag.col) == (line, col)
+    assert diag.message == "invalid TOML: the file holds a NUL byte (\\x00), which text never has"
+    assert diag.source is not None
+    assert "\x00" not in diag.source  # shown as a visible one-column symbol
+    assert diag.source[col - 1] == "\u2400"
+
+
+@pytest.mark.parametrize(
+    ("text", "col", "quote"),
+    [
+        ("every = \u201c30m\u201d\n", 9, "\u201c"),
+        ("every = '30m\u2019\n", 13, "\u2019"),
+        ("every = \u201e30m\u201c\n", 9, "\u201e"),
+    ],
+    ids=["double", "closing-single", "low-double"],
+)
+def test_a_smart_quote_is_named(text: str, col: int, quote: str) -> None:
+    diag = _error(text)
+    assert (diag.line, diag.col) == (1, col)
+    assert diag.message == (
+        f"invalid TOML: {quote} is a typographic (smart) quote; TOML needs straight quotes, \" or '"
+    )
+
+
+def test_smart_quotes_in_comments_and_strings_are_not_blamed() -> None:
+    diag = _error('# say \u201chi\u201d\nname = "say \u201chi\u201d"\nevery = 30m\n')
+    assert diag.line == 3
+    assert "typographic" not in diag.message
+
+
+def test_a_brief_leads_with_the_problem_and_shortens_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = tmp_path / ".config" / "ergobreak" / "config.toml"
+    text = "# a comment\n" * 37 + '[drill]\nevrey = "30m"\n'
+    diag = Diagnostic.at(
+        str(path),
+        Positions(text),
+        "drill.evrey",
+        "unknown key (ignored)",
+        severity="warning",
+        hint="did you mean drill.every?",
+        at_key=True,
+    )
+    assert diag.brief() == (
+        "drill.evrey: unknown key (ignored); did you mean drill.every?"
+        " (~/.config/ergobreak/config.toml:39)"
+    )
+    assert diag.headline() == (
+        "~/.config/ergobreak/config.toml:39:1: warning: drill.evrey: unknown key (ignored)"
+    )
+    assert diag.to_json()["path"] == str(path)  # machines get the whole path

@@ -1,15 +1,17 @@
-"""Whether IT's policy fixes autostart: ``[enforced.autostart] enabled = true|false``.
+"""Whether IT's policy fixes autostart (``[enforced.autostart] enabled = true|false``)
+or turns ergobreak off altogether (``[enforced.machine] enabled = false``).
 
 Read through the config layers like every other setting, so the same files, the
-same ownership checks and the same ``file:line`` apply. While the config schema
-has no ``autostart.enabled`` key, the loader ignores that table (with a warning)
-and nothing is locked.
+same ownership checks and the same ``file:line`` apply.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ergobreak.config.switches import TurnedOff
 
 KEY = "autostart.enabled"
 
@@ -36,15 +38,14 @@ def lock_of(effective: Any) -> PolicyLock | None:
 
 def read_lock() -> PolicyLock | None:
     """The lock in force on this machine (the user's file cannot change it)."""
-    from ergobreak.config import ConfigError  # noqa: PLC0415 - keep startup light
-    from ergobreak.config.layers import load  # noqa: PLC0415
+    from ergobreak.config.switches import in_force  # noqa: PLC0415 - keep startup light
     from ergobreak.paths import paths  # noqa: PLC0415
 
-    try:
-        effective = load(paths().config_file, with_content=False)
-    except ConfigError:  # a broken user file: policy still applies without it
-        try:
-            effective = load(None, with_content=False)
-        except ConfigError:
-            return None
-    return lock_of(effective)
+    return lock_of(in_force(paths().config_file))
+
+
+def read_switch() -> TurnedOff | None:
+    """Whether this machine's policy turns ergobreak off (then nothing starts at login)."""
+    from ergobreak.config.switches import machine_switch  # noqa: PLC0415
+
+    return machine_switch()

@@ -23,6 +23,7 @@ from ergobreak.cli.common import (
 if TYPE_CHECKING:
     from ergobreak.autostart.base import Change
     from ergobreak.autostart.policy import PolicyLock
+    from ergobreak.config.switches import TurnedOff
 
 _WHERE = {
     "xdg": "~/.config/autostart, or /etc/xdg/autostart with --system",
@@ -45,7 +46,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "enable": "start at login (idempotent; --system: for every user, needs admin rights)",
         "disable": "stop starting at login (a machine-wide entry: switched off for you only;"
         " --system removes it)",
-        "status": "what happens at login and why; exit 0 if ergobreak starts, 1 if not",
+        "status": "what happens at login and why; exit 0 if ergobreak starts, 1 if not"
+        " (also when your organization's policy turns ergobreak off)",
     }
     for name, text in helps.items():
         p = actions.add_parser(name, help=text, description=text)
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cmd = args.autostart_command
     prog = f"ergobreak autostart {cmd}"
     if cmd == "status":
-        return _status(args, out, policy.read_lock())
+        return _status(args, out, policy.read_lock(), policy.read_switch())
     available = select.methods()
     method = args.method or available[0]
     if method not in available:
@@ -94,7 +96,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"  contact: {lock.contact}\n")
         return EXIT_LOCKED
     try:
-        change = _enable(method, args.system) if cmd == "enable" else _disable(args)
+        change = (
+            _switched_off_note(_enable(method, args.system)) if cmd == "enable" else _disable(args)
+        )
     except AutostartError as exc:
         err.write(f"{prog}: {exc}\n")
         return EXIT_FAILURE
@@ -123,6 +127,19 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for line in change.notes:
             out.write(f"note: {line}\n")
     return EXIT_OK
+
+
+def _switched_off_note(change: Change) -> Change:
+    """An entry written while policy turns ergobreak off is kept (IT may stage a
+    rollout), with a note that at login ergobreak exits at once."""
+    from ergobreak.autostart import policy  # noqa: PLC0415
+    from ergobreak.autostart.base import Change  # noqa: PLC0415
+
+    off = policy.read_switch()
+    if off is None:
+        return change
+    note = f"{off.reason()}: at login it exits at once"
+    return change + Change(notes=(note,))
 
 
 def _enable(method: str, system: bool) -> Change:
@@ -155,23 +172,32 @@ def _disable(args: argparse.Namespace) -> Change:
     return change
 
 
-def _status(args: argparse.Namespace, out: TextIO, lock: PolicyLock | None) -> int:
+def _status(
+    args: argparse.Namespace, out: TextIO, lock: PolicyLock | None, off: TurnedOff | None
+) -> int:
     from ergobreak.autostart import select  # noqa: PLC0415
     from ergobreak.autostart.base import default_argv, one_line  # noqa: PLC0415
 
     statuses = [b.status() for b in select.backends()]
-    enabled = any(s.enabled for s in statuses)
-    system = any(s.system for s in statuses)
+    # Entries may stay in place; with ergobreak turned off, none of them starts it.
+    enabled = off is None and any(s.enabled for s in statuses)
+    system = off is None and any(s.system for s in statuses)
     notes = [n for s in statuses for n in s.notes]
     on = [s.method for s in statuses if s.enabled]
     if len(on) > 1:
         notes.append(f"started by {' and '.join(on)}: keep one (`autostart enable --method`)")
-    if lock is not None and lock.enabled and not enabled:
+    if lock is not None and lock.enabled and not enabled and off is None:
         offs = [f.location for s in statuses for f in s.found if f.kind == "override"]
         where = f" by {', '.join(offs)}" if offs else ""
         notes.append(
             f"policy ({lock.where}) wants autostart on, but it is switched off{where}"
             " for this user (reported, not changed)"
+        )
+    if lock is not None and not lock.enabled and enabled:
+        notes.append(
+            f"policy ({lock.where}) keeps autostart off, but {' and '.join(on)} still starts"
+            " it: remove that entry (`ergobreak autostart disable`, with --system as"
+            " administrator), or turn ergobreak off with [enforced.machine] enabled = false"
         )
     argv = default_argv()
     if args.json:
@@ -180,6 +206,7 @@ def _status(args: argparse.Namespace, out: TextIO, lock: PolicyLock | None) -> i
             "system": system,
             "methods": [s.to_json() for s in statuses],
             "policy": lock.to_json() if lock is not None else None,
+            "disabled_by_policy": off.to_json() if off is not None else None,
             "command": list(argv),
             "notes": notes,
         }
@@ -187,6 +214,8 @@ def _status(args: argparse.Namespace, out: TextIO, lock: PolicyLock | None) -> i
         out.write("\n")
     else:
         how = f"yes ({', '.join(on)})" if enabled else "no"
+        if off is not None:
+            how = f"no, disabled by policy ({off.where})"
         out.write(f"Starts at login for this user: {how}\n")
         for s in statuses:
             if not s.found:
@@ -198,7 +227,13 @@ def _status(args: argparse.Namespace, out: TextIO, lock: PolicyLock | None) -> i
                     out.write(f"  {'':36}runs: {f.command}\n")
                 if f.note:
                     out.write(f"  {'':36}{f.note}\n")
-        if lock is not None:
+        if off is not None:
+            out.write(
+                f"Policy: {off.reason()}; an entry here runs `ergobreak run`, which exits at once\n"
+            )
+            if off.contact:
+                out.write(f"  contact: {off.contact}\n")
+        elif lock is not None:
             state = "on" if lock.enabled else "off"
             out.write(f"Policy: autostart kept {state} by {lock.where}\n")
         for note in notes:

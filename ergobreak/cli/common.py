@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ergobreak.tomlfile.wording import short_path as short_path  # noqa: PLC0414 (re-export)
+
 #: success
 EXIT_OK = 0
 #: the command failed, or the config it checked has errors
@@ -36,14 +38,6 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
-
-
-def short_path(path: str | os.PathLike[str] | None) -> str:
-    """``path`` with the home directory as ``~`` (how people read and type paths)."""
-    if path is None:
-        return ""
-    text, home = str(path), str(Path.home())
-    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
 
 
 def os_error_line(prog: str, exc: OSError, writing: Path | None = None) -> str:

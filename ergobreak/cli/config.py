@@ -7,7 +7,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ergobreak.cli.common import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, os_error_line, short_path
+from ergobreak.cli.common import (
+    EXIT_FAILURE,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    os_error_line,
+    short_path,
+)
 
 if TYPE_CHECKING:
     from ergobreak.config.layers import Effective
@@ -19,6 +26,24 @@ def _user_file(args: argparse.Namespace) -> Path:
     from ergobreak.paths import paths  # noqa: PLC0415
 
     return paths(args.config).config_file
+
+
+def _unusable_user_file(args: argparse.Namespace, prog: str, *, creating: bool) -> str | None:
+    """The one line to print when the user's file cannot be what the command uses:
+    named on purpose (``--config``, ``$ERGOBREAK_CONFIG``) but missing (unless the
+    command is ``creating`` it), or a symbolic link to nothing."""
+    import os  # noqa: PLC0415
+
+    from ergobreak.config.loader import missing_user_file  # noqa: PLC0415
+    from ergobreak.paths import CONFIG_ENV  # noqa: PLC0415
+
+    named_by = None
+    if not creating:
+        named_by = (
+            "--config" if args.config else f"${CONFIG_ENV}" if os.environ.get(CONFIG_ENV) else None
+        )
+    problem = missing_user_file(_user_file(args), named_by=named_by)
+    return f"{prog}: {problem}" if problem else None
 
 
 def _print_diags(diags: list[Diagnostic] | tuple[Diagnostic, ...], err: TextIO) -> None:
@@ -44,7 +69,13 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     targets: list[Path | None] = [Path(f) for f in args.files] or (
         [None] if drafts else [_user_file(args)]
     )
+    if not args.files and not drafts:
+        unusable = _unusable_user_file(args, "ergobreak config check", creating=False)
+        if unusable:
+            err.write(unusable + "\n")
+            return EXIT_USAGE
     all_diags: list[Diagnostic] = []
+    advisory: list[Diagnostic] = []  # notes --strict does not count
     ok = True
     for target in targets:
         if target is not None and not target.exists():
@@ -64,7 +95,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if effective.errors:
             ok = False
         if drafts:
-            all_diags += _draft_permission_notes(drafts)
+            advisory += _draft_permission_notes(drafts)
+    all_diags += advisory
     seen: set[str] = set()
     unique = []
     for diag in all_diags:
@@ -73,10 +105,15 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             unique.append(diag)
     errors = sum(d.severity == "error" for d in unique)
     warnings = len(unique) - errors
+    strict_failed = args.strict and any(
+        d.severity == "warning" and d not in advisory for d in unique
+    )
+    ok = ok and not strict_failed
     if args.json:
         json.dump(
             {
                 "ok": ok,
+                "strict": args.strict,
                 "files": [str(t) for t in targets if t is not None],
                 "policy": [str(d) for d in drafts or []],
                 "errors": errors,
@@ -98,6 +135,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             extra.append(f"{errors} error{'s' * (errors != 1)}")
         if warnings:
             extra.append(f"{warnings} warning{'s' * (warnings != 1)}")
+        if strict_failed:
+            extra.append("warnings fail with --strict")
         out.write(
             f"{checked or 'defaults'}: {verdict}"
             + (f" ({', '.join(extra)})" if extra else "")
@@ -107,7 +146,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _draft_permission_notes(drafts: list[Path]) -> list[Diagnostic]:
-    """A draft is not installed yet: its ownership is a note, not an error."""
+    """A draft is not installed yet: its ownership is a note, not an error (and not
+    a failure with ``--strict``: installing it sets the owner)."""
     from ergobreak.config.policy import unsafe_reason  # noqa: PLC0415
     from ergobreak.tomlfile import Diagnostic  # noqa: PLC0415
 
@@ -138,6 +178,10 @@ def _show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if problems:
         _print_diags(problems, err)
         return EXIT_FAILURE
+    unusable = _unusable_user_file(args, "ergobreak config show", creating=False)
+    if unusable:
+        err.write(unusable + "\n")
+        return EXIT_USAGE
     user = _user_file(args)
     drafts = [Path(p) for p in args.policy] if args.policy else None
     try:
@@ -203,8 +247,11 @@ def show_text(e: Effective, *, origin: bool) -> str:
     from ergobreak.config.policy import describe_limit  # noqa: PLC0415
     from ergobreak.config.schema import to_toml  # noqa: PLC0415
     from ergobreak.config.values import format_toml  # noqa: PLC0415
+    from ergobreak.tray.model import managed_label  # noqa: PLC0415
 
     lines = ["# Effective ergobreak settings"]
+    if e.managed:
+        lines.insert(0, f"# {managed_label(e.organization or '')}")
     if e.user_file is not None:
         state = "" if e.user_file.exists() else " (not found: defaults apply)"
         lines.append(f"# user file: {short_path(e.user_file)}{state}")
@@ -271,14 +318,19 @@ def _paths(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.atomic import write_atomic  # noqa: PLC0415
+    from ergobreak.config.loader import write_target  # noqa: PLC0415
     from ergobreak.config.template import render  # noqa: PLC0415
 
     path = _user_file(args)
+    unusable = _unusable_user_file(args, "ergobreak config init", creating=True)
+    if unusable:
+        err.write(unusable + "\n")
+        return EXIT_USAGE
     if path.exists() and not args.force:
         err.write(f"ergobreak config init: {path} already exists (use --force to replace it)\n")
         return EXIT_FAILURE
     try:
-        write_atomic(path, render(active=False))
+        write_atomic(write_target(path), render(active=False))
     except OSError as exc:
         err.write(os_error_line("ergobreak config init", exc, writing=path) + "\n")
         return EXIT_FAILURE
@@ -310,6 +362,10 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
 
     key = args.key
     path = _user_file(args)
+    unusable = _unusable_user_file(args, "ergobreak config", creating=True)
+    if unusable:
+        err.write(unusable + "\n")
+        return EXIT_USAGE
     try:
         value = None if unset else parse_value(key, args.value)
         if unset:
@@ -329,12 +385,16 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
         )
         return EXIT_LOCKED
 
+    warnings: list[Diagnostic] = []
+
     def full_check(text: str) -> list[Diagnostic]:
-        """The edited file with policy and drill selection, as the daemon would load it."""
+        """The edited file with policy and drill selection, as the daemon would load it
+        (its own warnings, such as a suspicious value, are kept to show)."""
         try:
-            load(path, user_text=text)
+            checked = load(path, user_text=text)
         except ConfigError as exc:
             return list(exc.diagnostics)
+        warnings[:] = [d for d in checked.warnings if d.path == str(path)]
         return []
 
     try:
@@ -346,6 +406,7 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
     except OSError as exc:
         err.write(os_error_line("ergobreak config", exc, writing=path) + "\n")
         return EXIT_FAILURE
+    _print_diags(warnings, err)
     if unset and edit.old is None:
         out.write(f"{key} is not set in {short_path(path)}: nothing to change\n")
     elif unset:
@@ -375,7 +436,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "--config", metavar="FILE", help="user config file (default: per OS; $ERGOBREAK_CONFIG)"
         )
 
-    check = cmds.add_parser("check", help="validate config files (exit 0 valid, 1 errors)")
+    check = cmds.add_parser(
+        "check", help="validate config files (exit 0 valid, 1 errors, 2 no such --config file)"
+    )
     check.add_argument("files", nargs="*", metavar="FILE", help="user config files to check")
     check.add_argument(
         "--policy",
@@ -384,6 +447,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="check a draft policy as IT would deploy it",
     )
     check.add_argument("--json", action="store_true")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="every warning is an error (exit 1); for deploy checks",
+    )
     common(check)
     check.set_defaults(func=_check)
 
@@ -449,6 +517,10 @@ def _edit_in_editor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     interactive = sys.stdin is not None and sys.stdin.isatty()
     path = _user_file(args)
+    unusable = _unusable_user_file(args, "ergobreak config edit", creating=True)
+    if unusable:
+        err.write(unusable + "\n")
+        return EXIT_USAGE
     try:
         outcome = edit(
             path,
@@ -461,5 +533,8 @@ def _edit_in_editor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except OSError as exc:  # the editor did not start, or the file could not be saved
         err.write(os_error_line("ergobreak config edit", exc, writing=path) + "\n")
         return EXIT_FAILURE
+    if outcome.editor_failed is not None:  # the editor's own status (a signal: 128 + its number)
+        status = outcome.editor_failed
+        return status if 0 < status < 256 else 128 - status if status < 0 else EXIT_FAILURE
     has_errors = any(d.severity == "error" for d in outcome.diagnostics)
     return EXIT_FAILURE if has_errors and not outcome.saved else EXIT_OK

@@ -48,6 +48,10 @@ OPERATIONAL = (
     "organization",
     "config_source",
     "config_error",
+    "warnings",
+    "warnings_total",
+    "policy_errors",
+    "policy_current",
     "backends",
 )
 
@@ -83,7 +87,21 @@ def status_text(status: dict[str, Any]) -> str:
         lines.append(f"  managed: {status['policy']}")
     if status.get("config_error"):
         lines.append(f"  config error (previous settings kept): {status['config_error']}")
+    for problem in status.get("policy_errors") or ():
+        lines.append(f"  policy error: {_place(problem)}")
+    warnings = status.get("warnings") or ()
+    if warnings:
+        total = status.get("warnings_total") or len(warnings)
+        more = f" (and {total - 1} more: ergobreak config check)" if total > 1 else ""
+        lines.append(f"  warning: {_place(warnings[0])}{more}")
     return "\n".join(lines) + "\n"
+
+
+def _place(entry: dict[str, Any]) -> str:
+    """``file:line: key: message`` for a status ``warnings`` or ``policy_errors`` entry."""
+    where = f"{entry.get('file')}:{entry['line']}" if entry.get("line") else f"{entry.get('file')}"
+    key = f"{entry['key']}: " if entry.get("key") else ""
+    return f"{where}: {key}{entry.get('message')}"
 
 
 def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -140,6 +158,12 @@ def _simple(cmd: str) -> Any:
             return EXIT_FAILURE
         if reply.get("changes"):
             out.write(f"Settings reloaded: {reply['changes']}\n")
+        if reply.get("policy_current") is False:
+            from ergobreak.present import POLICY_KEPT  # noqa: PLC0415
+
+            out.write(f"{POLICY_KEPT}\n")
+        for line in reply.get("warnings", []):
+            out.write(f"  {line}\n")
         return EXIT_OK
 
     return run

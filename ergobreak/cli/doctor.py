@@ -33,9 +33,17 @@ NO_HOST_FALLBACK = (
 )
 NO_TRAY_FALLBACK = "no icon: use `ergobreak status`, `pause`, `start`, `quit`"
 #: roles where every adapter that opens is used, not just the first
-MANY = ("session", "quiet")
+MANY = ("session", "quiet", "seated")
 #: what the daemon does when none of a role of many opens
-_NONE_WORKS = {"quiet": "no quiet source works here: prompts are never held"}
+_NONE_WORKS = {
+    "quiet": "no quiet source works here: prompts are never held",
+    "seated": "no call or video is seen here: sitting still without input counts as away",
+}
+#: how a role of many says it is on now
+_ACTIVE_WORDS = {
+    "quiet": ("quiet NOW", "not quiet now"),
+    "seated": ("in use NOW", "not in use now"),
+}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,13 +82,16 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     now = "unreadable" if idle is None else f"{check['idle_seconds']:g} s"
                     check["detail"] += f"; idle now {now}"
             checks.append(check)
-        states = {d.name: False for d in edge.quiet}
-        for detector in edge.quiet:
-            with contextlib.suppress(Exception):  # a flaky detector must not end the report
-                states[detector.name] |= detector.active()
+        states: dict[tuple[str, str], bool] = {}
+        for role, detectors in (("quiet", edge.quiet), ("seated", edge.seated)):
+            for detector in detectors:
+                key = (role, detector.name)
+                states.setdefault(key, False)
+                with contextlib.suppress(Exception):  # a flaky detector must not end the report
+                    states[key] |= detector.active()
         for check in checks:
-            if check["role"] == "quiet" and check["ok"]:
-                check["active"] = states.get(check["name"], False)
+            if check["role"] in ("quiet", "seated") and check["ok"]:
+                check["active"] = states.get((check["role"], check["name"]), False)
         notify = send_test(edge) if args.notify else None
     finally:
         edge.close()
@@ -193,12 +204,33 @@ def config_check() -> dict[str, Any]:
         "quiet": s.quiet.enabled,
         "working_hours": s.schedule.enabled,
     }
-    warnings = [d.headline() for d in loaded.diagnostics]
+    policy_errors = list(loaded.policy_errors)
+    warnings = [d.headline() for d in loaded.diagnostics if d not in policy_errors]
     detail = ", ".join(f"{k}={v}" for k, v in policy.items())
     if loaded.policy_files:
         org = f" ({loaded.organization})" if loaded.organization else ""
         detail += "; policy: " + ", ".join(str(p) for p in loaded.policy_files) + org
-    return {"ok": True, "path": where, "detail": detail, "policy": policy, "warnings": warnings}
+    return {
+        "ok": True,
+        "path": where,
+        "detail": detail,
+        "policy": policy,
+        "warnings": warnings,
+        "policy_errors": [d.headline() for d in policy_errors],
+        "policy_current": not policy_errors,
+        "policy_kept": _policy_kept() if policy_errors else None,
+    }
+
+
+def _policy_kept() -> str:
+    """What a running ergobreak does while the policy files have errors."""
+    from ergobreak.daemon.last_policy import NAME, LastPolicy  # noqa: PLC0415
+    from ergobreak.paths import paths  # noqa: PLC0415
+
+    kept = paths().state_dir / NAME
+    if not LastPolicy(kept).texts():
+        return "no earlier policy was kept: what can be read of these files applies"
+    return f"the last good policy ({kept}) stays in force until these are fixed"
 
 
 def _mark(ok: bool) -> str:
@@ -208,7 +240,8 @@ def _mark(ok: bool) -> str:
 def _write_check(out: TextIO, check: dict[str, Any]) -> None:
     detail = check["detail"]
     if check.get("active") is not None:
-        detail += "; " + ("quiet NOW" if check["active"] else "not quiet now")
+        on, off = _ACTIVE_WORDS[check["role"]]
+        detail += "; " + (on if check["active"] else off)
     out.write(f"{_mark(check['ok']):8} {check['role']:9} {check['name']:13} {detail}\n")
     for candidate in check.get("tried") or ():
         _write_passed(out, candidate["name"], candidate["reason"])
@@ -244,5 +277,9 @@ def write_text(
     out.write(f"{mark:8} {'config':9} {config['path']}\n{'':32}{config['detail']}\n")
     for warning in config.get("warnings", ()):
         out.write(f"{'':32}{warning}\n")
+    for problem in config.get("policy_errors", ()):
+        out.write(f"{'error':8} {'policy':9} {problem}\n")
+    if config.get("policy_kept"):
+        out.write(f"{'':32}{config['policy_kept']}\n")
     if notify is not None:
         out.write(f"{_mark(notify['ok']):8} {'notify':9} {notify['detail']}\n")

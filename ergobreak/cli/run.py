@@ -1,15 +1,28 @@
-"""``ergobreak run``: start the daemon (tray icon, notifications, scheduling)."""
+"""``ergobreak run``: start the daemon (tray icon, notifications, scheduling), unless
+IT's policy turns ergobreak off on this machine (``[enforced.machine] enabled =
+false``): then it says so in one line and exits 0 at once.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import TextIO
 
+from ergobreak.cli.common import EXIT_OK
+
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ergobreak.daemon.memory import skip_openssl  # noqa: PLC0415
 
     skip_openssl()  # before anything else is imported
+    from ergobreak.config.switches import machine_switch  # noqa: PLC0415
+
+    off = machine_switch()
+    if off is not None:
+        # Exit 0: a login entry that finds ergobreak turned off has nothing to report
+        # as an error (no dialog, no restart by systemd or launchd), and no tray appears.
+        err.write(f"{off.reason()}\n")
+        return EXIT_OK
     from ergobreak.app import RunOptions, run  # noqa: PLC0415
 
     return run(

@@ -89,21 +89,46 @@ def db_path(args: argparse.Namespace) -> Path:
     return Path(db).expanduser() if db else default_path()
 
 
+def history_switches(err: TextIO, command: str) -> bool:
+    """Say why, when the settings in force switch history off; return whether the
+    first-run notice may be shown."""
+    from ergobreak.config.switches import in_force  # noqa: PLC0415
+    from ergobreak.paths import paths  # noqa: PLC0415
+
+    try:
+        effective = in_force(paths().config_file)
+    except Exception:  # the settings are the daemon's business; stats still reads
+        return True
+    values, origin = effective.values, effective.origins.get("history.enabled")
+    if values.get("history.enabled", True) is False and origin is not None:
+        by = {
+            "enforced": "by your organization's policy at",
+            "policy default": "by your organization's policy at",
+        }.get(origin.layer, "in")
+        err.write(
+            f"ergobreak {command}: history is off, nothing new is recorded"
+            f" (history.enabled = false, set {by} {short_path(origin.where())})\n"
+        )
+    return values.get("history.first_run_notice", True) is not False
+
+
 def open_store(args: argparse.Namespace, err: TextIO, command: str) -> HistoryStore | None:
-    """Open the store named by ``--db``; print the first-run notice once."""
+    """Open the store named by ``--db``; say when history is off; print the first-run
+    notice once (unless the settings switch it off)."""
     from ergobreak.history.notice import first_run_notice  # noqa: PLC0415
     from ergobreak.history.store import HistoryError, HistoryStore  # noqa: PLC0415
 
     def warn(message: str) -> None:
         err.write(f"ergobreak: {message}\n")
 
+    notice = history_switches(err, command)
     try:
         store = HistoryStore.open(db_path(args), warn=warn)
     except HistoryError as exc:
         err.write(f"ergobreak {command}: {exc}\n")
         return None
     try:
-        if store.claim_notice("cli"):
+        if notice and store.claim_notice("cli"):
             err.write(first_run_notice(store.path) + "\n")
     except Exception as exc:  # read-only media: the notice is not worth failing for
         err.write(f"ergobreak {command}: note: {exc}\n")

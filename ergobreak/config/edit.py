@@ -19,7 +19,7 @@ from tomlkit.items import Table
 
 from ergobreak.atomic import write_atomic
 from ergobreak.config.kinds import ValueProblem
-from ergobreak.config.loader import MAX_BYTES, check_text, suggest
+from ergobreak.config.loader import MAX_BYTES, check_text, suggest, write_target
 from ergobreak.config.schema import KEY_BY_NAME, to_toml
 from ergobreak.config.values import format_toml, parse_cli_value
 from ergobreak.tomlfile import ConfigError, Diagnostic, parse_toml, read_text
@@ -48,11 +48,7 @@ def parse_value(key: str, text: str) -> Any:
         near = suggest(key)
         raise _cli_error(key, "unknown key", f"did you mean {near}?" if near else None)
     if spec.policy_only:
-        raise _cli_error(
-            key,
-            "only IT policy can set this",
-            "use `ergobreak autostart enable` or `ergobreak autostart disable`",
-        )
+        raise _cli_error(key, "only IT policy can set this", spec.user_hint)
     try:
         parsed = spec.parse(parse_cli_value(text))
     except ValueProblem as exc:
@@ -149,19 +145,26 @@ def apply(
 ) -> Edit:
     """Set (or with ``value=None`` unset) ``key`` in the file at ``path`` atomically.
 
-    A missing file starts from ``template`` (unsetting in a missing file writes
-    nothing). The file is only replaced when the result validates: with
-    :func:`validate_text`, and with ``validate`` (e.g. a full load with policy
-    and drill selection) when given. A file that already has errors is not
-    edited: a round-trip editor cannot be trusted with text it cannot parse.
+    Through a symbolic link, the file it points at is replaced (atomically, in
+    that file's folder) and the link stays. A missing file starts from
+    ``template`` (unsetting in a missing file writes nothing). The file is only
+    replaced when the result validates: with :func:`validate_text`, and with
+    ``validate`` (e.g. a full load with policy and drill selection) when given.
+    A file that already has errors is not edited: a round-trip editor cannot be
+    trusted with text it cannot parse.
 
     Raises:
         ConfigError: the current file or the result has errors (file untouched).
         OSError: the file cannot be written.
     """
-    exists = path.exists()
+    target = write_target(path)
+    if path.is_symlink() and not target.exists():
+        raise ConfigError(
+            [Diagnostic.plain(str(path), "a symbolic link to a file that does not exist")]
+        )
+    exists = target.exists()
     if exists:
-        text, problems = read_text(path, max_bytes=MAX_BYTES)
+        text, problems = read_text(target, max_bytes=MAX_BYTES)
         if text is None:
             raise ConfigError(problems)
     elif value is None:
@@ -180,5 +183,5 @@ def apply(
     if any(d.severity == "error" for d in after):
         raise ConfigError(after)
     if new_text != text or not exists:
-        write_atomic(path, new_text)
+        write_atomic(target, new_text)
     return Edit(key=key, old=old, new=value, text=new_text)

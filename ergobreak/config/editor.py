@@ -1,6 +1,7 @@
 """``ergobreak config edit``: edit a copy, validate it, and only then put it in place.
 
-Like ``visudo``: the user edits a temporary copy next to the real file; on save it
+Like ``visudo``: the user edits a temporary copy next to the real file (through a
+symbolic link: next to the file it points at, which is the one replaced); on save it
 is validated with every layer (policy, content selection); errors are shown with
 the real file's name and the user chooses to edit again or keep the previous file.
 An invalid file is never left in place by this command.
@@ -21,7 +22,8 @@ from typing import TextIO
 
 from ergobreak.atomic import write_atomic
 from ergobreak.config.layers import load
-from ergobreak.tomlfile import ConfigError, Diagnostic
+from ergobreak.config.loader import MAX_BYTES, write_target
+from ergobreak.tomlfile import ConfigError, Diagnostic, read_bytes
 
 
 class NoEditor(RuntimeError):
@@ -55,6 +57,8 @@ class Outcome:
     saved: bool
     changed: bool
     diagnostics: tuple[Diagnostic, ...] = ()
+    #: the editor's exit status when it failed (the command exits with it)
+    editor_failed: int | None = None
 
 
 Ask = Callable[[str], str]
@@ -80,12 +84,21 @@ def edit(
     Raises:
         OSError: the editor could not be started, or the file not written.
     """
-    original = _read(path, out)
+    target = write_target(path)
+    if path.is_symlink() and not target.exists():
+        problem = Diagnostic.plain(str(path), "a symbolic link to a file that does not exist")
+        err.write(problem.format() + "\n")
+        return Outcome(saved=False, changed=False, diagnostics=(problem,))
+    original, problems = _read(target, out)
+    if problems:
+        for diag in problems:
+            err.write(diag.format() + "\n")
+        return Outcome(saved=False, changed=False, diagnostics=tuple(problems))
     if original is None:
         out.write(f"{path} does not exist yet: starting from the commented template.\n")
     text = original if original is not None else template
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.edit-", suffix=".toml", dir=path.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.edit-", suffix=".toml", dir=target.parent)
     tmp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -97,7 +110,7 @@ def edit(
                     f"ergobreak config edit: the editor exited with status {result.returncode};"
                     f" {path} was not changed\n"
                 )
-                return Outcome(saved=False, changed=False)
+                return Outcome(saved=False, changed=False, editor_failed=result.returncode)
             edited = tmp.read_text(encoding="utf-8", errors="replace")
             if edited == (original if original is not None else template) and original is not None:
                 out.write("No changes.\n")
@@ -107,7 +120,7 @@ def edit(
             for diag in problems:
                 err.write(diag.format() + "\n")
             if not errors:
-                write_atomic(path, edited)
+                write_atomic(target, edited)
                 out.write(f"Saved {path}. A running ergobreak applies it within seconds.\n")
                 return Outcome(saved=True, changed=True, diagnostics=tuple(problems))
             answer = ask("(e)dit again or (k)eep the previous file? [e/K] ") if ask else "k"
@@ -119,17 +132,20 @@ def edit(
         tmp.unlink(missing_ok=True)
 
 
-def _read(path: Path, out: TextIO) -> str | None:
-    """The file's text to edit (``None``: no file); bytes that are not UTF-8 become
-    U+FFFD, with a note, so the user sees where they are and can fix them."""
+def _read(path: Path, out: TextIO) -> tuple[str | None, list[Diagnostic]]:
+    """The file's text to edit (``None``: no file), or why it cannot be edited (not
+    a regular file, too large); bytes that are not UTF-8 become U+FFFD, with a
+    note, so the user sees where they are and can fix them."""
     if not path.exists():
-        return None
-    raw = path.read_bytes()
+        return None, []
+    raw, problems = read_bytes(path, max_bytes=MAX_BYTES)
+    if raw is None:
+        return None, problems
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8"), []
     except UnicodeDecodeError:
         out.write(f"{path} is not UTF-8 text: what cannot be read shows as \ufffd.\n")
-        return raw.decode("utf-8", "replace")
+        return raw.decode("utf-8", "replace"), []
 
 
 def _check(tmp: Path, real: Path) -> list[Diagnostic]:

@@ -27,9 +27,17 @@ from types import MappingProxyType
 from typing import Any
 
 from ergobreak.config.kinds import ValueProblem
-from ergobreak.config.loader import MAX_BYTES, check_table, suggest
+from ergobreak.config.loader import MAX_BYTES, check_table, suggest, suspicion_diagnostics
 from ergobreak.config.origin import Origin
-from ergobreak.config.policy import TABLE_OF_LAYER, Limit, Policy, PolicyTable, load_policy, within
+from ergobreak.config.policy import (
+    TABLE_OF_LAYER,
+    Limit,
+    Policy,
+    PolicyTable,
+    PolicyText,
+    load_policy,
+    within,
+)
 from ergobreak.config.schema import (
     KEY_BY_NAME,
     ROUTINE_KEYS,
@@ -43,6 +51,7 @@ from ergobreak.config.values import show_value
 from ergobreak.content.library import load_library
 from ergobreak.content.selection import Filters, SelectionError, selection
 from ergobreak.core.content import Content
+from ergobreak.core.duration import format_amount
 from ergobreak.core.settings import Settings
 from ergobreak.tomlfile import ConfigError, Diagnostic, Positions, parse_toml, read_text
 
@@ -89,6 +98,15 @@ class Effective:
     policy_files: tuple[Path, ...]
     organization: str | None = None
     contact: str | None = None
+    #: the applied policy files as read (path, text): what a daemon keeps as the last
+    #: good policy, to use while the files on disk are broken (:func:`load`'s ``policy_texts``)
+    policy_texts: tuple[PolicyText, ...] = ()
+    #: errors in the policy files on disk: a file refused, unreadable, not TOML, or a
+    #: bad entry (a daemon then keeps its last good policy)
+    policy_errors: tuple[Diagnostic, ...] = ()
+    #: whether the policy in force is the one on disk (False: the last good one is kept,
+    #: or the files on disk have errors)
+    policy_current: bool = True
 
     def __post_init__(self) -> None:
         for name in ("values", "origins", "locked", "limits"):
@@ -106,6 +124,35 @@ class Effective:
         """A policy file applies (the tray says "Managed by your organization")."""
         return bool(self.policy_files)
 
+    def overrides(self) -> tuple[Diagnostic, ...]:
+        """The user's own values that the policy locks or clamps, as warnings at them
+        ("drill.every is set by your organization; your value is ignored")."""
+        notes: list[Diagnostic] = []
+        for ignored in self.ignored:
+            if ignored.origin.layer in USER_LAYERS:
+                notes.append(
+                    _note(
+                        ignored.origin,
+                        f"{ignored.key} is set by your organization; your value is ignored",
+                    )
+                )
+        for clamp in self.clamped:
+            if clamp.origin.layer in USER_LAYERS:
+                verb = "raised" if clamp.value > clamp.wanted else "limited"
+                shown = (
+                    format_amount(clamp.value)
+                    if KEY_BY_NAME[clamp.key].kind == "duration"
+                    else show_value(clamp.key, clamp.value)
+                )
+                notes.append(
+                    _note(
+                        clamp.origin,
+                        f"{clamp.key} = {show_value(clamp.key, clamp.wanted)}"
+                        f" is {verb} to {shown} by your organization",
+                    )
+                )
+        return tuple(notes)
+
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == "error")
@@ -113,6 +160,17 @@ class Effective:
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+
+def _note(origin: Origin, message: str) -> Diagnostic:
+    return Diagnostic(
+        path=origin.path or origin.layer,
+        line=origin.line,
+        col=None,
+        severity="warning",
+        key=None,
+        message=message,
+    )
 
 
 # ------------------------------------------------------------------------ load
@@ -282,7 +340,7 @@ def _read_user(user_file: Path | None, user_text: str | None) -> _UserFile:
                     key,
                     "only IT policy can set this (ignored)",
                     severity="warning",
-                    hint="use `ergobreak autostart enable` or `disable`",
+                    hint=KEY_BY_NAME[key].user_hint,
                     at_key=True,
                 )
             )
@@ -302,6 +360,13 @@ def _cli_values(cli: Mapping[str, Any], errors: list[Diagnostic]) -> dict[str, A
             hint = f"did you mean {near}?" if near else None
             errors.append(Diagnostic.plain("command line", "unknown key", key=key, hint=hint))
             continue
+        if spec.policy_only:
+            errors.append(
+                Diagnostic.plain(
+                    "command line", "only IT policy can set this", key=key, hint=spec.user_hint
+                )
+            )
+            continue
         try:
             values[key] = spec.parse(raw)
         except ValueProblem as exc:
@@ -317,6 +382,7 @@ def load(
     check_owner: bool = True,
     with_content: bool = True,
     user_text: str | None = None,
+    policy_texts: Sequence[PolicyText] | None = None,
 ) -> Effective:
     """Read every layer and return the effective configuration. Never writes.
 
@@ -325,13 +391,15 @@ def load(
     ownership); ``None`` discovers the admin paths and refuses unsafe files.
     ``cli``: raw values from ``--set``. ``user_text``: use this as the user
     file's content instead of reading it (to validate an edit before writing).
+    ``policy_texts``: the policy as read earlier (:attr:`Effective.policy_texts`),
+    instead of the policy files.
 
     Raises:
         ConfigError: the user file or the command line has errors (with every
             diagnostic, policy ones included).
     """
     diags: list[Diagnostic] = []
-    policy = load_policy(policy_files, diags, check_owner=check_owner)
+    policy = load_policy(policy_files, diags, check_owner=check_owner, texts=policy_texts)
     user = _read_user(user_file, user_text)
     user_errors = user.diagnostics
     cli_values = _cli_values(cli or {}, user_errors)
@@ -357,10 +425,21 @@ def load(
         if not dropped:
             break
     _user_conflicts(merged, user.positions, user_errors)
+    if not _has_errors(user_errors):  # valid values that can hardly be meant: warnings
+        diags += suspicion_diagnostics(
+            merged.values,
+            merged.origins,
+            {**policy.positions, str(user_file) if user_file else "config": user.positions},
+            tables=TABLE_OF_LAYER,
+            rotation=[d.id for d in content.drills] if content else None,
+            library=[d.id for d in content.library] if content else None,
+        )
 
     all_diags = diags + user_errors
     if _has_errors(user_errors):
         raise ConfigError(all_diags)
+    in_policy = set(policy.files)
+    policy_errors = tuple(d for d in diags if d.severity == "error" and d.path in in_policy)
     return Effective(
         settings=to_settings(merged.values),
         content=content,
@@ -375,6 +454,9 @@ def load(
         policy_files=tuple(policy.applied),
         organization=policy.organization,
         contact=policy.contact,
+        policy_texts=tuple(policy.texts),
+        policy_errors=policy_errors,
+        policy_current=not policy_errors,
     )
 
 

@@ -6,17 +6,21 @@ Loading never writes anything.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ergobreak.config.kinds import ValueProblem
+from ergobreak.config.origin import Layer, Origin
 from ergobreak.config.schema import (
     KEY_BY_NAME,
     META_KEYS,
     TABLES,
     cross_check,
     defaults,
+    suspicions,
     to_settings,
 )
 from ergobreak.core.settings import Settings
@@ -31,6 +35,7 @@ from ergobreak.tomlfile import (
     parse_toml,
     read_text,
 )
+from ergobreak.tomlfile.wording import short_path
 
 SCHEMA_VERSION = 1
 #: the largest settings file (``config.toml``, a policy file) read: 17 times the
@@ -43,6 +48,32 @@ class Loaded:
     settings: Settings
     values: dict[str, Any]
     diagnostics: list[Diagnostic]
+
+
+def missing_user_file(path: Path, *, named_by: str | None) -> str | None:
+    """Why the user's file ``path`` cannot be used as the settings, or ``None``.
+
+    A missing file at the default path means the built-in defaults. A file named
+    on purpose (``named_by``: ``"--config"`` or ``"$ERGOBREAK_CONFIG"``) that does
+    not exist is a mistake, and so is a symbolic link to nothing, wherever it is.
+    """
+    if path.is_symlink() and not path.exists():
+        return (
+            f"{short_path(path)} is a symbolic link to {short_path(os.readlink(path))},"
+            " which does not exist"
+        )
+    if named_by is None or path.exists():
+        return None
+    init = "ergobreak config init" + (
+        f" --config {short_path(path)}" if named_by == "--config" else ""
+    )
+    return f"{named_by} names {short_path(path)}, which does not exist (to start one: {init})"
+
+
+def write_target(path: Path) -> Path:
+    """The file an edit of ``path`` replaces: through symbolic links to the file
+    they point at (a dotfile manager's link stays a link), else ``path``."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -190,6 +221,53 @@ def cross_diagnostics(
     ]
 
 
+def suspicion_diagnostics(
+    values: Mapping[str, Any],
+    origins: Mapping[str, Origin],
+    positions: Mapping[str, Positions | None],
+    *,
+    tables: Mapping[Layer, str] | None = None,
+    rotation: Sequence[str] | None = None,
+    library: Collection[str] | None = None,
+) -> list[Diagnostic]:
+    """Warnings for valid values that can hardly be meant
+    (:func:`~ergobreak.config.schema.suspicions`), each at the first key concerned
+    that someone wrote: the user's file or the command line before a policy entry
+    (``tables``: the policy table of each policy layer, ``"enforced"`` for the
+    enforced layer; ``rotation`` and ``library``: the drill ids chosen and all of
+    them). Built-in defaults alone never warn."""
+    tables = tables or {}
+    found: list[Diagnostic] = []
+    for at, hint in suspicions(values, rotation=rotation, library=library):
+        written = [(k, m) for k, m in at if origins[k].layer != "default"]
+        mine = [(k, m) for k, m in written if origins[k].layer in ("user", "command line")]
+        if not written:
+            continue
+        key, message = (mine or written)[0]
+        origin = origins[key]
+        table = tables.get(origin.layer)
+        if origin.path is None or (origin.layer != "user" and table is None):
+            found.append(
+                Diagnostic.plain(
+                    origin.path or origin.layer, message, key=key, severity="warning", hint=hint
+                )
+            )
+            continue
+        where = f"{table}.{key}" if table else key
+        found.append(
+            Diagnostic.at(
+                origin.path,
+                positions.get(origin.path),
+                where,
+                message,
+                severity="warning",
+                hint=hint,
+                at_key=table == "limits",
+            )
+        )
+    return found
+
+
 def check_text(text: str, path: str) -> tuple[dict[str, Any], list[Diagnostic]]:
     """A user file's text on its own (no policy, no content): the built-in
     defaults overlaid with its good values, and every diagnostic."""
@@ -201,7 +279,11 @@ def check_text(text: str, path: str) -> tuple[dict[str, Any], list[Diagnostic]]:
         positions = Positions(text)
         good, diags = check_table(data, path, positions)
         checked = {**values, **good}
-        return checked, diags + cross_diagnostics(checked, path, positions, set(good))
+        diags += cross_diagnostics(checked, path, positions, set(good))
+        if not any(d.severity == "error" for d in diags):
+            origins = {k: Origin("user", path) if k in good else Origin("default") for k in checked}
+            diags += suspicion_diagnostics(checked, origins, {path: positions})
+        return checked, diags
     except Exception as exc:  # a bug: an error in the file like any other, never a traceback
         return values, [Diagnostic.failed(path, exc)]
 

@@ -64,15 +64,17 @@ def discover_policy_files(
     Hidden files (``.name.toml``, e.g. an editor's swap or a half-copied file)
     are skipped. Paths are fixed per OS (:func:`ergobreak.paths.policy_dir`); no
     environment variable moves them.
+
+    Anything at those names counts, not only regular files: a folder, a pipe or a
+    dangling symlink where a policy file should be is a policy that cannot be read
+    (an error, so a running daemon keeps its last good policy), never "no policy".
     """
     p = paths()
     main = policy_file or p.policy_file
     folder = policy_d or p.policy_d
-    found_files = [main] if main.is_file() else []
+    found_files = [main] if os.path.lexists(main) else []
     with contextlib.suppress(OSError):
-        found_files += sorted(
-            f for f in folder.glob("*.toml") if f.is_file() and not f.name.startswith(".")
-        )
+        found_files += sorted(f for f in folder.glob("*.toml") if not f.name.startswith("."))
     return found_files
 
 
@@ -120,6 +122,10 @@ class Policy:
     contact: str | None = None
     applied: list[Path] = field(default_factory=list)
     positions: dict[str, Positions] = field(default_factory=dict)
+    #: every policy file looked at, applied or not (their names, as diagnostics give them)
+    files: list[str] = field(default_factory=list)
+    #: each applied file's text, in order (:data:`PolicyText`)
+    texts: list[tuple[str, str]] = field(default_factory=list)
 
     def origin(self, table: PolicyTable, key: str) -> Origin | None:
         if table == "limits":
@@ -149,6 +155,10 @@ class Policy:
             defaults=dict(self.defaults),
             enforced=dict(self.enforced),
             limits=dict(self.limits),
+            applied=list(self.applied),
+            positions=dict(self.positions),
+            files=list(self.files),
+            texts=list(self.texts),
         )
 
     def drop(self, table: PolicyTable, key: str) -> None:
@@ -158,15 +168,30 @@ class Policy:
             (self.defaults if table == "defaults" else self.enforced).pop(key, None)
 
 
+#: a policy file as read: its path and its text (what the daemon keeps as the last good policy)
+PolicyText = tuple[str, str]
+
+
 def load_policy(
-    files: Sequence[Path] | None, diags: list[Diagnostic], *, check_owner: bool = True
+    files: Sequence[Path] | None,
+    diags: list[Diagnostic],
+    *,
+    check_owner: bool = True,
+    texts: Sequence[PolicyText] | None = None,
 ) -> Policy:
     """Every policy file merged; problems go to ``diags``.
 
     ``files``: explicit files (``--policy`` drafts, never checked for ownership);
     ``None`` discovers the admin paths and, with ``check_owner``, refuses unsafe
-    files.
+    files. ``texts``: use these files as read earlier instead (the last good
+    policy a running daemon kept); nothing is read from disk.
     """
+    if texts is not None:
+        policy = Policy()
+        for name, text in texts:
+            policy.files.append(name)
+            policy = _apply_text(policy, Path(name), text, diags)
+        return _drop_outside_limits(policy, diags)
     if files is not None:
         return _read_policy(files, diags, check_owner=False, root=None)
     found = paths()
@@ -185,6 +210,7 @@ def _read_policy(
     policy = Policy()
     for path in files:
         name = str(path)
+        policy.files.append(name)
         if check_owner:
             reason = unsafe_reason(path, root=root)
             if reason is not None:
@@ -201,31 +227,43 @@ def _read_policy(
         diags.extend(problems)
         if text is None:
             continue
-        data, problems = parse_toml(text, name, max_bytes=MAX_BYTES)
-        if data is None:
-            diags.extend(problems)
-            diags.append(
-                Diagnostic.plain(
-                    name,
-                    "policy file skipped: it is not valid TOML; other policy files still apply",
-                )
+        policy = _apply_text(policy, path, text, diags)
+    return _drop_outside_limits(policy, diags)
+
+
+def _apply_text(policy: Policy, path: Path, text: str, diags: list[Diagnostic]) -> Policy:
+    """``policy`` with one more file's text merged in (or as it was, if the file is
+    not TOML or checking it met a bug)."""
+    name = str(path)
+    data, problems = parse_toml(text, name, max_bytes=MAX_BYTES)
+    if data is None:
+        diags.extend(problems)
+        diags.append(
+            Diagnostic.plain(
+                name,
+                "policy file skipped: it is not valid TOML; other policy files still apply",
             )
-            continue
-        file_diags: list[Diagnostic] = []
-        trial = policy.copy()  # the file applies whole, or (a bug met) not at all
-        try:
-            positions = Positions(text)
-            _read_file(data, name, positions, trial, file_diags)
-        except Exception as exc:  # never a traceback that stops every user's daemon
-            diags.append(Diagnostic.failed(name, exc))
-            diags.append(Diagnostic.plain(name, "policy file skipped; other policy files apply"))
-            continue
-        policy = trial
-        policy.positions[name] = positions
-        policy.applied.append(path)
-        file_diags.sort(key=lambda d: (d.line or 0, d.col or 0))
-        diags.extend(file_diags)
-    # An enforced value outside the policy's own limits is IT's mistake: say so, drop it.
+        )
+        return policy
+    file_diags: list[Diagnostic] = []
+    trial = policy.copy()  # the file applies whole, or (a bug met) not at all
+    try:
+        positions = Positions(text)
+        _read_file(data, name, positions, trial, file_diags)
+    except Exception as exc:  # never a traceback that stops every user's daemon
+        diags.append(Diagnostic.failed(name, exc))
+        diags.append(Diagnostic.plain(name, "policy file skipped; other policy files apply"))
+        return policy
+    trial.positions[name] = positions
+    trial.applied.append(path)
+    trial.texts.append((name, text))
+    file_diags.sort(key=lambda d: (d.line or 0, d.col or 0))
+    diags.extend(file_diags)
+    return trial
+
+
+def _drop_outside_limits(policy: Policy, diags: list[Diagnostic]) -> Policy:
+    """An enforced value outside the policy's own limits is IT's mistake: say so, drop it."""
     for key, (value, _origin) in list(policy.enforced.items()):
         limit = policy.limits.get(key)
         if limit is not None and not within(value, limit):

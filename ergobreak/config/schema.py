@@ -11,7 +11,7 @@ fields takes its default from there, so tests and users run the same defaults;
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from ergobreak.config import kinds
 from ergobreak.config.kinds import Kind, ValueProblem
 from ergobreak.content.selection import Filters
 from ergobreak.core.duration import format_duration
+from ergobreak.core.hours import format_hours
 from ergobreak.core.settings import (
     ActivitySettings,
     DrillSettings,
@@ -43,6 +44,8 @@ class Key:
     max: float | None = None
     #: only meaningful in IT policy (left out of the user template; warned in user files)
     policy_only: bool = False
+    #: for a ``policy_only`` key: what a user does instead (the hint when one sets it)
+    user_hint: str | None = None
 
     def parse(self, raw: object, *, bounded: bool = True) -> Any:
         """Convert a TOML value to the core's form, or raise :class:`ValueProblem`.
@@ -184,6 +187,13 @@ KEYS: tuple[Key, ...] = (
         doc="Hold prompts during fullscreen, do-not-disturb and calls.",
     ),
     Key(
+        name="quiet.calls",
+        kind="bool",
+        builtin=True,
+        doc="Notice calls (camera or microphone in use) to hold prompts; false: ergobreak"
+        " never checks the camera or microphone.",
+    ),
+    Key(
         name="quiet.catch_up_delay",
         kind="duration",
         builtin=_CORE.quiet.catch_up_delay,
@@ -224,13 +234,30 @@ KEYS: tuple[Key, ...] = (
         doc="Days of history to keep; older days are deleted automatically.",
     ),
     Key(
+        name="history.first_run_notice",
+        kind="bool",
+        builtin=True,
+        doc="Say once where the history is kept and that it stays on this machine.",
+    ),
+    Key(
         name="autostart.enabled",
         kind="bool",
         builtin=False,
         policy_only=True,
+        user_hint="use `ergobreak autostart enable` or `ergobreak autostart disable`",
         doc="IT policy only: [enforced.autostart] enabled = true keeps `ergobreak autostart`"
         " from switching login start off (false: from switching it on). Users manage login"
         " start with `ergobreak autostart enable|disable`; nothing writes entries on its own.",
+    ),
+    Key(
+        name="machine.enabled",
+        kind="bool",
+        builtin=True,
+        policy_only=True,
+        user_hint="to stop ergobreak yourself: `ergobreak quit` and `ergobreak autostart disable`",
+        doc="IT policy only: [enforced.machine] enabled = false turns ergobreak off on this"
+        " machine: `ergobreak run` exits at once saying so (exit 0), `ergobreak autostart"
+        " status` reports it disabled by policy, and no tray icon appears.",
     ),
     # --- routines (content selection) ---
     # Not part of the core Settings: ergobreak.content.select() turns these into
@@ -335,6 +362,70 @@ def cross_check(
             at, other = second, first
         problems.append((at, conflict_message(values, at, other)))
     return problems
+
+
+#: an overnight span of working hours longer than this is most likely written backwards
+#: ("17:30-09:00" for "09:00-17:30"); a night shift ("22:00-06:00") is shorter
+OVERNIGHT_SUSPECT = 12 * 60
+
+#: a suspicion: ``((key, message at that key), ...)``, where to report it best
+#: first, and a hint
+Suspicion = tuple[tuple[tuple[str, str], ...], str | None]
+
+
+def _pair(
+    values: Mapping[str, Any], shorter: str, longer: str, consequence: str
+) -> tuple[tuple[str, str], ...]:
+    """The messages for ``shorter`` not being shorter than ``longer``, at either key."""
+    low, high = format_duration(values[shorter]), format_duration(values[longer])
+    return (
+        (shorter, f"{low} is not shorter than {longer} ({high}): {consequence}"),
+        (longer, f"{high} is not longer than {shorter} ({low}): {consequence}"),
+    )
+
+
+def suspicions(
+    values: Mapping[str, Any],
+    *,
+    rotation: Sequence[str] | None = None,
+    library: Collection[str] | None = None,
+) -> list[Suspicion]:
+    """Valid values that together can hardly be what was meant (warnings, never errors):
+    working hours written backwards, ``prompt_gap`` not shorter than an interval,
+    a snooze not shorter than the time between drills, and, given the drill
+    ``rotation``, filters that leave a single drill (not one drill chosen by
+    name: ``routines.only`` with one id of the ``library``)."""
+    found: list[Suspicion] = []
+    if values["schedule.enabled"]:
+        for start, end in values["schedule.hours"]:
+            length = end + 24 * 60 - start
+            if end < start and length > OVERNIGHT_SUSPECT:
+                message = (
+                    f'"{format_hours((start, end))}" runs overnight:'
+                    f" {format_duration(length * 60)}, into the next day"
+                )
+                hint = f'for daytime hours write "{format_hours((end, start))}"'
+                found.append(((("schedule.hours", message),), hint))
+    gap = format_duration(values["activity.prompt_gap"])
+    if values["drill.enabled"] and values["activity.prompt_gap"] >= values["drill.every"]:
+        also = ", and no posture check fits between them" if values["posture.enabled"] else ""
+        consequence = f"drills come no more often than every {gap}{also}"
+        hint = "make activity.prompt_gap shorter than drill.every"
+        found.append((_pair(values, "activity.prompt_gap", "drill.every", consequence), hint))
+    elif values["posture.enabled"] and values["activity.prompt_gap"] >= values["posture.every"]:
+        consequence = f"posture checks come no more often than every {gap}"
+        hint = "make activity.prompt_gap shorter than posture.every"
+        found.append((_pair(values, "activity.prompt_gap", "posture.every", consequence), hint))
+    if values["drill.enabled"] and values["drill.snooze"] >= values["drill.every"]:
+        consequence = "a snoozed drill comes back no sooner than the next drill would"
+        hint = "make drill.snooze shorter than drill.every"
+        found.append((_pair(values, "drill.snooze", "drill.every", consequence), hint))
+    chosen = [i for i in values["routines.only"] if library is None or i in library]
+    if rotation is not None and len(rotation) == 1 and len(chosen) != 1:
+        message = f"the filters leave one drill ({rotation[0]}): every drill is the same one"
+        hint = "to widen the choice, see: ergobreak routines list"
+        found.append((tuple((key, message) for key in ROUTINE_KEYS), hint))
+    return found
 
 
 def to_settings(values: dict[str, Any]) -> Settings:

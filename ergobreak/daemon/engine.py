@@ -53,6 +53,10 @@ class Reloaded:
     content: Content | None = None
     error: str | None = None
     details: tuple[str, ...] = ()
+    #: warnings about the new settings (``file:line: ...``), in the reply for ``reload``
+    warnings: tuple[str, ...] = ()
+    #: the policy in force is the one on disk (False: the last good one is kept)
+    policy_current: bool = True
 
 
 @dataclass
@@ -279,7 +283,12 @@ class Engine:
         before = self.core.settings
         self.config_error = None
         out = self.core.handle(t, wall, ev.Reconfigure(result.settings, result.content))
-        return out, {"ok": True, "changes": describe_changes(before, result.settings)}
+        return out, {
+            "ok": True,
+            "changes": describe_changes(before, result.settings),
+            "warnings": list(result.warnings),
+            "policy_current": result.policy_current,
+        }
 
     def _missed_sleep(
         self, t: float, wall: float, idle: float, posted: list[_Posted]

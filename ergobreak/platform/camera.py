@@ -1,4 +1,4 @@
-"""Linux: quiet while a camera is in use, i.e. some process holds a ``/dev/video*`` open.
+"""Linux: a call is on while a camera is in use, i.e. some process holds a ``/dev/video*`` open.
 
 Video calls open the camera; nothing else we can see says "in a meeting" as
 reliably. We read only the targets of ``/proc/PID/fd`` links of processes we may
@@ -11,11 +11,15 @@ from __future__ import annotations
 import glob
 import os
 
+from ergobreak.core.events import SeatedReason
 from ergobreak.platform.base import Unavailable
 
 
 class CameraInUse:
+    """A :class:`~ergobreak.platform.base.SeatedDetector`: a camera in use means a call."""
+
     name = "camera"
+    reason: SeatedReason = "call"
 
     def __init__(self, devices: str = "/dev/video*", proc: str = "/proc") -> None:
         """``devices`` (a glob) and ``proc`` are parameters for tests only.

@@ -15,7 +15,6 @@ repeat the state in a signal).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,7 +22,8 @@ from jeepney import DBusAddress, MatchRule, Message  # type: ignore[import-untyp
 
 from ergobreak.platform import dconf
 from ergobreak.platform.base import Unavailable
-from ergobreak.platform.dbus_link import PROPERTIES, DBusLink, Subscription, owner_changes
+from ergobreak.platform.dbus_cached import CachedFlag
+from ergobreak.platform.dbus_link import PROPERTIES, DBusLink
 
 NOTIFICATIONS = "org.freedesktop.Notifications"
 NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
@@ -38,61 +38,10 @@ DCONF_NAME = "ca.desrt.dconf"
 DCONF_WRITER = "ca.desrt.dconf.Writer"
 
 
-class _Cached:
+class _Cached(CachedFlag):
     """The shared part: a cached bool, staleness on owner change, an on_change hook."""
 
     name = "dnd"
-
-    def __init__(self, link: DBusLink, bus_name: str, on_change: Callable[[], None] | None):
-        self._link = link
-        self._bus_name = bus_name
-        self._on_change = on_change
-        self._lock = threading.Lock()
-        self._value = False
-        self._stale = False
-        self._subs: list[Subscription] = []
-        self._subs.append(link.subscribe(owner_changes(bus_name), self._on_owner))
-
-    def _read(self) -> bool:
-        raise NotImplementedError
-
-    def _start(self) -> None:
-        try:
-            self._value = self._read()
-        except Unavailable:
-            self.close()
-            raise
-
-    def active(self) -> bool:
-        with self._lock:
-            stale, self._stale = self._stale, False
-        if stale:
-            try:
-                value = self._read()
-            except Unavailable:
-                value = False  # the service left: nobody asks for quiet
-            with self._lock:
-                self._value = value
-        with self._lock:
-            return self._value
-
-    def close(self) -> None:
-        for sub in self._subs:
-            sub.cancel()
-        self._subs.clear()
-
-    # -- bus thread
-    def _set(self, value: bool) -> None:
-        with self._lock:
-            changed, self._value = value != self._value, value
-        if changed and self._on_change is not None:
-            self._on_change()
-
-    def _on_owner(self, msg: Message) -> None:
-        with self._lock:
-            self._stale = True
-        if self._on_change is not None:
-            self._on_change()
 
 
 class PropertyDnd(_Cached):

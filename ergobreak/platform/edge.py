@@ -26,14 +26,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ergobreak.core.events import (
+    Condition,
     Observation,
     Quiet,
     Resumed,
     ScreenLocked,
     ScreenUnlocked,
+    Seated,
+    SeatedReason,
     Suspending,
 )
 from ergobreak.platform.base import (
@@ -43,10 +46,13 @@ from ergobreak.platform.base import (
     Notification,
     Notifier,
     QuietDetector,
+    SeatedDetector,
     SessionWatcher,
     Unavailable,
 )
 from ergobreak.platform.timejump import TimeJump
+
+K = TypeVar("K", bound=str)
 
 log = logging.getLogger("ergobreak.platform")
 
@@ -242,10 +248,15 @@ class Edge:
     choices: list[Choice]
     #: the shared connections by :data:`ENDS_SESSION` name, in the order opened
     connections: dict[str, Connection] = field(default_factory=dict, repr=False)
+    #: why the person may sit without input: a call (camera, microphone), watching
+    seated: list[SeatedDetector] = field(default_factory=list)
     #: the loss that ended the session, once one has
     ended: Lost | None = None
     _ending: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _quiet_state: dict[str, bool] = field(default_factory=dict, repr=False)
+    _seated_state: dict[SeatedReason, bool] = field(default_factory=dict, repr=False)
+    #: setting quiet.calls: the call detectors (camera, microphone) are read
+    _calls: bool = field(default=True, repr=False)
     _warned: set[str] = field(default_factory=set, repr=False)
 
     # -- session watchers
@@ -343,25 +354,55 @@ class Edge:
             return False
         return True
 
-    def quiet_changes(self) -> list[Quiet]:
-        """Quiet sources that turned on or off since the last call (detectors sharing
-        a name, such as the three do-not-disturb readers, count as one source)."""
-        now: dict[str, bool] = {}
-        for detector in self.quiet:
-            try:
-                on = detector.active()
-                self._warned.discard(f"quiet:{detector.name}")
-            except Unavailable as exc:
-                self._warn_once(f"quiet:{detector.name}", "quiet detector %s failed: %s", exc)
-                on = False
-            now[detector.name] = now.get(detector.name, False) or on
-        changes = [
+    def quiet_changes(self) -> list[Condition]:
+        """Quiet sources and seated reasons that turned on or off since the last call.
+
+        Detectors sharing a name (the do-not-disturb readers) or a reason (camera and
+        microphone both mean ``call``) count as one; a detector that fails counts as
+        off, with one warning per outage.
+        """
+        quiet = self._read("quiet", [(d.name, d.name, d) for d in self.quiet])
+        seated = self._read(
+            "seated",
+            [(d.reason, d.name, d) for d in self.seated if self._calls or d.reason != "call"],
+        )
+        changes: list[Condition] = [
             Quiet(source=name, on=on)
-            for name, on in now.items()
+            for name, on in quiet.items()
             if on != self._quiet_state.get(name, False)
         ]
-        self._quiet_state = now
+        # A reason no detector reads any more (quiet.calls turned off) has ended.
+        ended = {reason: False for reason, on in self._seated_state.items() if on}
+        changes += [
+            Seated(reason=reason, on=on)
+            for reason, on in {**ended, **seated}.items()
+            if on != self._seated_state.get(reason, False)
+        ]
+        self._quiet_state, self._seated_state = quiet, seated
         return changes
+
+    def set_calls(self, on: bool) -> None:
+        """Setting ``quiet.calls`` changed on reload: off stops reading the camera and
+        microphone at once (a call in progress ends); on reads those opened at start."""
+        if on and not self._calls and not any(d.reason == "call" for d in self.seated):
+            log.info(
+                "quiet.calls = true: the camera and microphone are checked from the next start"
+            )
+        self._calls = on
+
+    def _read(
+        self, role: str, detectors: list[tuple[K, str, QuietDetector | SeatedDetector]]
+    ) -> dict[K, bool]:
+        now: dict[K, bool] = {}
+        for key, name, detector in detectors:
+            try:
+                on = detector.active()
+                self._warned.discard(f"{role}:{name}")
+            except Unavailable as exc:
+                self._warn_once(f"{role}:{name}", f"{role} detector %s failed: %s", exc)
+                on = False
+            now[key] = now.get(key, False) or on
+        return now
 
     def slept(self) -> float | None:
         """Seconds the machine slept since the previous call (the time-jump backstop),
@@ -371,7 +412,7 @@ class Edge:
     def close(self) -> None:
         for watcher in self.watchers:
             watcher.stop()
-        for detector in self.quiet:
+        for detector in [*self.quiet, *self.seated]:
             detector.close()
         self.idle.close()
         self.notifier.stop()

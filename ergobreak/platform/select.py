@@ -10,7 +10,8 @@ for users and tests::
     ERGOBREAK_IDLE=x11|mutter|wayland-ext|wayland-kde|screensaver|windows|macos|none
     ERGOBREAK_NOTIFIER=freedesktop|plyer|console
     ERGOBREAK_SESSION=logind,screensaver | none
-    ERGOBREAK_QUIET=fullscreen,dnd,camera,windows_busy | none
+    ERGOBREAK_QUIET=fullscreen,dnd,windows_busy | none
+    ERGOBREAK_SEATED=camera,inhibit | none
 
 Nothing here raises for a missing desktop service: the fallback is always
 something that works (wall-clock time, console notifications, the time-jump
@@ -32,6 +33,7 @@ from ergobreak.platform.base import (
     Notifier,
     OnRequest,
     QuietDetector,
+    SeatedDetector,
     SessionWatcher,
     Unavailable,
 )
@@ -58,6 +60,7 @@ IDLE_ENV = "ERGOBREAK_IDLE"
 NOTIFIER_ENV = "ERGOBREAK_NOTIFIER"
 SESSION_ENV = "ERGOBREAK_SESSION"
 QUIET_ENV = "ERGOBREAK_QUIET"
+SEATED_ENV = "ERGOBREAK_SEATED"
 
 A = TypeVar("A")
 C = TypeVar("C", bound=Connection)
@@ -474,13 +477,6 @@ def _dnd(ctx: _Context) -> _Found[QuietDetector]:
     return _Found(merged, ", ".join(details), tuple(tried))
 
 
-def _camera(ctx: _Context) -> _Found[QuietDetector]:
-    from ergobreak.platform.camera import CameraInUse  # noqa: PLC0415
-
-    camera = CameraInUse()
-    return _Found(camera, camera.detail)
-
-
 def _windows_busy(ctx: _Context) -> _Found[QuietDetector]:
     from ergobreak.platform.windows import WindowsBusy  # noqa: PLC0415
 
@@ -490,7 +486,6 @@ def _windows_busy(ctx: _Context) -> _Found[QuietDetector]:
 QUIET_OPENERS: dict[str, Callable[[_Context], _Found[QuietDetector]]] = {
     "fullscreen": _fullscreen,
     "dnd": _dnd,
-    "camera": _camera,
     "windows_busy": _windows_busy,
 }
 QUIET_NAMES = tuple(QUIET_OPENERS)
@@ -499,7 +494,6 @@ QUIET_NAMES = tuple(QUIET_OPENERS)
 _QUIET_HINTS = {
     "fullscreen": "needs an X11 session with an EWMH window manager",
     "dnd": "set do-not-disturb in the desktop (GNOME, KDE) or pause dunst (dunstctl)",
-    "camera": "Linux only",
 }
 
 
@@ -509,7 +503,7 @@ def _choose_quiet(ctx: _Context, platform: str) -> tuple[list[QuietDetector], li
     elif platform == "darwin":
         default = []
     else:
-        default = ["fullscreen", "dnd", "camera"]
+        default = ["fullscreen", "dnd"]
     names = _listed(ctx.env, QUIET_ENV, default)
     return _open_each(
         "quiet",
@@ -519,6 +513,68 @@ def _choose_quiet(ctx: _Context, platform: str) -> tuple[list[QuietDetector], li
         unknown=lambda name: f"unknown quiet detector; choose from {', '.join(QUIET_NAMES)}",
         ctx=ctx,
     )
+
+
+# --------------------------------------------------------------------------- seated
+
+
+def _camera(ctx: _Context) -> _Found[SeatedDetector]:
+    from ergobreak.platform.camera import CameraInUse  # noqa: PLC0415
+
+    camera = CameraInUse()
+    return _Found(camera, camera.detail)
+
+
+def _inhibit(ctx: _Context) -> _Found[SeatedDetector]:
+    """An application inhibits idle (a video, a presentation): the person is watching."""
+    from ergobreak.platform.dbus_inhibit import NoInhibitReader, open_inhibit  # noqa: PLC0415
+
+    try:
+        inhibit = open_inhibit(ctx.session_bus(), ctx.env, ctx.on_change)
+    except NoInhibitReader as exc:
+        raise _NoneWorked(str(exc), exc.tried) from exc
+    return _Found(inhibit, inhibit.detail, inhibit.tried)
+
+
+SEATED_OPENERS: dict[str, Callable[[_Context], _Found[SeatedDetector]]] = {
+    "camera": _camera,
+    "inhibit": _inhibit,
+}
+SEATED_NAMES = tuple(SEATED_OPENERS)
+
+_SEATED_HINTS = {
+    "camera": "Linux only",
+    "inhibit": "needs a session manager or power manager on the session bus"
+    " (GNOME, KDE Plasma, XFCE)",
+}
+
+
+#: the seated detectors that look at the camera or microphone (setting quiet.calls)
+CALL_DETECTORS = ("camera", "microphone")
+
+
+def _choose_seated(
+    ctx: _Context, platform: str, *, calls: bool
+) -> tuple[list[SeatedDetector], list[Choice]]:
+    """Why someone may sit without input: a call (camera, microphone) or watching.
+    With ``calls`` off the camera and microphone are never opened nor read."""
+    if platform in {"win32", "darwin"}:
+        default: list[str] = []
+    else:
+        default = ["camera", "inhibit"]
+    names = _listed(ctx.env, SEATED_ENV, default)
+    off = [name for name in names if name in CALL_DETECTORS and not calls]
+    names = [name for name in names if name not in off]
+    detectors, choices = _open_each(
+        "seated",
+        names,
+        openers=SEATED_OPENERS,
+        hints=_SEATED_HINTS,
+        unknown=lambda name: f"unknown seated detector; choose from {', '.join(SEATED_NAMES)}",
+        ctx=ctx,
+    )
+    not_checked = "not checked: quiet.calls = false"
+    return detectors, choices + [Choice("seated", name, False, not_checked) for name in off]
 
 
 # --------------------------------------------------------------------------- opening
@@ -579,12 +635,14 @@ def open_edge(
     env: Mapping[str, str] | None = None,
     platform: str | None = None,
     stream: TextIO | None = None,
+    calls: bool = True,
 ) -> Edge:
     """Choose and open every adapter for this machine. Never raises for a missing
     desktop: each role falls back and its :class:`Choice` says so.
 
     ``on_request`` receives notification button commands and ``on_change`` is called
-    when an event-driven quiet detector changed; both run on a bus thread.
+    when an event-driven quiet detector changed; both run on a bus thread. With
+    ``calls`` false (setting ``quiet.calls``) the camera and microphone are never opened.
     """
     env = os.environ if env is None else env
     platform = platform or sys.platform
@@ -593,6 +651,7 @@ def open_edge(
     notifier, notifier_choice = _choose_notifier(ctx, platform)
     watchers, watcher_choices = _choose_watchers(ctx, platform)
     quiet, quiet_choices = _choose_quiet(ctx, platform)
+    seated, seated_choices = _choose_seated(ctx, platform, calls=calls)
     timejump = TimeJump()
     backstop = Choice("session", "timejump", True, f"sleep backstop: {timejump.detail}")
     if idle_choice.ok is False:
@@ -602,7 +661,15 @@ def open_edge(
         notifier=notifier,
         watchers=watchers,
         quiet=quiet,
+        seated=seated,
         timejump=timejump,
-        choices=[idle_choice, notifier_choice, *watcher_choices, backstop, *quiet_choices],
+        choices=[
+            idle_choice,
+            notifier_choice,
+            *watcher_choices,
+            backstop,
+            *quiet_choices,
+            *seated_choices,
+        ],
         connections=ctx.connections,
     )

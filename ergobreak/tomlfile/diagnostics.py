@@ -1,4 +1,8 @@
-"""Problems that explain themselves: ``path:line:col: error: key: message``."""
+"""Problems that explain themselves: ``path:line:col: error: key: message``.
+
+Paths under the home directory are shown with ``~``; :meth:`Diagnostic.brief`
+is the one-line form for a notification or a status line, the problem first.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ergobreak.tomlfile.positions import Positions, Where
+from ergobreak.tomlfile.wording import short_path
 
 Severity = Literal["error", "warning"]
 
@@ -85,9 +90,19 @@ class Diagnostic:
         )
 
     def location(self) -> str:
+        """``~/.config/ergobreak/config.toml:39:9`` (the home directory as ``~``)."""
         if self.line is None:
-            return self.path
-        return f"{self.path}:{self.line}:{self.col or 1}"
+            return short_path(self.path)
+        return f"{short_path(self.path)}:{self.line}:{self.col or 1}"
+
+    def brief(self) -> str:
+        """One line, the problem first, then the fix and where: ``drill.evrey:
+        unknown key (ignored); did you mean drill.every? (~/.config/ergobreak/config.toml:39)``.
+        For a notification bubble or a status line, where the start is what is read."""
+        key = f"{self.key}: " if self.key else ""
+        hint = f"; {self.hint}" if self.hint else ""
+        where = short_path(self.path) + (f":{self.line}" if self.line is not None else "")
+        return f"{key}{self.message}{hint} ({where})"
 
     def headline(self) -> str:
         key = f"{self.key}: " if self.key else ""

@@ -61,6 +61,9 @@ class Positions:
         self._dotted: dict[str, PathKey] = {}
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._arrays: dict[PathKey, int] = {}
+        #: line -> (path, col, line it was first written or used on): a key or table
+        #: written again (``tomllib`` refuses the text at that line)
+        self.repeats: dict[int, tuple[PathKey, int, int]] = {}
         with contextlib.suppress(IndexError, ValueError):
             self._scan()
 
@@ -94,6 +97,9 @@ class Positions:
     def _record(self, path: PathKey, line: int, key_col: int, value_col: int) -> None:
         if len(path) > MAX_DEPTH:
             raise ValueError(f"deeper than {MAX_DEPTH} at line {line}")
+        first = self.keys.get(path) or self._implied.get(path)
+        if first is not None and first[0] != line:
+            self.repeats.setdefault(line, (path, key_col, first[0]))
         self.keys.setdefault(path, (line, key_col, value_col))
         # Ancestors nearest first, up to one already known: it was recorded with its
         # own ancestors and dotted names, so each prefix is handled once per text.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 
 def found(raw: object) -> str:
@@ -28,6 +30,14 @@ def found(raw: object) -> str:
     if isinstance(raw, dt.time):
         return f"time {raw.isoformat()}"
     return type(raw).__name__
+
+
+def short_path(path: str | os.PathLike[str] | None) -> str:
+    """``path`` with the home directory as ``~`` (how people read and type paths)."""
+    if path is None:
+        return ""
+    text, home = str(path), str(Path.home())
+    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
 
 
 def near(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:

@@ -165,11 +165,12 @@ def tooltip(state: TrayState) -> tuple[str, str]:
     if state.today:
         lines.append(state.today)
     if state.managed_by is not None:
-        lines.append(_managed_label(state.managed_by))
+        lines.append(managed_label(state.managed_by))
     return headline(state), "\n".join(lines)
 
 
-def _managed_label(org: str) -> str:
+def managed_label(org: str) -> str:
+    """The line of the tray and ``config show`` when a policy applies ("" : unnamed)."""
     return f"Managed by {org}" if org else "Managed by your organization"
 
 
@@ -221,7 +222,7 @@ def menu_model(state: TrayState) -> tuple[MenuEntry, ...]:
     entries.append(MenuEntry("Reload config", Request("reload")))
     entries.append(MenuEntry("About & safety", Request("open_safety")))
     if state.managed_by is not None:
-        entries.append(MenuEntry(_managed_label(state.managed_by), enabled=False))
+        entries.append(MenuEntry(managed_label(state.managed_by), enabled=False))
     entries.append(SEPARATOR)
     entries.append(MenuEntry("Quit ergobreak", Request("quit")))
     return tuple(entries)

@@ -3,7 +3,7 @@
 #
 # Install: a virtual environment in /usr/local/ergobreak with the command linked to
 # /usr/local/bin/ergobreak, the policy in "/Library/Application Support/ergobreak"
-# (checked with `ergobreak config check --policy` first; root:wheel 0644), and the
+# (checked with `ergobreak config check --strict --policy` first; root:wheel 0644), and the
 # LaunchAgent /Library/LaunchAgents/org.ergobreak.agent.plist that starts it at every
 # user's login (`ergobreak autostart enable --system`; the same file as
 # org.ergobreak.agent.plist next to this script).
@@ -62,7 +62,7 @@ ln -sf "$PREFIX/venv/bin/ergobreak" "$BIN"
 
 # 2. The policy: checked before it goes live.
 if [[ -n $POLICY ]]; then
-    "$BIN" config check --policy "$POLICY"
+    "$BIN" config check --strict --policy "$POLICY"
     install -d -o root -g wheel -m 0755 "$POLICY_DIR"
     install -o root -g wheel -m 0644 "$POLICY" "$POLICY_DIR/policy.toml"
 fi

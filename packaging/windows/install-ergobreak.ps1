@@ -5,7 +5,7 @@
 .DESCRIPTION
     Install: a virtual environment under %ProgramFiles%\ergobreak (where AppLocker's
     default rules let users run programs), the policy in %ProgramData%\ergobreak
-    (checked with `ergobreak config check --policy` first; Administrators and SYSTEM
+    (checked with `ergobreak config check --strict --policy` first; Administrators and SYSTEM
     may write, Users may only read), and the HKLM Run entry that starts ergobreak at
     every user's login (`ergobreak autostart enable --system`).
 
@@ -84,7 +84,7 @@ Invoke-Checked "ergobreak --version" { & $Exe --version }
 
 # 2. The policy: checked before it goes live; only admins and SYSTEM may change it.
 if ($Policy) {
-    Invoke-Checked "config check --policy $Policy" { & $Exe config check --policy $Policy }
+    Invoke-Checked "config check --strict --policy $Policy" { & $Exe config check --strict --policy $Policy }
     New-Item -ItemType Directory -Force -Path $PolicyDir | Out-Null
     # SIDs, not names, so this works on every Windows language:
     # S-1-5-32-544 Administrators, S-1-5-18 SYSTEM, S-1-5-32-545 Users.

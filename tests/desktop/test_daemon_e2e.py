@@ -220,6 +220,8 @@ def test_the_icon_registers_with_the_tray_host_and_menu_actions_work(
 
     desktop.bus.call(menu, "Event", "isvu", find("Pause", "30 min"), "clicked", ("s", ""), 0)
     wait_for(lambda: daemon.status()["state"] == "paused", 5, what="pause from the menu")
+    # The menu follows the engine's state on the tray's own thread, a moment later.
+    wait_for(lambda: "Resume" in labels(), 5, what="Resume in the menu")
     desktop.bus.call(menu, "Event", "isvu", find("Resume"), "clicked", ("s", ""), 0)
     wait_for(lambda: daemon.status()["state"] != "paused", 5, what="resume from the menu")
     # a screenshot shows the icon in the panel (not just an empty bar)

@@ -113,6 +113,7 @@ def test_x_server_gone_mid_run_reads_as_unknown_and_is_said_once(
         env = {
             **other.subprocess_env(),
             "ERGOBREAK_QUIET": "fullscreen",
+            "ERGOBREAK_SEATED": "none",
             "ERGOBREAK_NOTIFIER": "console",  # this desktop has no notification server
         }
         edge = open_edge(lambda r: None, env=env)
