@@ -310,8 +310,9 @@ class SniItem:
             if signal in dirty:
                 self._send(new_signal(_ITEM_ADDR, signal))
         # Hosts show the attention icon only in NeedsAttention, and re-read every
-        # property on each signal (waybar does): say it changed only when it shows.
-        if "NewIcon" in dirty and status == "NeedsAttention":
+        # property on each signal (waybar does): say it changed only when it shows. The
+        # icon and the status are set one after the other, so either may come first.
+        if dirty & {"NewIcon", "NewStatus"} and status == "NeedsAttention":
             self._send(new_signal(_ITEM_ADDR, "NewAttentionIcon"))
         if "NewStatus" in dirty:
             self._send(new_signal(_ITEM_ADDR, "NewStatus", "s", (status,)))
