@@ -36,7 +36,7 @@ POLICY_KEPT = "Your organization's settings could not be read; the previous ones
 #: warnings a settings bubble names; the rest are counted
 WARNINGS_SHOWN = 2
 #: seconds a posture check stays up when the server honours timeouts
-POSTURE_TIMEOUT = 20.0
+POSTURE_TIMEOUT = fx.POSTURE_SHOWN
 NOTICE_TIMEOUT = 10.0
 
 
@@ -276,6 +276,8 @@ def present(
             return posture_check(effect, content)
         case fx.Snoozed():
             return Dismiss(DRILL_SLOT)
+        case fx.Withdrawn(kind=kind):  # quiet or the lock began: take it off the screen
+            return Dismiss(DRILL_SLOT if kind == "drill" else POSTURE_SLOT)
         case fx.Rejected():
             return rejected(effect)
     return None

@@ -225,6 +225,11 @@ def test_invariants(rows: list[Row], config: Settings) -> None:
     paused = False
     reset_at = -math.inf
     posture_reset_at = -math.inf
+    #: a posture check was withdrawn: it may come back before its interval
+    posture_again = False
+    #: a drill prompt is on screen; when the last posture check showed
+    prompt_on = False
+    posture_at = -math.inf
     for rec in run.records:
         e = rec.effect
         f = flags[id(e)]
@@ -290,6 +295,7 @@ def test_invariants(rows: list[Row], config: Settings) -> None:
                 step = -1
                 if outcome == "done":
                     reset_at = posture_reset_at = rec.t
+                    posture_again = False
                 elif outcome != "cancelled":
                     reset_at = rec.t  # skip and ignore leave the posture timer alone
             case fx.Snoozed(count=count, max=limit):
@@ -301,12 +307,26 @@ def test_invariants(rows: list[Row], config: Settings) -> None:
                 assert running is None
                 assert not open_cycle
                 reset_at = posture_reset_at = rec.t
+                posture_again = False
             case fx.PostureCheck(requested=False):
-                assert rec.t - posture_reset_at >= config.posture.every - 1e-6
-                posture_reset_at = rec.t
+                assert posture_again or rec.t - posture_reset_at >= config.posture.every - 1e-6
+                posture_reset_at, posture_again, posture_at = rec.t, False, rec.t
             case fx.PostureCheck(requested=True):
-                posture_reset_at = rec.t
+                posture_reset_at, posture_again, posture_at = rec.t, False, rec.t
+            case fx.Withdrawn(kind=kind, why=why):
+                # only what is on screen, only as quiet (enabled) or the lock begins
+                assert locked if why == ("locked",) else config.quiet.enabled and why, rec
+                if kind == "drill":
+                    assert prompt_on, rec
+                else:
+                    assert rec.t - posture_at < fx.POSTURE_SHOWN, rec
+                    posture_at = -math.inf
+                    posture_again = config.posture.enabled
             case _:
                 pass
+        if isinstance(e, fx.DrillPrompt):
+            prompt_on = True
+        elif isinstance(e, (fx.Withdrawn, fx.Snoozed, fx.DrillStart, fx.DrillEnd)):
+            prompt_on = prompt_on and isinstance(e, fx.Withdrawn) and e.kind == "posture"
         if isinstance(e, (fx.DrillPrompt, fx.DrillStart, fx.DrillStep)):
             assert not paused

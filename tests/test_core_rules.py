@@ -402,10 +402,12 @@ def test_r7_prompt_on_screen_when_a_meeting_starts_is_withdrawn_and_offered_agai
     records = run("30m30s,active; 10m,fullscreen; 2m,active", settings(posture_enabled=False))
     assert log(records) == [
         ("30:01", "drill_prompt"),
+        ("30:30", "withdrawn"),  # taken off the screen (the edge closes its bubble)
         ("30:30", "deferred"),
         ("40:40", "drill_prompt"),
         ("41:40", "snoozed"),
     ]
+    assert fields(events(records, "withdrawn")[0]) == {"kind": "drill", "why": ["fullscreen"]}
     # withdrawing is not a snooze
     assert fields(events(records, "drill_prompt")[1])["snoozes_left"] == 2
 

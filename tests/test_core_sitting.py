@@ -69,7 +69,8 @@ def test_a_prompt_on_screen_when_a_call_starts_is_withdrawn_and_offered_after_it
     prompts = events(records, "drill_prompt")
     assert [(r.t, fields(r).get("after_call")) for r in prompts] == [(1801, None), (2440, 600)]
     assert fields(prompts[1])["snoozes_left"] == 2  # withdrawing used no snooze
-    assert log(records)[2] == ("30:30", "deferred")
+    assert log(records)[2:4] == [("30:30", "withdrawn"), ("30:30", "deferred")]
+    assert fields(events(records, "withdrawn")[0]) == {"kind": "drill", "why": ["call"]}
 
 
 def test_no_prompt_is_held_by_a_call_when_quiet_is_off() -> None:

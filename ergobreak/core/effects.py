@@ -26,9 +26,15 @@ CoarseState = Literal[
 CommandName = Literal["start", "posture", "snooze", "skip", "pause", "resume"]
 
 
+#: seconds a posture check stays on screen (the notification's timeout); one shown
+#: less than this long ago is on screen, and is withdrawn when quiet or a lock begins
+POSTURE_SHOWN = 20.0
+
+
 @dataclass(frozen=True, slots=True)
 class PostureCheck:
-    """Show one posture cue (plus the eye cue); ``requested`` when the user asked."""
+    """Show one posture cue (plus the eye cue) for :data:`POSTURE_SHOWN` seconds;
+    ``requested`` when the user asked."""
 
     event: ClassVar[str] = "posture_check"
     cue: Cue
@@ -195,6 +201,24 @@ class Deferred:
         return {"kind": self.kind, "quiet": list(self.sources)}
 
 
+#: why a prompt on screen was withdrawn: the quiet sources that began, or the lock
+WITHDRAWN_LOCKED = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """A prompt on screen is taken back unanswered: quiet began (``why``: its sources)
+    or the screen locked (``why``: ``("locked",)``). It is offered again afterwards by
+    the ordinary rules (quiet's catch-up, the prompt gap), without using a snooze."""
+
+    event: ClassVar[str] = "withdrawn"
+    kind: PromptKind
+    why: tuple[str, ...]
+
+    def fields(self) -> dict[str, object]:
+        return {"kind": self.kind, "why": list(self.why)}
+
+
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """A command that makes no sense now; the reason is for the user."""
@@ -230,6 +254,7 @@ Effect: TypeAlias = (
     | Paused
     | Resumed
     | Deferred
+    | Withdrawn
     | Rejected
     | StateChanged
 )

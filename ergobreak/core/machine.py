@@ -30,7 +30,8 @@ asks small units for the rest:
   a drill done), feeds ``status``.
 - :class:`~ergobreak.core.quiet.QuietHold` — prompts held while quiet (R7) and
   delivered once after it ends. A call is a quiet source of its own (``call``);
-  the drill prompt it held says how long the call was (``after_call``).
+  the drill prompt it held says how long the call was (``after_call``). A prompt
+  on screen as quiet or a lock begins is ``withdrawn`` and offered again after.
 - :class:`~ergobreak.core.hours.WorkingHours` — off-hours (R8) on the ``t`` base.
 - :class:`~ergobreak.core.playback.Playback` — a running drill: its safety note
   first, for as long as it takes to read, then its steps; no text leaves the
@@ -87,6 +88,10 @@ POLL_AWAY = 10.0
 QUIET_POLL = 15.0
 #: While a prompt's prelude is undecided, how often to look for input.
 PRELUDE_POLL = 1.0
+#: While a prompt is on screen, how often to look for quiet beginning, so the prompt
+#: is withdrawn within this long (fullscreen is read at each wake-up; do-not-disturb
+#: and the lock wake the driver themselves).
+SHOWN_POLL = 5.0
 
 
 #: The phase change that closes a cycle with each outcome.
@@ -150,6 +155,8 @@ class DeskSession:
         "_paused_until",
         "_phase",
         "_playback",
+        "_posture_again",
+        "_posture_t",
         "_posture_timer",
         "_presence",
         "_prompt_t",
@@ -203,6 +210,10 @@ class DeskSession:
         self._prompt_t = 0.0
         #: when a prompt last showed (for ``prompt_gap``)
         self._last_prompt_t = -math.inf
+        #: when the posture check on screen showed (``-inf``: none is)
+        self._posture_t = -math.inf
+        #: a posture check was withdrawn unread: it is due again, whatever the timer says
+        self._posture_again = False
         self._cue_index = 0
         self._drill_index = 0
         self._state: fx.CoarseState = "starting"
@@ -250,7 +261,7 @@ class DeskSession:
         t = max(t, self._t if self._t is not None else t)
         match event:
             case ev.ScreenLocked():
-                self._lock(t)
+                self._lock(t, out)
             case ev.ScreenUnlocked():
                 self._back(t, self._presence.unlock, out)
             case ev.Suspending():
@@ -371,6 +382,8 @@ class DeskSession:
         elif self._phase is Phase.DRILL:
             cands.append(self._playing.step_end)
         cands.append(self._quiet.catch_up_at)
+        if self._settings.quiet.enabled and not self._quiet.sources and self._on_screen(t):
+            cands.append(t + SHOWN_POLL)
         if self._quiet.deferred and self._quiet.sources:
             cands.append(t + QUIET_POLL)
         if self._drill_due():
@@ -418,7 +431,11 @@ class DeskSession:
             posture_every=s.posture.every if s.posture.enabled else None,
             drill_desk=self._drill_timer.elapsed,
             drill_every=s.drill.every if s.drill.enabled else None,
-            next_posture_in=self._posture_timer.left() if s.posture.enabled else None,
+            next_posture_in=(
+                (0.0 if self._posture_again else self._posture_timer.left())
+                if s.posture.enabled
+                else None
+            ),
             next_drill_in=next_drill if s.drill.enabled else None,
             snoozes=self._snoozes,
             max_snoozes=s.drill.max_snoozes,
@@ -640,13 +657,13 @@ class DeskSession:
                 self._defer("drill", t, out)
             elif t - self._last_prompt_t >= s.activity.prompt_gap:
                 self._prompt(t, out)
-        if s.posture.enabled and self._posture_timer.due:
+        if s.posture.enabled and (self._posture_timer.due or self._posture_again):
             if self._drill_soon():
-                self._posture_timer.reset()
+                self._reset_posture()
             elif quiet:
                 self._defer("posture", t, out)
             elif t - self._last_prompt_t < s.activity.prompt_gap:
-                self._posture_timer.reset()
+                self._reset_posture()
             else:
                 self._posture_check(t, requested=False, out=out)
         if not quiet:
@@ -775,10 +792,27 @@ class DeskSession:
             )
         )
 
-    def _hold(self) -> None:
-        """Withdraw the prompt, due again as soon as it can be answered (no snooze used)."""
-        self._transition("hold")
-        self._snooze_timer.expire()
+    def _on_screen(self, t: float) -> bool:
+        """A prompt is on screen: a drill prompt, or a posture check still showing."""
+        return self._phase is Phase.PROMPTED or t < self._posture_t + fx.POSTURE_SHOWN
+
+    def _withdraw(
+        self, t: float, why: tuple[str, ...], out: list[fx.Effect]
+    ) -> list[fx.PromptKind]:
+        """Take back the prompts on screen as quiet or a lock begins at ``t``; each is
+        due again as soon as it can be answered (no snooze used). Returns their kinds."""
+        kinds: list[fx.PromptKind] = []
+        if self._phase is Phase.PROMPTED:  # the drill prompt is on screen
+            self._transition("hold")
+            self._snooze_timer.expire()
+            kinds.append("drill")
+        if t < self._posture_t + fx.POSTURE_SHOWN:
+            # due again, but the timer keeps counting desk time since it showed
+            self._posture_again = self._settings.posture.enabled
+            kinds.append("posture")
+        self._posture_t = -math.inf
+        out.extend(fx.Withdrawn(kind=kind, why=why) for kind in kinds)
+        return kinds
 
     def _begin_drill(
         self, t: float, trigger: Trigger, *, requested: bool, out: list[fx.Effect]
@@ -808,7 +842,7 @@ class DeskSession:
         self._held_by_call = False
         if outcome == "done":
             # Two minutes on their feet: a real break, like a natural one.
-            self._posture_timer.reset()
+            self._reset_posture()
             self._drill_timer.reset()
             self._break_desk = 0.0
         elif outcome != "cancelled":
@@ -825,15 +859,20 @@ class DeskSession:
         cues = self._content.cues
         cue = cues[self._cue_index % len(cues)]
         self._cue_index = (self._cue_index + 1) % len(cues)
-        self._posture_timer.reset()
+        self._reset_posture()
         self._last_prompt_t = t
+        self._posture_t = t
         out.append(fx.PostureCheck(cue=cue, requested=requested))
+
+    def _reset_posture(self) -> None:
+        self._posture_timer.reset()
+        self._posture_again = False
 
     def _natural_break(self, away: float, out: list[fx.Effect]) -> None:
         if self._phase in (Phase.PROMPTED, Phase.SNOOZED):
             self._cancel("natural_break", out)
         out.append(fx.NaturalBreak(away=away))
-        self._posture_timer.reset()
+        self._reset_posture()
         self._drill_timer.reset()
         self._break_desk = 0.0
         self._quiet.deferred.clear()
@@ -844,12 +883,11 @@ class DeskSession:
         self._presence.restart(t)
         out.append(fx.Resumed(auto=auto))
 
-    def _lock(self, t: float) -> None:
+    def _lock(self, t: float, out: list[fx.Effect]) -> None:
         self._presence.lock(t)
-        if self._phase is Phase.PROMPTED:
-            # Nobody can answer a prompt behind the lock screen: hold it and offer it
-            # again on return (or let a natural break close it).
-            self._hold()
+        # Nobody can answer a prompt behind the lock screen: withdraw it and offer it
+        # again on return (or let a natural break close it). A running drill goes on.
+        self._withdraw(t, (fx.WITHDRAWN_LOCKED,), out)
 
     def _suspend(self, out: list[fx.Effect]) -> None:
         if self._phase in (Phase.PROMPTED, Phase.DRILL):
@@ -858,11 +896,11 @@ class DeskSession:
         self._presence.sleep(self._t)
 
     def _set_quiet(self, t: float, source: str, on: bool, out: list[fx.Effect]) -> None:
-        if self._quiet.turn(t, source, on) and self._phase is Phase.PROMPTED:
-            # The prompt is on screen as a meeting or video starts: withdraw it
-            # and offer it again once quiet ends, without counting a snooze.
-            self._hold()
-            self._defer("drill", t, out)
+        if self._quiet.turn(t, source, on):
+            # A prompt is on screen as a meeting or video starts: withdraw it and
+            # offer it again once quiet ends, without counting a snooze.
+            for kind in self._withdraw(t, tuple(sorted(self._quiet.sources)), out):
+                self._defer(kind, t, out)
 
     def _set_seated(
         self, t: float, reason: ev.SeatedReason, on: bool, out: list[fx.Effect]
@@ -996,6 +1034,8 @@ class DeskSession:
         self._settings = settings
         self._presence.configure(settings.activity)
         self._posture_timer.interval = settings.posture.every
+        if not settings.posture.enabled:
+            self._posture_again = False
         self._drill_timer.interval = settings.drill.every
         self._snooze_timer.interval = settings.drill.snooze
         if content is not None:
@@ -1023,6 +1063,7 @@ class DeskSession:
             and self._quiet.settled(t)
             and not self._quiet.deferred
             and not self._drill_due()
+            and not self._posture_again
         )
         if fast:
             remaining = self._desk_remaining()

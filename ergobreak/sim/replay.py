@@ -166,6 +166,8 @@ def _details(effect: fx.Effect) -> str:
             return "pause ended" if auto else "by request"
         case fx.Deferred(kind=kind, sources=sources):
             return f"{kind} held while quiet ({', '.join(sources) or 'ending'})"
+        case fx.Withdrawn(kind=kind, why=why):
+            return f"{kind} on screen taken back ({', '.join(why)}): offered again later"
         case fx.Rejected(command=command, reason=reason):
             return f"{command}: {reason}"
         case fx.StateChanged(state=state, previous=previous):
