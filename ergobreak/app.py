@@ -25,6 +25,7 @@ from ergobreak import __version__
 from ergobreak.commands import Request
 from ergobreak.config.layers import Effective, load
 from ergobreak.config.loader import MAX_BYTES
+from ergobreak.config.switches import turned_off
 from ergobreak.config.values import parse_cli_sets
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
@@ -263,6 +264,11 @@ class App:
         was_error = self.config_error is not None
         self.effective = effective
         self.config_error = None
+        off = turned_off(effective)
+        if off is not None:
+            # IT turned ergobreak off on this machine while it ran: stop, as at start.
+            log.warning("%s; stopping", off.reason())
+            self.engine.stop()
         if self.edge is not None:
             self.edge.set_calls(bool(effective.values.get("quiet.calls", True)))
         changes = describe_changes(before, effective.settings)
@@ -524,6 +530,10 @@ def _run(app: App, runtime: Path) -> int:
         for diag in exc.diagnostics:
             print(diag.format(), file=sys.stderr)
         return 2
+    off = turned_off(effective)
+    if off is not None:  # a policy kept from the last good one may say so (cli/run.py)
+        print(off.reason(), file=sys.stderr)
+        return 0
     app.effective = effective
 
     from ergobreak.platform.select import open_edge  # noqa: PLC0415

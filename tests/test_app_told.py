@@ -293,3 +293,20 @@ def test_a_file_of_thousands_of_typos_is_told_in_one_bubble_and_counted_in_statu
     assert (len(now["warnings"]), now["warnings_total"]) == (20, 5000)
     assert "(and 4999 more: ergobreak config check)" in status_text(now)
     assert len(rig.request("reload")["warnings"]) == 20
+
+
+def test_a_policy_that_turns_ergobreak_off_while_it_runs_stops_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The machine switch at a reload: the daemon stops, as it would not have started."""
+    rig = start_app()
+    install_policy("schema = 1\n\n[enforced.machine]\nenabled = false\n")
+    with caplog.at_level(logging.WARNING, "ergobreak"):
+        rig.request("reload")
+        assert not rig.engine.stopping  # the quit comes next, as from `ergobreak quit`
+        rig.engine.step()
+    assert rig.engine.stopping
+    assert any(
+        "ergobreak is turned off by your organization (policy: " in r.getMessage()
+        for r in caplog.records
+    )

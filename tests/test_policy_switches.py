@@ -23,6 +23,7 @@ from ergobreak.config.layers import load
 from ergobreak.config.switches import machine_switch, turned_off
 from ergobreak.content import library
 from ergobreak.history.store import HistoryStore
+from ergobreak.tomlfile.wording import short_path
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -311,3 +312,15 @@ def test_the_daemons_first_run_notice_stays_in_its_log_when_switched_off(
         hooks["on_message"]("recovered", "the damaged history store was moved aside")
         assert rig.notifier.titles()[before:] == shown, policy
         rig.engine.stop()
+
+
+def test_run_with_a_config_that_is_not_there_says_so(isolated: Path) -> None:
+    missing = isolated / "nope.toml"
+    code, out, err = cli("run", "--no-tray", "--config", str(missing))
+    assert (code, out) == (2, "")
+    assert err.startswith("ergobreak run: --config names ")
+    assert err.endswith(
+        ", which does not exist (to start one: ergobreak config init"
+        f" --config {short_path(missing)})\n"
+    )
+    assert err.count("\n") == 1

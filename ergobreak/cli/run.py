@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from ergobreak.cli.common import EXIT_OK
+from ergobreak.cli.common import EXIT_OK, EXIT_USAGE
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -17,6 +17,15 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     skip_openssl()  # before anything else is imported
     from ergobreak.config.switches import machine_switch  # noqa: PLC0415
 
+    if args.config is not None:
+        from pathlib import Path  # noqa: PLC0415
+
+        from ergobreak.config.loader import missing_user_file  # noqa: PLC0415
+
+        missing = missing_user_file(Path(args.config), named_by="--config")
+        if missing is not None:
+            err.write(f"ergobreak run: {missing}\n")
+            return EXIT_USAGE
     off = machine_switch()
     if off is not None:
         # Exit 0: a login entry that finds ergobreak turned off has nothing to report
