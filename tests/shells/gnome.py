@@ -383,6 +383,16 @@ def text_rows(png: Path, column: Box, brightness: int = 110, min_height: int = 5
     ]
 
 
+def label_box(png: Path, row: Box, brightness: int = 110) -> Box:
+    """The lit part of a text row: where the label is, so a click lands on its entry
+    however wide the menu is (a row spans the whole column searched)."""
+    pixels = Pixels(png, row)
+    xs = [x for x in pixels.xs() if any(min(pixels.at(x, y)) >= brightness for y in pixels.ys())]
+    if not xs:
+        return row
+    return Box(min(xs), row.top, max(xs) + 1, row.bottom)
+
+
 def _runs(flags: list[bool], gap: int = 3) -> Iterator[tuple[int, int]]:
     """Runs of True (start, end exclusive), bridging gaps shorter than ``gap``."""
     start = last = -1

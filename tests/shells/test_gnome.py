@@ -38,6 +38,7 @@ from .gnome import (
     banner_buttons,
     colours_in,
     find_colour,
+    label_box,
     text_rows,
     until,
 )
@@ -580,7 +581,7 @@ def click_entry(gnome: Gnome, daemon: Daemon, label: str, submenu: str = "") -> 
     assert len(rows) == len(entries), (rows, entries, shot)
     index = next(i for i, e in enumerate(entries) if e.label.startswith(label))
     mark = daemon.monitor.mark()
-    gnome.input.move_to(*rows[index].centre)
+    gnome.input.move_to(*label_box(shot, rows[index]).centre)
     gnome.input.click()
     target = entries[index]
     if submenu:
@@ -593,7 +594,7 @@ def click_entry(gnome: Gnome, daemon: Daemon, label: str, submenu: str = "") -> 
 
         after = until(expanded, 5, f"the {label!r} submenu open")
         child = next(i for i, c in enumerate(target.children) if c.label.startswith(submenu))
-        gnome.input.move_to(*after[index + 1 + child].centre)
+        gnome.input.move_to(*label_box(gnome.screenshot(), after[index + 1 + child]).centre)
         gnome.input.click()
         target = target.children[child]
     event = daemon.monitor.wait(

@@ -46,6 +46,7 @@ IDLE_ONLY = {
     "ERGOBREAK_NOTIFIER": "console",
     "ERGOBREAK_SESSION": "none",
     "ERGOBREAK_QUIET": "none",
+    "ERGOBREAK_SEATED": "none",
 }
 #: keys this far apart are steady typing (well below T)
 KEY_GAP = 0.3
