@@ -1,16 +1,17 @@
-"""Idle inhibition read from the REAL services, on the rig's private session bus.
+"""Idle inhibition read from the REAL gnome-session, on the rig's private session bus.
 
 gnome-session 43 (``--builtin``, an empty session and no autostart) with its own
-client ``gnome-session-inhibit --inhibit idle``, and xfce4-power-manager 4.18
-(``--no-daemon``) with an application in another process that calls ``Inhibit`` and
-keeps its connection, as a video player does. Both want a system bus: a private one,
-with no services, is started for them. Every process is started and stopped by PID
-(:meth:`Rig.launch` / :meth:`Rig.stop`); an inhibitor ends with its client's process.
+client ``gnome-session-inhibit --inhibit idle``. It wants a system bus: a private one,
+with no services, is started for it. Every process is started and stopped by PID
+(:meth:`Rig.launch` / :meth:`Rig.stop`); the inhibitor ends with its client's process.
+
+xfce4-power-manager 4.18.1 (``--no-daemon``) on this rig answers ``HasInhibit`` true
+for an application's ``Inhibit``, but dies of SIGSEGV as that application's inhibitor
+goes, so it has no test here yet (tests/desktop/test_inhibit.py's stand-in covers it).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -29,22 +30,8 @@ PACKAGES.update(
     {
         "gnome-session": "gnome-session-bin",
         "gnome-session-inhibit": "gnome-session-bin",
-        "xfce4-power-manager": "xfce4-power-manager",
     }
 )
-
-#: an application in its own process: inhibits idle through PowerManagement.Inhibit,
-#: says so on stdout, and holds its connection (and so the inhibitor) until killed
-_PLAYER = f"""
-import signal
-from jeepney import DBusAddress, new_method_call
-from jeepney.io.blocking import open_dbus_connection
-conn = open_dbus_connection("SESSION")
-api = DBusAddress({di.FDO_PATH!r}, {di.FDO_NAME!r}, {di.FDO_INTERFACE!r})
-reply = conn.send_and_get_reply(new_method_call(api, "Inhibit", "ss", ("mpv", "Playing video")))
-print("inhibited", reply.body[0], flush=True)
-signal.pause()
-"""
 
 
 @pytest.fixture
@@ -79,11 +66,6 @@ def _connects(address: str) -> bool:
 def _owned_by(desktop: Rig, name: str, service: str) -> bool:
     pids = {p.pid for p in desktop.procs.get(service, [])}
     return desktop.bus.owner_pid(name) in pids
-
-
-def _said(log: Path, start: str) -> bool:
-    """A line of ``log`` starts with ``start`` (the rig's own first line quotes argv)."""
-    return any(line.startswith(start) for line in log.read_text().splitlines())
 
 
 def _stop_service(desktop: Rig, service: str, name: str) -> None:
@@ -130,32 +112,8 @@ def test_real_gnome_session_and_gnome_session_inhibit(
 
         wakes.after(lambda: desktop.stop("player"), "InhibitorRemoved")
         assert detector.active() is False
+        # off because the inhibitor went with its client, not because the service did
+        assert _owned_by(desktop, di.GNOME_NAME, "gnome-session")
         detector.close()
     finally:
         _stop_service(desktop, "gnome-session", di.GNOME_NAME)
-
-
-def test_real_xfce4_power_manager_and_an_inhibiting_application(
-    desktop: Rig, system_bus: str, link: DBusLink
-) -> None:
-    desktop.launch("xfce4-power-manager", ["xfce4-power-manager", "--no-daemon"])
-    try:
-        wait_for(
-            lambda: _owned_by(desktop, di.FDO_NAME, "xfce4-power-manager"),
-            10,
-            what="xfce4-power-manager to own its name",
-        )
-        wakes, detector = watch(link, di.PowerManagementInhibit)
-
-        desktop.launch("player", [sys.executable, "-c", _PLAYER])
-        player_log = desktop.log_path("player")
-        wait_for(lambda: _said(player_log, "inhibited "), what="the player's Inhibit")
-        # no HasInhibitChanged from 4.18: the reader asks again at each active()
-        assert detector.active() is True
-
-        desktop.stop("player")  # its connection closes: xfce4-power-manager drops it
-        wait_for(lambda: detector.active() is False, what="the inhibitor to go with its app")
-        assert "no signal yet" in detector.detail
-        detector.close()
-    finally:
-        _stop_service(desktop, "xfce4-power-manager", di.FDO_NAME)
