@@ -12,7 +12,6 @@ goes, so it has no test here yet (tests/desktop/test_inhibit.py's stand-in cover
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -23,8 +22,11 @@ from shells.session import _SYSTEM_BUS_CONF
 from ergobreak.platform import dbus_inhibit as di
 from ergobreak.platform.dbus_link import DBusLink
 
+from . import test_inhibit
 from .rig import PACKAGES, Rig, wait_for
 from .test_inhibit import watch
+
+link = test_inhibit.link  # the fixture: a DBusLink of our own to the rig's bus
 
 PACKAGES.update(
     {
@@ -32,13 +34,6 @@ PACKAGES.update(
         "gnome-session-inhibit": "gnome-session-bin",
     }
 )
-
-
-@pytest.fixture
-def link(desktop: Rig) -> Iterator[DBusLink]:
-    opened = DBusLink.open("SESSION")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
