@@ -1,13 +1,14 @@
 """Idle inhibition ("watching") read from the session manager or power manager, against
 services written here after the real ones, on the rig's private bus.
 
-No real implementation can be started on this machine's packages (gnome-session,
-powerdevil and xfce4-power-manager are not installed), so :class:`InhibitService`
-follows their sources: the names, paths, interfaces and signatures, the order of
-signal and reply, the flags (GNOME's idle bit 8, powerdevil's ChangeScreenSettings 4
-vs. its sleep-only ``HasInhibit``), and that an inhibitor dies with the connection of
-the application that took it. xfce4-power-manager 4.18 never emits
-``HasInhibitChanged``; the service does so only where asked to. Applications are
+powerdevil and xfce4-screensaver are not installed here, and some cases (KDE's
+sleep-only inhibitor, a PowerManagement service that signals, a refused call) need a
+service under the test's control, so :class:`InhibitService` follows the sources
+(test_inhibit_real.py runs the real gnome-session): the names, paths, interfaces and
+signatures, the order of signal and reply, the flags (GNOME's idle bit 8, powerdevil's
+ChangeScreenSettings 4 vs. its sleep-only ``HasInhibit``), and that an inhibitor dies
+with the connection of the application that took it. xfce4-power-manager 4.18 never
+emits ``HasInhibitChanged``; the service does so only where asked to. Applications are
 separate connections calling the real methods, as a video player does.
 """
 
