@@ -19,6 +19,7 @@ from ergobreak.core.duration import format_amount, format_clock
 from ergobreak.core.settings import DrillSettings
 from ergobreak.platform.base import Action, Dismiss, Notification
 from ergobreak.tomlfile import Diagnostic
+from ergobreak.tomlfile.wording import short_path
 
 LINE_MAX = 120
 TITLE_MAX = 60
@@ -197,17 +198,16 @@ def rejected(rej: fx.Rejected) -> Notification:
 
 
 def config_error(diagnostics: Sequence[Diagnostic], path: str | None = None) -> Notification:
-    """The config could not be used as written; the previous settings stay in force."""
+    """The config could not be used as written; the previous settings stay in force.
+    The problem comes first, with its fix and a short path (wrapped, never cut), so a
+    long home folder cannot push out what is wrong."""
     errors = [d for d in diagnostics if d.severity == "error"] or list(diagnostics)
-    first = errors[0].headline() if errors else "the config file could not be read"
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    where = f"Check {path}" if path else "Check your config file"
+    first = errors[0].brief() if errors else "the config file could not be read"
+    more = f" (+{len(errors) - 1} more: ergobreak config check)" if len(errors) > 1 else ""
+    where = f"Fix {short_path(path)}" if path else "Fix your config file"
     return Notification(
         title="ergobreak: config problem",
-        body=lines(
-            line(first, LINE_MAX - len(more)) + more,
-            f"Keeping the previous settings. {where} or run ergobreak doctor.",
-        ),
+        body=lines(first + more, f"Keeping the previous settings until then. {where}."),
         icon="ergobreak",
         urgency="critical",
         slot=NOTICE_SLOT,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 from fake_desk import start_app
@@ -153,16 +155,19 @@ def test_config_error_notice() -> None:
         severity="error",
         key="drill.every",
         message="expected a duration like '30m'",
+        hint='write drill.every = "30m"',
     )
+    home = Path.home()
+    diag = dataclasses.replace(diag, path=str(home / ".config/ergobreak/config.toml"))
     note = present.config_error([diag, diag], path=diag.path)
     assert note.title == "ergobreak: config problem"
-    first, second = note.body.splitlines()
-    assert first.startswith("/home/u/.config/ergobreak/config.toml:3:9: error: drill.every")
-    assert first.endswith("(+1 more)")
-    assert second == (
-        "Keeping the previous settings. Check /home/u/.config/ergobreak/config.toml"
-        " or run ergobreak doctor."
+    # the problem first, its fix, then where (the home folder as ~), wrapped, not cut
+    assert " ".join(note.body.splitlines()) == (
+        "drill.every: expected a duration like '30m'; write drill.every = \"30m\""
+        " (~/.config/ergobreak/config.toml:3) (+1 more: ergobreak config check)"
+        " Keeping the previous settings until then. Fix ~/.config/ergobreak/config.toml."
     )
+    assert all(len(row) <= present.LINE_MAX for row in note.body.splitlines())
     assert note.urgency == "critical"
 
 
