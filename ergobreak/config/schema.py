@@ -181,6 +181,33 @@ KEYS: tuple[Key, ...] = (
         doc="Snoozes per drill; the next ignored prompt ends as ignored.",
     ),
     Key(
+        name="drill.window",
+        kind="bool",
+        builtin=True,
+        doc="Guide each drill in a small coach window with a picture of each step and a"
+        " countdown; false: notifications only.",
+    ),
+    Key(
+        name="drill.text_size",
+        kind="int",
+        builtin=100,
+        min=80,
+        max=200,
+        doc="Text size in the coach window, in percent.",
+    ),
+    Key(
+        name="drill.high_contrast",
+        kind="bool",
+        builtin=False,
+        doc="Draw the coach window in black, white and yellow.",
+    ),
+    Key(
+        name="drill.reduced_motion",
+        kind="bool",
+        builtin=False,
+        doc="Show each step's pictures still instead of animated.",
+    ),
+    Key(
         name="quiet.enabled",
         kind="bool",
         builtin=_CORE.quiet.enabled,

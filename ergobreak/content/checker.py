@@ -37,8 +37,19 @@ STEPS_MAX = 40
 TITLE_MAX = 60
 
 ID_RE = re.compile(ID_PATTERN)
-DRILL_FIELDS = ("id", "title", "category", "summary", "tags", "sources", "safety", "steps")
-STEP_FIELDS = ("seconds", "text", "side")
+DRILL_FIELDS = (
+    "id",
+    "title",
+    "category",
+    "summary",
+    "tags",
+    "sources",
+    "safety",
+    "steps",
+    "easier",
+    "harder",
+)
+STEP_FIELDS = ("seconds", "text", "side", "pose")
 CUE_FIELDS = ("id", "text", "sources")
 
 
@@ -332,7 +343,21 @@ class Checker:
                 f" next step replaces them; give it at least {read:g} s or shorten the text",
             )
             return None
-        return Step(seconds=float(seconds), text=text, side=cast(Side | None, side))
+        pose = raw.get("pose")
+        if pose is not None and (not isinstance(pose, str) or not ID_RE.fullmatch(pose)):
+            self.report(
+                (*where, "pose"),
+                f"{label}.pose",
+                "expected a pose name of lowercase letters, digits and underscores, starting"
+                f" with a letter (2-40 characters), got {found(pose)}",
+            )
+            return None
+        return Step(
+            seconds=float(seconds),
+            text=text,
+            side=cast(Side | None, side),
+            pose=pose,
+        )
 
     # -- entries
 
@@ -352,6 +377,7 @@ class Checker:
         tags = self.tags(raw, where, label)
         sources = self.sources(raw, where, label)
         steps = self.steps(raw, where, label)
+        variants = {name: self.variant(raw, name, where, label) for name in ("easier", "harder")}
         if (
             self.errors > errors
             or ident is None
@@ -372,7 +398,22 @@ class Checker:
             tags=tags,
             sources=sources,
             summary=summary or "",
+            easier=variants["easier"],
+            harder=variants["harder"],
         )
+
+    def variant(self, raw: dict[str, object], name: str, where: PathKey, label: str) -> str | None:
+        """An optional drill id (``easier``, ``harder``); whether it exists is the
+        library's to say, as it may come from another file."""
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, str) or not ID_RE.fullmatch(value)):
+            self.report(
+                (*where, name),
+                f"{label}.{name}",
+                f"expected the id of another drill, got {found(value)}",
+            )
+            return None
+        return value
 
     def cue(self, raw: object, index: int) -> Cue | None:
         where: PathKey = ("cue", index)

@@ -49,11 +49,13 @@ class Cue:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
-    """One timed step of a drill; ``side`` says which leg when it matters."""
+    """One timed step of a drill; ``side`` says which leg when it matters, ``pose``
+    names the picture of it in the figure library (``ergobreak.artwork``), if any."""
 
     seconds: float
     text: str
     side: Side | None = None
+    pose: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +70,9 @@ class Drill:
     tags: frozenset[str] = frozenset()
     sources: tuple[str, ...] = ()
     summary: str = ""
+    #: ids of the drill to offer instead after "Easy" or "Hard" feedback, if any
+    easier: str | None = None
+    harder: str | None = None
 
     @property
     def seconds(self) -> float:
