@@ -603,11 +603,13 @@ class DrillFeedback:
             tz=tz,
             find=content.drill,
             allowed=self._allowed(values),
-            stop_rules=safety_text()["stop_rules"],
         )
         if not saved:
-            text += "\n(It could not be saved, so it counts until ergobreak stops: see its log.)"
-        return {"ok": True, "drill": drill.id, "answer": answer, "text": text}, True
+            text += " (It could not be saved, so it counts until ergobreak stops: see its log.)"
+        reply = {"ok": True, "drill": drill.id, "answer": answer, "text": text}
+        if answer == "hurt":
+            reply["stop_rules"] = safety_text()["stop_rules"]
+        return reply, True
 
     def _turn(self, content: Content, values: Mapping[str, Any], wall: float) -> Turn:
         from ergobreak.content.feedback import apply_answers  # noqa: PLC0415

@@ -28,6 +28,8 @@ def _feedback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(error_line("ergobreak feedback", str(reply.get("error", "refused"))) + "\n")
         return EXIT_FAILURE
     out.write(f"{reply.get('text') or 'Noted.'}\n")
+    if reply.get("stop_rules"):  # after "It hurt"
+        out.write(f"{reply['stop_rules']}\n")
     return EXIT_OK
 
 

@@ -179,10 +179,10 @@ def reply_text(
     tz: tzinfo,
     find: Callable[[str], Drill | None],
     allowed: Callable[[Drill], bool],
-    stop_rules: str,
 ) -> str:
     """What the user reads after answering ``answer`` about ``drill`` at ``at``
-    (``answers``, ``turn``: with that answer, and the rotation it makes)."""
+    (``answers``, ``turn``: with that answer, and the rotation it makes), in one line.
+    After "It hurt" the stop rules follow it (the caller adds them)."""
     if answer == "hurt":
         title = drill.title
         if turn.kept == drill.id:
@@ -199,7 +199,7 @@ def reply_text(
             kept = find(turn.kept) if turn.kept is not None else None
             if kept is not None:
                 said += f" Every other drill is left out too, so {kept.title} stays in."
-        return f"{said}\n{stop_rules}"
+        return said
     if answer == "right":
         return "Noted: right."
     way = VARIANT[answer]
