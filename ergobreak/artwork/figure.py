@@ -397,6 +397,27 @@ def scene(
     return shapes
 
 
+def _moved(shape: Shape, dx: float) -> Shape:
+    match shape:
+        case Disc():
+            return Disc(shape.cx + dx, shape.cy, shape.r, shape.color)
+        case Rect():
+            return Rect(shape.x0 + dx, shape.y0, shape.x1 + dx, shape.y1, shape.color)
+        case Stroke():
+            pts = tuple((x + dx, y) for x, y in shape.points)
+            return Stroke(pts, shape.width, shape.color, shape.closed)
+    raise TypeError(f"a figure draws no {type(shape).__name__}")
+
+
+def sheet(steps: Sequence[tuple[str, Side | None]], size: float, look: Look) -> list[Shape]:
+    """Key poses side by side, one ``size`` box each: a drill's steps at a glance."""
+    shapes: list[Shape] = []
+    for i, (name, side) in enumerate(steps):
+        drawn = scene(name, 0.0, side=side, size=size, look=look, still=True)
+        shapes += [_moved(shape, i * size) for shape in drawn]
+    return shapes
+
+
 # --------------------------------------------------------------------------- snapshots
 
 
