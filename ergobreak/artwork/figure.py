@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from typing import Any, Literal
 
 from ergobreak.artwork.pose import (
     ANGLES,
+    CUSHION,
+    HEAD_R,
     LIMB,
     PARTS,
     PROPS,
@@ -35,6 +36,7 @@ from ergobreak.artwork.pose import (
     Motion,
     Point,
     Pose,
+    along,
     blend,
     common_anchor,
     contact_point,
@@ -233,34 +235,26 @@ def props_of(pose: Pose, fig: Figure) -> list[tuple[str, Box]]:
             x = px + gap if part.endswith("_hand") else px - BUTTOCKS
         else:
             x = pose.props["wall"]
-        back = x - 0.04 if x <= 0 else x
-        out.append(("wall", Box(back, 0.0, back + 0.04, 1.15)))
+        # x is the wall's face; its thickness lies away from the figure
+        face = x - 0.04 if x <= fig.joints["hip"][0] else x
+        out.append(("wall", Box(face, 0.0, face + 0.04, 1.15)))
     if "cushion" in by_surface:
         (kx, _), _ = contact_point(fig.joints, by_surface["cushion"].part)
-        out.append(("cushion", Box(kx - 0.07, 0.0, kx + 0.07, 0.055)))
+        out.append(("cushion", Box(kx - 0.07, 0.0, kx + 0.07, CUSHION)))
     if "mat" in pose.props:
         xs = [p[0] for p in fig.joints.values()]
         out.append(("mat", Box(min(xs) - 0.08, 0.0, max(xs) + 0.08, 0.012)))
     return out
 
 
-def _stick(fig: Figure) -> tuple[Point, Point]:
+def stick_line(fig: Figure) -> tuple[Point, Point]:
     """A stick along the back, touching the back of the head and the tailbone."""
     j = fig.joints
     back = direction(j["hip"], j["shoulder"]) - 90.0
-    tail = offset(j["hip"], back, TRUNK)
-    head = offset(j["head"], direction(j["chin"], j["head"]) - 90.0, 0.065)
+    tail = along(j["hip"], back, TRUNK)
+    head = along(j["head"], direction(j["chin"], j["head"]) - 90.0, HEAD_R)
     ang = direction(tail, head)
-    return offset(tail, ang, -0.06), offset(head, ang, 0.1)
-
-
-def offset(p: Point, deg: float, length: float) -> Point:
-    rad = math.radians(deg)
-    return (p[0] + length * math.sin(rad), p[1] + length * math.cos(rad))
-
-
-def stick_line(fig: Figure) -> tuple[Point, Point]:
-    return _stick(fig)
+    return along(tail, ang, -0.06), along(head, ang, 0.1)
 
 
 # --------------------------------------------------------------------------- layout
@@ -297,7 +291,7 @@ def layout(name: str) -> Layout:
     for fig in _samples(name):
         points += list(fig.joints.values())
         if "stick" in pose.props:
-            points += list(_stick(fig))
+            points += list(stick_line(fig))
     for _, box in props_of(pose, key):
         points += [(box.x0, box.y0), (box.x1, box.y1)]
     b = _bounds(points)
@@ -376,11 +370,11 @@ def scene(
     shapes.append(stroke([j["hip"], j["waist"], j["shoulder"]], trunk, look.body))
     shapes.append(stroke([j["shoulder"], j["chin"]], limb, look.body))
     hx, hy = px(j["head"])
-    shapes.append(Disc(hx, hy, 0.065 * s, look.body))
+    shapes.append(Disc(hx, hy, HEAD_R * s, look.body))
     limbs("near", near)
     shapes.append(stroke(arms["near"], limb * 0.8, look.body))
     if "stick" in pose.props:
-        shapes.append(stroke(list(_stick(fig)), 0.022, look.prop))
+        shapes.append(stroke(list(stick_line(fig)), 0.022, look.prop))
     if "band" in pose.props:
         at = "knee" if pose.band == "knees" else "ankle"
         a, b = j[f"{at}_near"], j[f"{at}_far"]

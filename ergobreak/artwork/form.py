@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ergobreak.artwork.figure import Box, figure_at, offset, poses_of, props_of, stick_line
-from ergobreak.artwork.pose import LIMB, TRUNK, Figure, Pose, contact_point, direction
+from ergobreak.artwork.figure import Box, figure_at, poses_of, props_of, stick_line
+from ergobreak.artwork.pose import (
+    LIMB,
+    TRUNK,
+    Figure,
+    Pose,
+    along,
+    contact_point,
+    direction,
+    surface_height,
+)
 
 Rule = Callable[[Pose, Figure, dict[str, Box]], list[str]]
 
@@ -64,8 +73,10 @@ def _on_floor(pose: Pose, fig: Figure) -> list[str]:
     out = []
     for c in pose.contacts:
         (_, y), gap = contact_point(fig.joints, c.part)
-        surface = {"floor": 0.0, "cushion": 0.055}.get(c.surface)
-        if surface is not None and abs(y - gap - surface) > FLOOR_TOL:
+        if c.surface not in ("floor", "cushion"):
+            continue  # the props stand where the body touches them
+        surface = surface_height(c.surface)
+        if abs(y - gap - surface) > FLOOR_TOL:
             out.append(f"{c.part} is {y - gap - surface:+.3f} off the {c.surface}")
         if c.part.endswith("_foot") and c.surface == "floor":
             s = c.part.removesuffix("_foot")
@@ -149,7 +160,7 @@ def wall_distance(pose: Pose, fig: Figure, props: dict[str, Box]) -> list[str]:
 def stick(pose: Pose, fig: Figure, props: dict[str, Box]) -> list[str]:
     (ax, ay), (bx, by) = stick_line(fig)
     back = direction(fig["hip"], fig["shoulder"]) - 90.0
-    ux, uy = offset(fig["shoulder"], back, TRUNK)
+    ux, uy = along(fig["shoulder"], back, TRUNK)
     length = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
     dist = abs((bx - ax) * (ay - uy) - (ax - ux) * (by - ay)) / length
     return [] if dist <= 0.02 else [f"stick {dist:.3f} H off the upper back: rounding"]

@@ -142,7 +142,8 @@ class Figure:
         return self.joints[name]
 
 
-def _step(origin: Point, deg: float, length: float) -> Point:
+def along(origin: Point, deg: float, length: float) -> Point:
+    """The point ``length`` from ``origin`` in direction ``deg``."""
     rad = math.radians(deg)
     return (origin[0] + length * math.sin(rad), origin[1] + length * math.cos(rad))
 
@@ -152,66 +153,69 @@ def direction(a: Point, b: Point) -> float:
     return math.degrees(math.atan2(b[0] - a[0], b[1] - a[1]))
 
 
+def _trunk(angles: dict[str, float]) -> tuple[dict[str, Point], float, float]:
+    """Hip (the root, at the origin), waist, shoulder, chin and head; and the pelvis'
+    and thorax' directions, which both views share."""
+    hip = (0.0, 0.0)
+    pelvis = angles.get("pelvis", 0.0)
+    thorax = pelvis + angles.get("spine", 0.0)
+    neck = thorax + angles.get("neck", 0.0)
+    waist = along(hip, pelvis, PELVIS)
+    shoulder = along(waist, thorax, THORAX)
+    chin = along(shoulder, neck, NECK)
+    head = along(chin, neck, HEAD_R)
+    joints = {"hip": hip, "waist": waist, "shoulder": shoulder, "chin": chin, "head": head}
+    return joints, pelvis, thorax
+
+
 def _side_joints(angles: dict[str, float]) -> tuple[dict[str, Point], dict[str, bool]]:
     a = angles.get
-    hip = (0.0, 0.0)
-    pelvis = a("pelvis", 0.0)
-    thorax = pelvis + a("spine", 0.0)
-    waist = _step(hip, pelvis, PELVIS)
-    shoulder = _step(waist, thorax, THORAX)
-    chin = _step(shoulder, thorax + a("neck", 0.0), NECK)
-    head = _step(chin, thorax + a("neck", 0.0), HEAD_R)
-    joints = {"hip": hip, "waist": waist, "shoulder": shoulder, "chin": chin, "head": head}
+    joints, pelvis, thorax = _trunk(angles)
+    hip, shoulder = joints["hip"], joints["shoulder"]
     flat: dict[str, bool] = {}
     for s in SIDES:
         thigh = pelvis + 180.0 - a(f"hip_{s}", 0.0)
         shank = thigh + a(f"knee_{s}", 0.0)
         # turn / cross: thigh and shank turned out of the picture (a crossed leg)
-        knee = _step(hip, thigh, THIGH * math.cos(math.radians(a(f"turn_{s}", 0.0))))
-        ankle = _step(knee, shank, SHANK * math.cos(math.radians(a(f"cross_{s}", 0.0))))
-        heel = _step(ankle, shank, ANKLE_H)
+        knee = along(hip, thigh, THIGH * math.cos(math.radians(a(f"turn_{s}", 0.0))))
+        ankle = along(knee, shank, SHANK * math.cos(math.radians(a(f"cross_{s}", 0.0))))
+        heel = along(ankle, shank, ANKLE_H)
         dorsi = angles.get(f"ankle_{s}")
         foot = 90.0 if dorsi is None else shank - 90.0 - dorsi
         flat[s] = dorsi is None
         joints |= {
             f"knee_{s}": knee,
             f"ankle_{s}": ankle,
-            f"heel_{s}": _step(heel, foot, -HEEL),
-            f"toe_{s}": _step(heel, foot, FOOT),
+            f"heel_{s}": along(heel, foot, -HEEL),
+            f"toe_{s}": along(heel, foot, FOOT),
         }
         upper = thorax + 180.0 - a(f"shoulder_{s}", 0.0)
-        elbow = _step(shoulder, upper, UPPER_ARM)
+        elbow = along(shoulder, upper, UPPER_ARM)
         joints |= {
             f"elbow_{s}": elbow,
-            f"hand_{s}": _step(elbow, upper - a(f"elbow_{s}", 0.0), FOREARM),
+            f"hand_{s}": along(elbow, upper - a(f"elbow_{s}", 0.0), FOREARM),
         }
     return joints, flat
 
 
 def _front_joints(angles: dict[str, float]) -> tuple[dict[str, Point], dict[str, bool]]:
     a = angles.get
-    hip = (0.0, 0.0)
-    pelvis = a("pelvis", 0.0)
-    thorax = pelvis + a("spine", 0.0)
-    waist = _step(hip, pelvis, PELVIS)
-    shoulder = _step(waist, thorax, THORAX)
-    chin = _step(shoulder, thorax + a("neck", 0.0), NECK)
-    head = _step(chin, thorax + a("neck", 0.0), HEAD_R)
-    joints = {"hip": hip, "waist": waist, "shoulder": shoulder, "chin": chin, "head": head}
+    joints, pelvis, thorax = _trunk(angles)
+    hip, shoulder = joints["hip"], joints["shoulder"]
     flat: dict[str, bool] = {}
     for s, out in (("near", -1.0), ("far", 1.0)):
         # the near (right) limbs are at -x: "outward" turns toward -x for them
-        socket = _step(hip, pelvis + 90.0 * out, HIP_HALF)
+        socket = along(hip, pelvis + 90.0 * out, HIP_HALF)
         fold = a(f"fold_{s}", 0.0)
         thigh = pelvis + 180.0 - out * a(f"hip_{s}", 0.0)
-        knee = _step(socket, thigh, THIGH * math.cos(math.radians(fold)))
+        knee = along(socket, thigh, THIGH * math.cos(math.radians(fold)))
         shank = thigh + out * a(f"knee_{s}", 0.0)
         shank_len = SHANK * abs(math.cos(math.radians(fold - a(f"bend_{s}", 0.0))))
-        ankle = _step(knee, shank, shank_len)
-        sole = _step(ankle, shank, ANKLE_H)
-        arm_root = _step(shoulder, thorax + 90.0 * out, SHOULDER_HALF)
+        ankle = along(knee, shank, shank_len)
+        sole = along(ankle, shank, ANKLE_H)
+        arm_root = along(shoulder, thorax + 90.0 * out, SHOULDER_HALF)
         upper = thorax + 180.0 - out * a(f"shoulder_{s}", 0.0)
-        elbow = _step(arm_root, upper, UPPER_ARM)
+        elbow = along(arm_root, upper, UPPER_ARM)
         joints |= {
             f"socket_{s}": socket,
             f"knee_{s}": knee,
@@ -220,7 +224,7 @@ def _front_joints(angles: dict[str, float]) -> tuple[dict[str, Point], dict[str,
             f"toe_{s}": sole,
             f"arm_{s}": arm_root,
             f"elbow_{s}": elbow,
-            f"hand_{s}": _step(elbow, upper + out * a(f"elbow_{s}", 0.0), FOREARM),
+            f"hand_{s}": along(elbow, upper + out * a(f"elbow_{s}", 0.0), FOREARM),
         }
         flat[s] = True
     return joints, flat
