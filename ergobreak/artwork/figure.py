@@ -11,7 +11,6 @@ Regenerate the SVG snapshots after changing a pose:
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 from collections.abc import Sequence
@@ -443,6 +442,8 @@ def write_snapshots(folder: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import argparse  # noqa: PLC0415 - only for this command, not for the coach or the daemon
+
     parser = argparse.ArgumentParser(prog="python -m ergobreak.artwork.figure")
     parser.add_argument("--snapshots", metavar="DIR", type=Path, required=True)
     args = parser.parse_args(argv)

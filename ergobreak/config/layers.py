@@ -26,7 +26,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ergobreak.artwork import figure
 from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.loader import MAX_BYTES, check_table, suggest, suspicion_diagnostics
 from ergobreak.config.origin import Origin
@@ -496,7 +495,9 @@ def _select_content(
 ) -> tuple[Content | None, bool]:
     """The drill rotation; ``(content, dropped)``: ``dropped`` when policy entries
     alone left no drill and were dropped (then merge and select again)."""
-    library, problems = load_library(known_poses=figure.names())
+    from ergobreak.artwork.figure import names  # noqa: PLC0415 - the figure's poses, once
+
+    library, problems = load_library(known_poses=names())
     policy_only = not any(merged.fixable(key) for key in ROUTINE_KEYS)
     text = None if policy_only else user_text
     try:
