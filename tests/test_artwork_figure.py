@@ -148,3 +148,25 @@ def test_the_figure_fills_the_box_readably_at_160_px() -> None:
     assert max(ys) - min(ys) > 110  # a standing figure at least 110 px tall
     widths = [s.width for s in shapes if isinstance(s, Stroke) and s.color != Look.standard().prop]
     assert min(widths) >= 4.0  # the thinnest limb at least 4 px
+
+
+def _lib(text: str) -> figure.Library:
+    from ergobreak.tomlfile.read import tomllib
+
+    return figure.parse_library(tomllib.loads(text))
+
+
+def test_the_pose_file_is_checked_as_it_loads() -> None:
+    ok = '[pose.a]\nview = "side"\ncontacts = ["near_foot:floor"]\nangles = { hip_near = 10 }\n'
+    assert _lib(ok).poses["a"].angle("hip_near") == 10
+    with pytest.raises(ValueError, match="not side-view angles"):
+        _lib(ok.replace("hip_near", "fold_near"))
+    with pytest.raises(ValueError, match="contact"):
+        _lib(ok.replace("near_foot:floor", "nose:floor"))
+    with pytest.raises(ValueError, match="view"):
+        _lib(ok.replace('"side"', '"top"'))
+    frames = '[{ pose = "a", seconds = 1 }, { pose = "b", seconds = 1 }]'
+    mixed = f'{ok}[pose.b]\nview = "front"\ncontacts = ["side:floor"]\n'
+    mixed += f'[motion.m]\nkey = "a"\nframes = {frames}\n'
+    with pytest.raises(ValueError, match="one view"):
+        _lib(mixed)

@@ -8,8 +8,9 @@ import dataclasses
 import pytest
 
 from ergobreak.artwork import form
-from ergobreak.artwork.figure import key_pose, library, poses_of
-from ergobreak.artwork.pose import pose_figure
+from ergobreak.artwork.figure import figure_at, key_pose, library, poses_of
+from ergobreak.artwork.form import tilt
+from ergobreak.artwork.pose import LIMB, pose_figure
 from ergobreak.content.library import builtin_library
 
 # What each shipped drill's steps must show, by rule (ergobreak/artwork/form.py).
@@ -36,6 +37,14 @@ def test_every_pose_passes_its_own_form_rules(name: str) -> None:
     pose = library().poses[name]
     assert pose.form, f"{name} names no form rule"
     assert set(pose.form) <= set(form.RULES)
+    assert form.check(name) == []
+
+
+@pytest.mark.parametrize("name", sorted(library().motions))
+def test_every_motion_passes_through_checked_poses_only(name: str) -> None:
+    poses = poses_of(name)
+    assert len(poses) >= 2
+    assert all(pose.form for pose in poses)
     assert form.check(name) == []
 
 
@@ -120,3 +129,24 @@ def test_a_big_side_lift_is_too_much() -> None:
 
 def test_leaning_while_lifting_the_leg_behind_fails() -> None:
     assert "not upright" in _faults("back_lift", pelvis=20)
+
+
+@pytest.mark.parametrize("name", sorted(library().motions))
+def test_between_keyframes_the_body_stays_on_not_in_the_floor(name: str) -> None:
+    # between keyframes only the angles are eased, so a part may dip a little
+    # (the bridge's shoulders most: ~2 cm); never more than ~4 cm (0.025 H)
+    span = library().motions[name].period
+    for i in range(60):
+        fig = figure_at(name, span * i / 60)
+        lowest = min(y for _, y in fig.joints.values())
+        assert lowest - LIMB >= -0.025, (name, i)
+
+
+def test_a_hinge_keeps_its_back_long_all_the_way_down_and_up() -> None:
+    for name in ("good_morning", "wall_hinge_reps", "dowel_hinge_reps"):
+        span = library().motions[name].period
+        for i in range(60):
+            fig = figure_at(name, span * i / 60)
+            spine = tilt(fig, "waist", "shoulder") - tilt(fig, "hip", "waist")
+            assert abs(spine) <= 10, (name, i)
+            assert fig["heel_near"][1] == pytest.approx(LIMB)
