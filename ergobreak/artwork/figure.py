@@ -320,7 +320,7 @@ def scene(
 ) -> list[Shape]:
     """The figure at ``t`` seconds into the step (modulo the period), mirrored for
     ``side``, in a ``size`` x ``size`` box, painted back to front. ``still``: the
-    motion's key pose (reduced motion)."""
+    motion's key pose (reduced motion). ``name`` must be :func:`known` (KeyError)."""
     pose = key_pose(name)
     fig = figure_at(name, t, still=still)
     lay = layout(name)
