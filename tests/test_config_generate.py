@@ -435,7 +435,8 @@ def test_every_manifest_default_passes_its_schema_and_the_settings_parser(
         if key.kind == "int":
             assert (value["minimum"], value["maximum"]) == (key.min, key.max), name
         if key.kind == "duration":
-            assert describe.range_text(key) in prop["options"]["infoText"], name
+            assert f"Allowed: {describe.range_text(key)}." in prop["description"], name
+        assert prop["options"]["infoText"].startswith(f"In policy.toml: [{table}."), name
         pick = describe.choices(key)
         if pick:
             assert value["items"]["enum"] == list(pick), name
