@@ -187,6 +187,7 @@ class App:
             diagnostics=previous.diagnostics + effective.policy_errors,
             policy_errors=effective.policy_errors,
             policy_current=False,
+            policy_sources=effective.policy_sources,  # what is on disk (or in the registry) now
         )
 
     def attach(
@@ -362,6 +363,7 @@ class App:
                 "warnings_total": len(warnings),
                 "policy_errors": [_status_entry(d) for d in errors[:LISTED]],
                 "policy_current": effective.policy_current,
+                "policy_sources": {s.name: s.to_json() for s in effective.policy_sources},
             }
         )
 
@@ -390,7 +392,7 @@ class App:
                 "config_source": str(self.paths.config_file)
                 if self.paths.config_file.exists()
                 else "defaults",
-                "policy": ", ".join(str(p) for p in e.policy_files) or None,
+                "policy": ", ".join([*map(str, e.policy_files), *e.policy_channels]) or None,
                 "organization": e.organization,
             }
         )
