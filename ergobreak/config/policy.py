@@ -665,7 +665,7 @@ def _set_limit(
 ) -> str | None:
     """Merge bounds over the policy's earlier limit on ``spec`` (a bound not given
     keeps the earlier one); the problem when min ends up above max (nothing set)."""
-    here = (high_given or low_given or (0.0, Origin("limit")))[1]
+    here = (low_given or high_given or (0.0, Origin("limit")))[1]
     earlier = policy.limits.get(spec.name)
     low, low_from = low_given or (None, here)
     high, high_from = high_given or (None, here)
