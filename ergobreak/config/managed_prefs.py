@@ -52,7 +52,7 @@ class ManagedPrefsSource:
                 return self._broken(f"refused: {reason}")
         raw, problems = read_bytes(self.path, max_bytes=MAX_BYTES)
         if raw is None:
-            return self._broken(problems[0].message if problems else "cannot be read")
+            return self._broken(problems[0].message if problems else "nothing was read")
         try:
             data = plistlib.loads(raw)
         except Exception as exc:  # plistlib raises several kinds for a broken file
@@ -87,7 +87,10 @@ class ManagedPrefsSource:
         ]
 
     def _broken(self, reason: str) -> ChannelRead:
-        return ChannelRead(self.name, "managed preferences", error=reason)
+        """A file that is there but cannot be used: a broken policy (``refused: ...``
+        or ``cannot be read: ...``)."""
+        error = reason if reason.startswith("refused: ") else f"cannot be read: {reason}"
+        return ChannelRead(self.name, "managed preferences", error=error)
 
 
 def managed_prefs_sources(
