@@ -1,5 +1,6 @@
 """One policy that sets a value of every kind the schema has, in each policy table:
-written as ``policy.toml`` here, and through the OS channels by the tests that use it."""
+written as ``policy.toml`` here, and through the OS channels by the tests that use it.
+Each limit has both bounds, as the ADMX's limit policies require."""
 
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ CHOSEN: tuple[tuple[Table, str, Any], ...] = (
     ("defaults", "routines.floor", True),
     ("limits", "posture.every.min", "15m"),
     ("limits", "posture.every.max", "40m"),
+    ("limits", "drill.snooze.min", "6m"),
     ("limits", "drill.snooze.max", "15m"),
+    ("limits", "drill.max_snoozes.min", 1),
     ("limits", "drill.max_snoozes.max", 5),
 )
 
