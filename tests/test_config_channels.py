@@ -4,6 +4,7 @@ channel types are bad values, and the paths are the ones IT sees."""
 
 from __future__ import annotations
 
+import datetime as dt
 import plistlib
 from typing import Any
 
@@ -164,6 +165,8 @@ def test_a_value_of_the_wrong_registry_type_is_a_bad_value(
         ("drill.max_snoozes", 2.5, "got <real> 2.5"),
         ("schedule.days", "mon", 'expected <array> .*got <string> "mon"'),
         ("schedule.hours", {"a": 1}, "got <dict>"),
+        ("drill.every", b"30m", "got <data>"),
+        ("drill.every", dt.datetime(2026, 1, 5, 9, 0), "got <date>"),
     ],
 )
 def test_a_value_of_the_wrong_plist_type_is_a_bad_value(

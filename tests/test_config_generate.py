@@ -19,6 +19,7 @@ import pytest
 
 from ergobreak.config import channels, generate
 from ergobreak.config.channels import REG_TYPE_NUMBERS
+from ergobreak.config.export import admx as admx_module
 from ergobreak.config.export import describe, keytable, mdm
 from ergobreak.config.export.admx import NAMESPACE
 from ergobreak.config.kinds import ValueProblem, toml_form
@@ -473,3 +474,17 @@ def test_the_docs_table_lists_every_user_key_with_its_default_and_range() -> Non
 def test_the_docs_notes_name_what_the_schema_accepts() -> None:
     note = keytable.KIND_NOTES["equipment"]
     assert set(re.findall(r"`([a-z]+)`", note)) == set(EQUIPMENT_TAGS)
+
+
+def test_the_deployment_guide_names_the_templates_folders_and_paths() -> None:
+    guide = " ".join((ROOT / "docs" / "deploying.md").read_text(encoding="utf-8").split())
+    for flavour in admx_module.FLAVOURS:
+        assert flavour.title in guide, flavour.title
+    for path in (generate.ADMX, generate.ADML, generate.PROFILE, generate.MANIFEST):
+        assert path.name in guide, path
+    for where in (
+        channels.registry_origin("HKLM", "enforced", "drill.every"),
+        channels.registry_origin("HKLM", "defaults", "schedule.hours"),
+        channels.plist_origin(channels.machine_plist(), "enforced", "drill.every"),
+    ):
+        assert where in guide, where

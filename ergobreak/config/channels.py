@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
@@ -272,22 +273,26 @@ def decode_plist(name: str, data: object, table: Table = "enforced") -> Any:
     return list(data) if isinstance(data, list) else data
 
 
+#: the plist element of each type plistlib reads (bool is checked first: it is an int)
+_PLIST_TAGS: tuple[tuple[type, str], ...] = (
+    (int, "integer"),
+    (float, "real"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "dict"),
+    (bytes, "data"),
+    (datetime, "date"),
+)
+
+
 def _plist_found(data: object) -> str:
+    """A plist value as messages show it: ``<integer> 30``, ``<true/>``, ``<array>``."""
     if isinstance(data, bool):
         return f"<{str(data).lower()}/>"
-    if isinstance(data, int):
-        return f"<integer> {data}"
-    if isinstance(data, float):
-        return f"<real> {data}"
-    if isinstance(data, str):
-        return f'<string> "{data}"'
-    if isinstance(data, list):
-        return "<array>"
-    if isinstance(data, dict):
-        return "<dict>"
-    if isinstance(data, bytes):
-        return "<data>"
-    return f"<{type(data).__name__}>"
+    tag = next((tag for kind, tag in _PLIST_TAGS if isinstance(data, kind)), type(data).__name__)
+    if isinstance(data, (int, float)):
+        return f"<{tag}> {data}"
+    return f'<{tag}> "{data}"' if isinstance(data, str) else f"<{tag}>"
 
 
 def _toml_form(spec: ValueType, value: Any) -> Any:
