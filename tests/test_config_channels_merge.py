@@ -356,3 +356,23 @@ def test_the_reader_knows_every_value_name_the_admx_writes() -> None:
     e = load(None, policy_files=[], policy_sources=registry_sources(reg))
     assert count > 60
     assert not [d for d in e.diagnostics if "unknown" in d.message]
+
+
+def test_a_running_daemon_applies_a_registry_change_within_the_poll(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ergobreak.app import CHANNEL_POLL
+
+    reg = registry((HKLM, "drill.every", "1h", "REG_SZ"))
+    use_registry(monkeypatch, reg)
+    rig = start_app()
+    reg.set(HKLM, "drill.every", "45m", REG["REG_SZ"])  # a Group Policy refresh
+    rig.clock.advance(CHANNEL_POLL / 2)
+    rig.engine.step()
+    rig.engine.step()
+    assert rig.engine.core.settings.drill.every == 3600  # not read again yet
+    rig.clock.advance(CHANNEL_POLL / 2)
+    rig.engine.step()  # reads the registry, sees the change, asks for a reload
+    rig.engine.step()  # the reload
+    assert rig.engine.core.settings.drill.every == 45 * 60
+    assert any(n.body == "Settings updated: drills every 45 min" for n in rig.notifier.shown)

@@ -97,6 +97,21 @@ class SourceStatus:
         }
 
 
+def fingerprint(sources: Sequence[PolicySource]) -> tuple[tuple[str, str], ...]:
+    """What ``sources`` hold now, to notice a change: Group Policy and MDMs rewrite
+    them with no signal ergobreak could wait on."""
+    seen: list[tuple[str, str]] = []
+    for source in sources:
+        try:
+            read = source.read()
+        except Exception as exc:  # a broken reader is reported when the policy is loaded
+            seen.append((source.name, repr(exc)))
+            continue
+        if read is not None:
+            seen.append((read.name, repr((read.error, read.entries, read.notes))))
+    return tuple(seen)
+
+
 def kept_name(read: ChannelRead) -> str:
     return KEPT_PREFIX[read.channel] + read.name
 
