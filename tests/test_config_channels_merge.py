@@ -376,3 +376,17 @@ def test_a_running_daemon_applies_a_registry_change_within_the_poll(
     rig.engine.step()  # the reload
     assert rig.engine.core.settings.drill.every == 45 * 60
     assert any(n.body == "Settings updated: drills every 45 min" for n in rig.notifier.shown)
+
+
+def test_config_set_refuses_a_key_the_registry_locks_naming_the_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ergobreak.cli.common import EXIT_LOCKED
+
+    use_registry(monkeypatch, registry((HKLM, "drill.every", "45m", "REG_SZ")))
+    code, _out, err = cli("config", "set", "drill.every", "20m")
+    assert code == EXIT_LOCKED
+    assert err == (
+        "ergobreak config: drill.every is set by your organization's policy"
+        f" ({HKLM}\\drill.every) and cannot be changed here\n"
+    )

@@ -385,7 +385,7 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
     if locked is not None:
         err.write(
             f"ergobreak config: {key} is set by your organization's policy"
-            f" ({locked.path}:{locked.line}) and cannot be changed here\n"
+            f" ({locked.where()}) and cannot be changed here\n"
         )
         return EXIT_LOCKED
 
