@@ -22,8 +22,8 @@ from ergobreak.config.channels import REG_TYPE_NUMBERS
 from ergobreak.config.export import admx as admx_module
 from ergobreak.config.export import describe, keytable, mdm
 from ergobreak.config.export.admx import NAMESPACE
-from ergobreak.config.kinds import ValueProblem, toml_form
-from ergobreak.config.schema import KEY_BY_NAME, KEYS, Key
+from ergobreak.config.kinds import ValueProblem
+from ergobreak.config.schema import KEY_BY_NAME, KEYS
 from ergobreak.config.values import format_toml
 from ergobreak.core.content import EQUIPMENT_TAGS
 
@@ -264,54 +264,34 @@ def test_limits_policies_bound_within_the_keys_range(
             assert bounds == {(str(key.min), str(key.max))}
 
 
-def gp_writes(policy: ET.Element, adml: ET.Element, key: Key) -> dict[str, tuple[Any, int]]:
-    """What Group Policy writes when the policy is enabled and left at its presented
-    defaults: value name -> (data, registry type number), from the ADMX's definitions."""
-    writes: dict[str, tuple[Any, int]] = {}
-    if policy.get("valueName"):  # a switch: Enabled for true, Disabled for false
-        state = "enabledValue" if key.builtin else "disabledValue"
-        number = policy.find(f"p:{state}/p:decimal", NS)
-        assert number is not None
-        dword = REG_TYPE_NUMBERS["REG_DWORD"]
-        writes[policy.get("valueName", "")] = (int(number.get("value", "")), dword)
-        return writes
-    name = str(policy.get("presentation"))[len("$(presentation.") : -1]
-    (box,) = (p for p in adml.iterfind(".//p:presentation", NS) if p.get("id") == name)
-    for element in policy.iterfind("p:elements/*", NS):
-        tag = element.tag.split("}")[1]
-        shown = next(b for b in box if b.get("refId") == element.get("id"))
-        value_name = element.get("valueName", "")
-        if tag == "decimal":
-            data: Any = int(shown.get("defaultValue", ""))
-            assert int(element.get("minValue", "")) <= data <= int(element.get("maxValue", ""))
-            writes[value_name] = (data, REG_TYPE_NUMBERS["REG_DWORD"])
-        elif tag == "text":
-            text = shown.findtext("p:defaultValue", "", NS)
-            writes[value_name] = (text, REG_TYPE_NUMBERS["REG_SZ"])
-        else:  # a multi-line box has no preset: the admin types the default's items
-            lines = [str(item) for item in toml_form(key.kind, key.builtin)]
-            writes[value_name] = (lines, REG_TYPE_NUMBERS["REG_MULTI_SZ"])
-    return writes
-
-
 @pytest.mark.parametrize("table", ["enforced", "defaults", "limits"])
-def test_values_written_from_the_admx_read_back_as_the_schema_values(
+def test_each_boxs_preset_is_the_schemas_default_or_bound(
     admx: ET.Element, adml: ET.Element, table: channels.Table
 ) -> None:
-    policies = policies_of(admx, table)
-    for name, policy in policies.items():
+    boxes = {p.get("id"): p for p in adml.iterfind(".//p:presentation", NS)}
+    checked = 0
+    for name, policy in policies_of(admx, table).items():
         spec = channels.value_type(name, table)
         assert spec is not None
-        if spec.key is None:
-            continue  # meta strings: no preset value
-        data, reg_type = gp_writes(policy, adml, spec.key)[name]
-        parsed = spec.key.parse(channels.decode_registry(name, data, reg_type, table))
-        if spec.bound == "min":
-            assert parsed == spec.key.min, name
-        elif spec.bound == "max":
-            assert parsed == spec.key.max, name
-        else:
-            assert parsed == spec.key.builtin, name
+        if spec.key is None or policy.get("presentation") is None:
+            continue  # meta strings have no preset; a switch has no box
+        box = boxes[str(policy.get("presentation"))[len("$(presentation.") : -1]]
+        (element,) = (e for e in policy.iterfind("p:elements/*", NS) if e.get("valueName") == name)
+        (shown,) = (b for b in box if b.get("refId") == element.get("id"))
+        tag = shown.tag.split("}")[1]
+        if tag == "multiTextBox":
+            continue  # no preset: the help text gives the default
+        preset: object = (
+            int(shown.get("defaultValue", ""))
+            if tag == "decimalTextBox"
+            else shown.findtext("p:defaultValue", "", NS)
+        )
+        expected = {"min": spec.key.min, "max": spec.key.max}.get(
+            spec.bound or "", spec.key.builtin
+        )
+        assert spec.key.parse(preset) == expected, name
+        checked += 1
+    assert checked >= len(LIMIT_KEYS)
 
 
 def test_a_switch_is_enabled_for_true_and_disabled_for_false(admx: ET.Element) -> None:
@@ -435,7 +415,8 @@ def test_every_manifest_default_passes_its_schema_and_the_settings_parser(
         if key.kind == "int":
             assert (value["minimum"], value["maximum"]) == (key.min, key.max), name
         if key.kind == "duration":
-            assert describe.range_text(key) in prop["options"]["infoText"], name
+            assert f"Allowed: {describe.range_text(key)}." in prop["description"], name
+        assert prop["options"]["infoText"].startswith(f"In policy.toml: [{table}."), name
         pick = describe.choices(key)
         if pick:
             assert value["items"]["enum"] == list(pick), name

@@ -177,10 +177,12 @@ def _start(
 
 
 def _where(flavour: Flavour, names: list[str], reg_type: str) -> str:
+    """Where the policy writes, and where the same values go in ``policy.toml``."""
     values = " and ".join(f"{channels.registry_subkey(flavour.table)}\\{n}" for n in names)
+    toml = " and ".join(describe.toml_place(n, flavour.table) for n in names)
     return (
         f"Registry: {values} ({reg_type}), under HKEY_LOCAL_MACHINE (Computer Configuration,"
-        " wins) or HKEY_CURRENT_USER (User Configuration)."
+        f" wins) or HKEY_CURRENT_USER (User Configuration). In policy.toml: {toml}."
     )
 
 

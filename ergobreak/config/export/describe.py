@@ -64,6 +64,19 @@ def relations(key: Key) -> list[tuple[str, str]]:
     return found
 
 
+def toml_place(name: str, table: channels.Table) -> str:
+    """Where value ``name`` of ``table`` goes in a policy file: ``[enforced.drill] every``,
+    ``[limits.drill] every = { min = ... }``, ``[meta] contact``."""
+    spec = channels.value_type(name, table)
+    if spec is None:
+        raise KeyError(f"{table}: {name}")
+    if spec.key is None:
+        return f"[meta] {name.split('.', 1)[1]}"
+    section, leaf = spec.key.name.rsplit(".", 1)
+    place = f"[{table}.{section}] {leaf}"
+    return f"{place} = {{ {spec.bound} = ... }}" if spec.bound else place
+
+
 def choices(key: Key) -> tuple[str, ...] | None:
     """The values a list key's items are chosen from, or ``None``."""
     return CHOICES.get(key.kind)

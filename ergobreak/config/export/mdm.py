@@ -77,7 +77,11 @@ def manifest() -> bytes:
         properties[key.name] = _property(key.name, key, "enforced", next(order))
     for name in channels.META_NAMES:
         properties[name] = _optional(
-            name, describe.META_DOCS[name], None, {"type": "string"}, next(order)
+            name,
+            describe.META_DOCS[name],
+            f"In policy.toml: {describe.toml_place(name, 'enforced')}.",
+            {"type": "string"},
+            next(order),
         )
     groups: tuple[tuple[Table, str], ...] = (
         ("defaults", "Recommended: defaults users can change"),
@@ -119,12 +123,12 @@ def _property(name: str, key: Key, table: Table, order: int) -> dict[str, Any]:
     if spec.bound is not None:
         bound = key.min if spec.bound == "min" else key.max
         value["default"] = channels.encode_plist(name, bound, table)
-        doc = f"The {'lowest' if spec.bound == 'min' else 'highest'} {key.name} users may choose."
-        info = f"Allowed: {describe.range_text(key)}."
+        word = "lowest" if spec.bound == "min" else "highest"
+        doc = f"The {word} {key.name} users may choose. Allowed: {describe.range_text(key)}."
     else:
         value["default"] = channels.encode_plist(name, key.builtin, table)
-        doc = key.doc
-        info = " ".join(describe.facts(key))
+        doc = " ".join([key.doc, *describe.facts(key)])
+    info = f"In policy.toml: {describe.toml_place(name, table)}."
     if key.kind == "int":
         value["minimum"] = int(key.min or 0)
         value["maximum"] = int(key.max or 0)
@@ -139,16 +143,13 @@ def _property(name: str, key: Key, table: Table, order: int) -> dict[str, Any]:
     return _optional(name, doc, info, value, order)
 
 
-def _optional(
-    name: str, doc: str, info: str | None, value: dict[str, Any], order: int
-) -> dict[str, Any]:
+def _optional(name: str, doc: str, info: str, value: dict[str, Any], order: int) -> dict[str, Any]:
     """A property Jamf leaves out until it is configured (``anyOf`` null or the value)."""
     prop: dict[str, Any] = {
         "title": name,
         "description": doc,
         "property_order": order,
         "anyOf": [{"type": "null", "title": "Not Configured"}, {"title": "Configured", **value}],
+        "options": {"infoText": info},
     }
-    if info:
-        prop["options"] = {"infoText": info}
     return prop
