@@ -248,7 +248,6 @@ def _read_policy(
 ) -> Policy:
     """These policy files merged in order (later files win per key and per bound)."""
     policy = Policy()
-
     for path in files:
         name = str(path)
         policy.files.append(name)
