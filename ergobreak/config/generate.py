@@ -23,7 +23,8 @@ ADMX = Path("packaging/windows/admx/ergobreak.admx")
 ADML = Path("packaging/windows/admx/en-US/ergobreak.adml")
 PROFILE = Path("packaging/macos/org.ergobreak.mobileconfig")
 MANIFEST = Path("packaging/macos/jamf-manifest.json")
-KEY_TABLE = Path("docs/configuration.md")
+# a source checkout's docs (this tool writes the checkout; nothing installed points there)
+KEY_TABLE = Path("docs") / "configuration.md"
 
 
 def outputs() -> dict[Path, Callable[[bytes | None], bytes]]:
