@@ -33,7 +33,7 @@ from ergobreak.content import load_library
 from ergobreak.content.files import MAX_BYTES as CONTENT_MAX
 from ergobreak.content.files import load_content_file
 from ergobreak.sim.trace import MAX_BYTES as TRACE_MAX
-from ergobreak.sim.trace import TraceError, compile_trace, load_trace
+from ergobreak.sim.trace import TOO_LONG, TraceError, compile_trace, load_trace, parse_trace
 
 DRILLS = shipped("ergobreak/content/drills.toml")
 CUES = shipped("ergobreak/content/cues.toml")
@@ -202,3 +202,10 @@ def test_one_byte_over_a_limit_is_refused(tmp_path: Path, extra: int) -> None:
     assert isinstance(result, list)
     assert result[0].message.startswith("config.toml is 6")
     assert result[0].message.endswith("; the limit is 64 KB")
+
+
+@pytest.mark.parametrize("duration", ["9" * 400 + "m", "745h", "44641m"])
+def test_a_row_longer_than_a_trace_can_be_is_an_error_not_an_overflow(duration: str) -> None:
+    with pytest.raises(TraceError) as caught:
+        parse_trace(f"{duration},active\n", "day.csv")
+    assert str(caught.value) == f"day.csv:1: {TOO_LONG}"

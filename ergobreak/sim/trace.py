@@ -51,6 +51,10 @@ COMMANDS = (
 MAX_BYTES = 1024 * 1024
 #: a month; replaying it second by second takes seconds
 MAX_SECONDS = 31 * 86400
+TOO_LONG = (
+    f"the trace runs past {MAX_SECONDS // 86400} days, the longest ergobreak replays;"
+    " split it into shorter traces"
+)
 
 
 class TraceError(ValueError):
@@ -70,6 +74,8 @@ def _duration(text: str, where: str) -> int:
         value = parse_duration(text, bare_seconds=True)
     except DurationError as exc:
         raise TraceError(f"{where}: {exc}") from None
+    if not math.isfinite(value) or value > MAX_SECONDS:  # int() of it would overflow
+        raise TraceError(f"{where}: {TOO_LONG}")
     if value != int(value):
         raise TraceError(f'{where}: durations in traces are whole seconds, got "{text}"')
     return int(value)
@@ -102,10 +108,7 @@ def parse_trace(text: str, name: str = "<trace>") -> list[Row]:
                 raise TraceError(f'{where}: "{word}" takes no argument, got "{what_text}"')
             total += seconds
             if total > MAX_SECONDS:
-                raise TraceError(
-                    f"{where}: the trace runs past {MAX_SECONDS // 86400} days, the longest"
-                    " ergobreak replays; split it into shorter traces"
-                )
+                raise TraceError(f"{where}: {TOO_LONG}")
             rows.append(Row(n, seconds, word, arg))
             continue
         if word in COMMANDS:
