@@ -207,7 +207,8 @@ class Coach:
         self.figure.delete("seconds")
         cx, cy = WIDTH - RING_R - 16, RING_R + 16
         seconds = format_clock(step_left, left=True)
-        self.figure.create_text(cx, cy, text=seconds, font=self.font, tags=("seconds",))
+        fg = canvas.colour(look.body, bg)
+        self.figure.create_text(cx, cy, text=seconds, font=self.font, fill=fg, tags=("seconds",))
         done = 1 - drill_left / show.drill_length if show.drill_length > 0 else 1.0
         bar_width = WIDTH - 20
         bar = [Rect(0, 0, bar_width, 8, look.far), Rect(0, 0, bar_width * done, 8, look.accent)]
@@ -273,6 +274,10 @@ class Coach:
             return
         if self._tick is not None:
             self.root.after_cancel(self._tick)
+        self.figure.delete("ring", "seconds")
+        canvas.draw(
+            self.bar, [Rect(0, 0, WIDTH - 20, 8, self.look.accent)], self.look.background, "bar"
+        )
         self.buttons.destroy()
         self.where.configure(text="Done")
         self.text.configure(text="How was it?")
@@ -317,10 +322,11 @@ def no_focus_on_map(root: tk.Tk) -> None:
         from Xlib import X, Xatom  # noqa: PLC0415 - X11 only
         from Xlib import display as xdisplay  # noqa: PLC0415
 
-        wrapper = int(root.wm_frame(), 16)
         conn = xdisplay.Display()
         try:
-            window = conn.create_resource_object("window", wrapper)
+            # Tk's toplevel sits in a wrapper window of its own: the client the WM sees
+            inner = conn.create_resource_object("window", root.winfo_id())
+            window = inner.query_tree().parent
             atom = conn.intern_atom("_NET_WM_USER_TIME")
             window.change_property(atom, Xatom.CARDINAL, 32, [0], X.PropModeReplace)
             conn.sync()

@@ -1,0 +1,272 @@
+"""The drill coach window on the headless desktop (Xvfb + openbox): a real
+``python -m ergobreak.coach`` fed through the daemon's own link, found on screen by
+its title, pressed with real X input (xdotool), and photographed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+import Xlib.error
+from PIL import Image
+
+from ergobreak.artwork.raster import rasterize
+from ergobreak.artwork.shapes import Rect
+from ergobreak.coach import window as coach_window
+from ergobreak.coach.link import CoachLink
+from ergobreak.coach.placeholder import Look, scene
+from ergobreak.coach.protocol import End, Open, Show, StepInfo, Told
+from ergobreak.commands import Request
+
+from .rig import Rig, count_pixels_near, wait_equal, wait_for
+
+TITLE = "Coach test drill — ergobreak"
+STEPS = (
+    StepInfo("March on the spot, knees to hip height.", 20.0, "left", "march"),
+    StepInfo("Stand tall and breathe.", 10.0, None, None),
+)
+
+
+def opening(*, focus: bool = False, reduced_motion: bool = False) -> Open:
+    return Open(
+        drill="coach_test",
+        title="Coach test drill",
+        safety="Stop if anything hurts.",
+        steps=STEPS,
+        stop_rules="Stop if pain builds or feels sharp.",
+        focus=focus,
+        reduced_motion=reduced_motion,
+    )
+
+
+def showing(step: int = 1, *, held: bool = False) -> Show:
+    return Show(
+        step=step, steps=2, step_left=15, step_length=20, drill_left=25, drill_length=35, held=held
+    )
+
+
+@dataclass
+class Window:
+    """The coach process behind the real link, and what it sent back."""
+
+    link: CoachLink
+    requests: list[Request] = field(default_factory=list)
+    exits: list[int] = field(default_factory=list)
+    gone: threading.Event = field(default_factory=threading.Event)
+
+    def exited(self, code: int) -> None:
+        self.exits.append(code)
+        self.gone.set()
+
+
+@pytest.fixture
+def coach() -> Iterator[Window]:
+    holder: list[Window] = []
+    link = CoachLink(lambda r: holder[0].requests.append(r), lambda c: holder[0].exited(c))
+    holder.append(Window(link))
+    yield holder[0]
+    link.close(wait=True)
+
+
+def clients_titled(rig: Rig, title: str) -> list[int]:
+    clients = rig.x_property(rig.root_id, "_NET_CLIENT_LIST")
+    if not isinstance(clients, list):
+        return []
+    return [
+        w
+        for w in clients
+        if title in (rig.x_property(w, "_NET_WM_NAME"), rig.x_property(w, "WM_NAME"))
+    ]
+
+
+def find_coach(rig: Rig) -> int:
+    found = wait_for(lambda: clients_titled(rig, TITLE), 15, what="the coach window")
+    assert len(found) == 1, found
+    window = found[0]
+    wait_for(lambda: rig.window_geometry(window)[2] > 300, 5, what="its size")
+    return window
+
+
+def descendants(rig: Rig, window: int) -> list[tuple[int, int, list[int]]]:
+    """Every subwindow of ``window``: (id, parent, its children)."""
+    out, stack = [], [window]
+    while stack:
+        win = stack.pop()
+        try:
+            children = [int(c.id) for c in
+                        rig.xdisplay.create_resource_object("window", win).query_tree().children]
+        except Xlib.error.XError:
+            continue
+        out.append((win, 0, children))
+        stack.extend(children)
+    return out
+
+
+def subwindow_sized(rig: Rig, window: int, width: int, height: int) -> tuple[int, int]:
+    """Root x, y of the subwindow of that size (Tk widgets are X windows)."""
+
+    def find() -> tuple[int, int] | None:
+        for win, _parent, _children in descendants(rig, window):
+            x, y, w, h = rig.window_geometry(win)
+            if (w, h) == (width, height):
+                return x, y
+        return None
+
+    return wait_for(find, 5, what=f"a {width}x{height} subwindow")
+
+
+def button_row(rig: Rig, window: int, count: int) -> list[tuple[int, int]]:
+    """The centres of a row of ``count`` buttons, left to right: the frame whose
+    children are ``count`` windows of one height on one line."""
+    def rows() -> list[list[tuple[int, int]]]:
+        found = []
+        for _win, _parent, children in descendants(rig, window):
+            if len(children) != count:
+                continue
+            geos = [rig.window_geometry(c) for c in children]
+            if len({(y, h) for _x, y, _w, h in geos}) == 1 and all(w < 150 for *_, w, _h in geos):
+                found.append(sorted((x + w // 2, y + h // 2) for x, y, w, h in geos))
+        return found
+
+    found = wait_for(rows, 5, what=f"a row of {count} buttons")
+    assert len(found) == 1, found
+    return found[0]
+
+
+def focused_xterm(rig: Rig) -> int:
+    rig.launch("xterm", ["xterm", "-title", "focused-xterm", "-geometry", "40x10+50+50"])
+    xterm = wait_for(lambda: clients_titled(rig, "focused-xterm"), 10, what="the xterm")[0]
+    wait_equal(rig.active_window, xterm, 5, what="the xterm focused")
+    return xterm
+
+
+def test_the_window_opens_by_its_title_without_taking_focus(desktop: Rig, coach: Window) -> None:
+    xterm = focused_xterm(desktop)
+    coach.link.open(opening(focus=False))
+    coach.link.send(showing())
+    window = find_coach(desktop)
+    x, y, w, h = desktop.window_geometry(window)
+    assert (w, h) >= (340, 500)
+    screen = desktop.xdisplay.screen()
+    assert x + w > screen.width_in_pixels * 0.7  # bottom right
+    assert y + h > screen.height_in_pixels * 0.7
+    assert "_NET_WM_STATE_ABOVE" in desktop.wm_state(window)
+    # the WM has mapped and drawn it, and the xterm keeps the keyboard
+    desktop.screenshot()
+    assert desktop.active_window() == xterm
+    desktop.key("space")  # typed into the xterm: no pause request from the coach
+    coach.link.close()
+    assert coach.gone.wait(10)
+    assert coach.requests == []
+    assert coach.exits == [0]
+
+
+def test_a_drill_started_by_a_click_takes_focus(desktop: Rig, coach: Window) -> None:
+    focused_xterm(desktop)
+    coach.link.open(opening(focus=True))
+    coach.link.send(showing())
+    window = find_coach(desktop)
+    wait_equal(desktop.active_window, window, 5, what="the coach focused")
+
+
+def test_the_figure_is_on_the_canvas(desktop: Rig, coach: Window) -> None:
+    coach.link.open(opening(reduced_motion=True))
+    coach.link.send(showing())
+    window = find_coach(desktop)
+    cx, cy = subwindow_sized(desktop, window, coach_window.WIDTH, coach_window.FIGURE_HEIGHT)
+    size = coach_window.FIGURE
+    left, top = cx + (coach_window.WIDTH - size) // 2 - 40, cy + 10
+    look = Look.standard()
+    still = scene("march", 0.0, side="left", size=size, look=look, still=True)
+    expected = rasterize([Rect(0, 0, size, size, look.background), *still], size, size)
+    want = Image.frombytes("RGBA", expected.size, expected.rgba)
+
+    def drawn() -> tuple[int, int]:
+        with Image.open(desktop.screenshot()) as shot:
+            crop = shot.convert("RGB").crop((left, top, left + size, top + size))
+        return tuple(  # type: ignore[return-value]
+            count_pixels_near(crop, colour[:3], tolerance=30) for colour in (look.body, look.accent)
+        )
+
+    body = count_pixels_near(want, look.body[:3], tolerance=30)
+    accent = count_pixels_near(want, look.accent[:3], tolerance=30)
+    assert body > 500
+    assert accent > 300
+
+    def close_to_raster() -> bool:
+        got_body, got_accent = drawn()
+        return abs(got_body - body) < body * 0.15 and abs(got_accent - accent) < accent * 0.15
+
+    wait_for(close_to_raster, 10, what=f"the figure drawn: {body} body, {accent} accent pixels")
+
+
+def test_keys_and_buttons_each_act_once(desktop: Rig, coach: Window) -> None:
+    coach.link.open(opening(focus=True))
+    coach.link.send(showing())
+    window = find_coach(desktop)
+    wait_equal(desktop.active_window, window, 5, what="the coach focused")
+    desktop.key("space")
+    wait_for(lambda: coach.requests, 5, what="the pause")
+    coach.link.send(showing(held=True))  # the core paused the drill
+    desktop.key("space")
+    desktop.key("Right")
+    desktop.key("Escape")
+    wait_for(lambda: len(coach.requests) >= 4, 5, what="four key presses")
+    coach.link.send(showing(held=False))
+    pause, nxt, stop = button_row(desktop, window, 3)
+    for x, y in (pause, nxt, stop):
+        desktop.mouse_move(x, y)
+        desktop.click()
+    wait_for(lambda: len(coach.requests) >= 7, 5, what="three clicks")
+    coach.link.close()  # the last line it wrote comes before its end
+    assert coach.gone.wait(10)
+    assert [r.cmd for r in coach.requests] == [
+        "drill_pause", "drill_resume", "next_step", "skip",
+        "drill_pause", "next_step", "skip",
+    ]
+
+
+def test_feedback_it_hurt_shows_the_stop_rules_and_the_reply(desktop: Rig, coach: Window) -> None:
+    coach.link.open(opening(focus=True))
+    coach.link.send(showing(2))
+    window = find_coach(desktop)
+    coach.link.send(End("done"))
+    easy, right, hard, hurt = button_row(desktop, window, 4)
+    desktop.mouse_move(*hurt)
+    desktop.click()
+    wait_for(lambda: coach.requests, 5, what="the feedback")
+    assert coach.requests == [Request("feedback", {"drill": "coach_test", "answer": "hurt"})]
+    coach.link.send(Told("Left out of your drills for 14 days."))
+    (done,) = button_row(desktop, window, 1)
+    assert coach.link.alive  # it waits to be read
+    desktop.mouse_move(*done)
+    desktop.click()
+    assert coach.gone.wait(10)
+    assert coach.exits == [0]
+    assert clients_titled(desktop, TITLE) == []
+
+
+@pytest.mark.parametrize("outcome", ["skipped", "cancelled"])
+def test_a_drill_that_did_not_finish_closes_the_window_at_once(
+    desktop: Rig, coach: Window, outcome: str
+) -> None:
+    coach.link.open(opening())
+    coach.link.send(showing())
+    find_coach(desktop)
+    coach.link.send(End(outcome))  # type: ignore[arg-type]
+    assert coach.gone.wait(10)
+    assert coach.exits == [0]
+
+
+def test_the_window_exits_when_the_daemon_goes(desktop: Rig, coach: Window) -> None:
+    coach.link.open(opening())
+    coach.link.send(showing())
+    find_coach(desktop)
+    proc = coach.link.proc
+    assert proc is not None
+    assert proc.stdin is not None
+    proc.stdin.close()  # the daemon's end of the pipe, as when it dies
+    assert coach.gone.wait(10)
+    assert coach.exits == [0]
