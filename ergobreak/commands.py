@@ -98,4 +98,10 @@ def to_event(request: Request) -> ev.Command:
             return ev.Pause(seconds=None if seconds is None else float(seconds))
         case "resume":
             return ev.Resume()
+        case "drill_pause":
+            return ev.DrillPause()
+        case "drill_resume":
+            return ev.DrillResume()
+        case "next_step":
+            return ev.NextStep()
     raise BadRequest(f"{request.cmd!r} is not a scheduler command")

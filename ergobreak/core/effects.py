@@ -16,14 +16,24 @@ from ergobreak.core.playback import Timeline
 # Closed vocabularies, so that mypy catches a misspelt value before a user sees it.
 Outcome = Literal["done", "skipped", "ignored", "cancelled"]
 #: why a cycle was ``cancelled``
-CancelReason = Literal["paused", "asleep", "off_hours", "natural_break", "disabled"]
+CancelReason = Literal["paused", "asleep", "off_hours", "natural_break", "disabled", "held"]
 PromptKind = Literal["posture", "drill"]
 #: the coarse state the tray and ``status`` show (``starting`` only before the first input)
 CoarseState = Literal[
     "starting", "paused", "off_hours", "drill", "prompt", "quiet", "away", "snoozed", "working"
 ]
 #: the core commands a :class:`Rejected` can name
-CommandName = Literal["start", "posture", "snooze", "skip", "pause", "resume"]
+CommandName = Literal[
+    "start",
+    "posture",
+    "snooze",
+    "skip",
+    "pause",
+    "resume",
+    "drill_pause",
+    "drill_resume",
+    "next_step",
+]
 
 
 #: seconds a posture check stays on screen (the notification's timeout); one shown
@@ -119,6 +129,19 @@ class DrillStep:
             "side": self.step.side,
             "text": self.step.text,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DrillHeld:
+    """The running drill was paused (``held``) or goes on again; its clock stands
+    still while held."""
+
+    event: ClassVar[str] = "drill_held"
+    drill: Drill
+    held: bool
+
+    def fields(self) -> dict[str, object]:
+        return {"routine": self.drill.id, "held": self.held}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +271,7 @@ Effect: TypeAlias = (
     | DrillPrompt
     | DrillStart
     | DrillStep
+    | DrillHeld
     | DrillEnd
     | NaturalBreak
     | Snoozed

@@ -107,6 +107,21 @@ class Resume:
 
 
 @dataclass(frozen=True, slots=True)
+class DrillPause:
+    """Stop the running drill's clock (the coach window's Pause)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DrillResume:
+    """Start the held drill's clock again."""
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """Show the next text of the running drill now (after the last step: done)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Reconfigure:
     """New settings or content; timers keep what they have accrued."""
 
@@ -114,7 +129,9 @@ class Reconfigure:
     content: Content | None = None
 
 
-Command: TypeAlias = Start | Posture | Snooze | Skip | Pause | Resume
+Command: TypeAlias = (
+    Start | Posture | Snooze | Skip | Pause | Resume | DrillPause | DrillResume | NextStep
+)
 Observation: TypeAlias = (
     Sample | ScreenLocked | ScreenUnlocked | Suspending | Resumed | Quiet | Seated
 )

@@ -92,6 +92,8 @@ PRELUDE_POLL = 1.0
 #: is withdrawn within this long (fullscreen is read at each wake-up; do-not-disturb
 #: and the lock wake the driver themselves).
 SHOWN_POLL = 5.0
+#: a drill paused this long is given up (cancelled): the person has left it
+HOLD_MAX = 600.0
 
 
 #: The phase change that closes a cycle with each outcome.
@@ -127,6 +129,9 @@ class View:
     step: int | None
     steps: int | None
     step_left: float | None
+    #: seconds until the drill ends (as things stand: not while it is held)
+    drill_left: float | None
+    drill_held: bool
     away_for: float
     #: desk time since the last real break: a natural break or a drill done
     desk_since_break: float
@@ -284,6 +289,12 @@ class DeskSession:
                 self._cmd_pause(t, seconds, out)
             case ev.Resume():
                 self._cmd_resume(t, out)
+            case ev.DrillPause():
+                self._cmd_drill_pause(t, out)
+            case ev.DrillResume():
+                self._cmd_drill_resume(t, out)
+            case ev.NextStep():
+                self._cmd_next_step(t, out)
             case ev.Reconfigure(settings=settings, content=content):
                 self._reconfigure(t, settings, content, out)
             case _:  # pragma: no cover - exhaustiveness is checked by mypy
@@ -380,7 +391,8 @@ class DeskSession:
             # second from then on (at most start_after_idle times) to see it.
             cands.append(max(self._prompt_t + s.drill.prelude, t + PRELUDE_POLL))
         elif self._phase is Phase.DRILL:
-            cands.append(self._playing.step_end)
+            run = self._playing
+            cands.append(run.step_end if run.held_at is None else run.held_at + HOLD_MAX)
         cands.append(self._quiet.catch_up_at)
         if self._settings.quiet.enabled and not self._quiet.sources and self._on_screen(t):
             cands.append(t + SHOWN_POLL)
@@ -445,7 +457,9 @@ class DeskSession:
             routine=drill.id if drill is not None else None,
             step=run.step + 1 if run is not None else None,
             steps=len(run.drill.steps) if run is not None else None,
-            step_left=max(0.0, run.step_end - t) if run is not None else None,
+            step_left=run.step_left(t) if run is not None else None,
+            drill_left=run.drill_left(t) if run is not None else None,
+            drill_held=run is not None and run.held_at is not None,
             away_for=self._presence.away_for(t),
             desk_since_break=self._break_desk,
             seated=tuple(sorted(self._presence.seated)),
@@ -730,6 +744,10 @@ class DeskSession:
 
     def _run_steps(self, t: float, out: list[fx.Effect]) -> None:
         run = self._playing
+        if run.held_at is not None and t - run.held_at >= HOLD_MAX:
+            # Paused and left: offered again like any drill due, not counted either way.
+            self._end("cancelled", out, reason="held")
+            return
         for index in run.advance(t):
             if not self._presence.locked:  # a drill started before locking runs on, silently
                 out.append(
@@ -1019,6 +1037,40 @@ class DeskSession:
         self._quiet.deferred.clear()
         self._held_by_call = False
         out.append(fx.Paused(until=None if seconds is None else t + seconds, seconds=seconds))
+
+    def _running(self, command: fx.CommandName, out: list[fx.Effect]) -> Playback | None:
+        """The drill a drill command acts on, or a refusal."""
+        if self._phase is Phase.DRILL:
+            return self._playing
+        out.append(fx.Rejected(command=command, reason="No drill is running."))
+        return None
+
+    def _cmd_drill_pause(self, t: float, out: list[fx.Effect]) -> None:
+        run = self._running("drill_pause", out)
+        if run is None:
+            return
+        if run.held_at is not None:
+            out.append(fx.Rejected(command="drill_pause", reason="The drill is paused already."))
+            return
+        run.hold(t)
+        out.append(fx.DrillHeld(drill=run.drill, held=True))
+
+    def _cmd_drill_resume(self, t: float, out: list[fx.Effect]) -> None:
+        run = self._running("drill_resume", out)
+        if run is None:
+            return
+        if run.held_at is None:
+            out.append(fx.Rejected(command="drill_resume", reason="The drill is not paused."))
+            return
+        run.release(t)
+        out.append(fx.DrillHeld(drill=run.drill, held=False))
+
+    def _cmd_next_step(self, t: float, out: list[fx.Effect]) -> None:
+        run = self._running("next_step", out)
+        if run is None:
+            return
+        run.skip_to_next(t)
+        self._run_steps(t, out)
 
     def _cmd_resume(self, t: float, out: list[fx.Effect]) -> None:
         if self._paused_until is None:

@@ -51,7 +51,11 @@ class Timeline:
 
 
 class Playback:
-    __slots__ = ("drill", "start", "step", "timeline")
+    """The clock of a running drill. While held its time stands still: resuming
+    moves ``start`` on by the time held, and Next moves it back so that the next
+    text begins at once."""
+
+    __slots__ = ("drill", "held_at", "start", "step", "timeline")
 
     def __init__(self, drill: Drill, start: float) -> None:
         self.drill = drill
@@ -59,22 +63,51 @@ class Playback:
         self.timeline = Timeline.of(drill)
         #: index of the step showing; -1 while the safety note shows
         self.step = -1
+        #: ``t`` at which the drill was paused, while it is
+        self.held_at: float | None = None
+
+    def _clock(self, t: float) -> float:
+        return t if self.held_at is None else self.held_at
+
+    @property
+    def _end_offset(self) -> float:
+        nxt = self.step + 1
+        starts = self.timeline.starts
+        return starts[nxt] if nxt < len(starts) else self.timeline.total
 
     @property
     def step_end(self) -> float:
-        """``t`` at which the showing text ends (the next begins, or the drill ends)."""
-        nxt = self.step + 1
-        starts = self.timeline.starts
-        return self.start + (starts[nxt] if nxt < len(starts) else self.timeline.total)
+        """``t`` at which the showing text ends (the next begins, or the drill ends);
+        never while held."""
+        return math.inf if self.held_at is not None else self.start + self._end_offset
+
+    def step_left(self, t: float) -> float:
+        return max(0.0, self.start + self._end_offset - self._clock(t))
+
+    def drill_left(self, t: float) -> float:
+        return max(0.0, self.start + self.timeline.total - self._clock(t))
+
+    def hold(self, t: float) -> None:
+        self.held_at = t
+
+    def release(self, t: float) -> None:
+        if self.held_at is not None:
+            self.start += max(0.0, t - self.held_at)
+            self.held_at = None
+
+    def skip_to_next(self, t: float) -> None:
+        """Let the showing text end at ``t`` (or where the clock stands, if held)."""
+        self.start -= max(0.0, self.start + self._end_offset - self._clock(t))
 
     def advance(self, t: float) -> list[int]:
         """Move on to the step showing at ``t``; returns the indexes of the steps begun."""
         starts = self.timeline.starts
+        now = self._clock(t)
         begun: list[int] = []
-        while self.step + 1 < len(starts) and t >= self.start + starts[self.step + 1]:
+        while self.step + 1 < len(starts) and now >= self.start + starts[self.step + 1]:
             self.step += 1
             begun.append(self.step)
         return begun
 
     def over(self, t: float) -> bool:
-        return t >= self.start + self.timeline.total
+        return self._clock(t) >= self.start + self.timeline.total

@@ -153,6 +153,8 @@ def _details(effect: fx.Effect) -> str:
         case fx.DrillStep(index=index, total=total, step=step):
             side = f"[{step.side}] " if step.side else ""
             return f"{index + 1}/{total} {format_duration(step.seconds)} {side}{step.text}"
+        case fx.DrillHeld(drill=drill, held=held):
+            return f"{'paused' if held else 'going on'}: {drill.title}"
         case fx.DrillEnd(drill=drill, outcome=outcome, reason=reason):
             return f"{outcome}{f' ({reason})' if reason else ''}: {drill.title}"
         case fx.NaturalBreak(away=away):

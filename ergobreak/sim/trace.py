@@ -35,7 +35,18 @@ from ergobreak.core.duration import DurationError, parse_duration
 from ergobreak.tomlfile import read_bytes
 
 ACTIVITY = ("active", "idle", "locked", "asleep", "gap", "fullscreen", "call", "watching")
-COMMANDS = ("start", "posture", "snooze", "skip", "pause", "resume", "clock")
+COMMANDS = (
+    "start",
+    "posture",
+    "snooze",
+    "skip",
+    "pause",
+    "resume",
+    "drill_pause",
+    "drill_resume",
+    "next_step",
+    "clock",
+)
 #: about 100,000 rows: two months of minute-by-minute activity
 MAX_BYTES = 1024 * 1024
 #: a month; replaying it second by second takes seconds
