@@ -16,10 +16,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ergobreak import __version__
 from ergobreak.commands import Request
@@ -27,6 +27,8 @@ from ergobreak.config.layers import Effective, load
 from ergobreak.config.loader import MAX_BYTES
 from ergobreak.config.switches import turned_off
 from ergobreak.config.values import parse_cli_sets
+from ergobreak.content.feedback_file import NAME as FEEDBACK_NAME
+from ergobreak.content.feedback_file import FeedbackFile
 from ergobreak.core import effects as fx
 from ergobreak.core import events as ev
 from ergobreak.core.machine import POLL_AWAY, DeskSession, View
@@ -47,8 +49,11 @@ from ergobreak.tomlfile import ConfigError, Diagnostic, read_bytes
 if TYPE_CHECKING:
     # For types only: the modules are imported where first needed, so the daemon
     # loads only what this run uses (no tray when headless, no history when it is off).
+    from datetime import tzinfo
+
     from ergobreak.coach.coaching import Coaching
-    from ergobreak.core.content import Content
+    from ergobreak.content.feedback import Answer, Turn
+    from ergobreak.core.content import Content, Drill
     from ergobreak.daemon.watch import InotifyWatcher, StatWatcher
     from ergobreak.history.recorder import HistoryRecorder
     from ergobreak.platform.bubbles import Bubbles
@@ -146,6 +151,8 @@ class App:
         self._told: set[tuple[str, str]] = set()
         #: the policy errors last told (None: the policy on disk was fine)
         self._policy_told: frozenset[str] | None = None
+        #: "How was it?": what the answers make of the rotation (kept in the state folder)
+        self.feedback = DrillFeedback(None if opts.demo else where.state_dir / FEEDBACK_NAME)
 
     # ------------------------------------------------------------------ config
 
@@ -215,7 +222,9 @@ class App:
         def fresh() -> DeskSession:
             return DeskSession(
                 effective.settings,
-                effective.content or _default_content(),
+                self.feedback.rotation(
+                    effective.content or _default_content(), effective.values, self.clock.wall()
+                ),
                 self.tz,
                 away_poll=None if edge.can_wake_on_activity else POLL_AWAY,
             )
@@ -288,9 +297,12 @@ class App:
         self._publish_config()
         self._tell(effective)
         release_memory()
+        content = effective.content
+        if content is not None:  # with the user's "How was it?" answers
+            content = self.feedback.rotation(content, effective.values, self.clock.wall())
         return Reloaded(
             effective.settings,
-            effective.content,
+            content,
             warnings=tuple(
                 d.headline()
                 for d in (*effective.policy_errors, *self._warnings(effective))[:LISTED]
@@ -420,6 +432,8 @@ class App:
             self._coaching().on_step(effects, view)
         if self.recorder is not None:
             self.recorder.record(wall, effects, view)
+        if self.feedback.step(effects, wall) and self.engine is not None:
+            self.engine.post(Request("reload"))  # a drill left out after "It hurt" is back
         if self.watcher is not None and self.engine is not None:
             changed = getattr(self.watcher, "changed", None)  # the stat fallback
             if changed is not None and changed():
@@ -493,6 +507,13 @@ class App:
             return opener.open_report(self.paths.state_dir, settings)
         if request.cmd == "open_safety":
             return opener.open_safety(self.paths.state_dir)
+        if request.cmd == "feedback" and self.effective is not None:
+            reply, changed = self.feedback.answer(
+                request, self.clock.wall(), self.tz, self.effective.values, self.recorder
+            )
+            if changed and self.engine is not None:
+                self.engine.post(Request("reload"))  # the core takes the new rotation
+            return reply
         if request.cmd == "notify_test" and self.bubbles is not None:
             from ergobreak.platform.base import Notification  # noqa: PLC0415
 
@@ -528,6 +549,120 @@ class App:
         if request.cmd == "status" and self.engine.status:
             return {"ok": True, "status": {**self.engine.status, "stale": True}}
         return {"ok": False, "error": "ergobreak is busy; try again"}
+
+
+class DrillFeedback:
+    """ "How was it?" after a drill (issue 18): the answers, kept in a file of their own
+    (so also with history off), what they make of the rotation the settings chose
+    (:mod:`ergobreak.content.feedback`), and the ``feedback`` command. Engine thread."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.file = FeedbackFile(path)
+        #: the last drill that ended, done or skipped, in this run
+        self.last_drill: str | None = None
+        #: the rotation as the settings chose it, before the answers
+        self.chosen: Content | None = None
+        #: when a drill left out comes back (the rotation is rebuilt then)
+        self.until: float | None = None
+
+    def rotation(self, content: Content, values: Mapping[str, Any], wall: float) -> Content:
+        """``content`` with the answers applied at ``wall``."""
+        from ergobreak.core.content import Content  # noqa: PLC0415
+
+        self.chosen = content
+        turn = self._turn(content, values, wall)
+        self.until = turn.next_change
+        if turn.kept is not None:
+            log.warning("every drill in the rotation hurt lately; %s stays in", turn.kept)
+        if turn.drills == content.drills:
+            return content
+        return Content(
+            cues=content.cues, drills=turn.drills, library=content.library, eye_cue=content.eye_cue
+        )
+
+    def step(self, effects: Sequence[fx.Effect], wall: float) -> bool:
+        """After a round: note the drill that ended; True when the rotation is due again."""
+        for effect in effects:
+            if isinstance(effect, fx.DrillEnd) and effect.outcome in ("done", "skipped"):
+                self.last_drill = effect.drill.id
+        if self.until is not None and wall >= self.until:
+            self.until = None
+            return True
+        return False
+
+    def answer(
+        self,
+        request: Request,
+        wall: float,
+        tz: tzinfo,
+        values: Mapping[str, Any],
+        recorder: HistoryRecorder | None,
+    ) -> tuple[dict[str, Any], bool]:
+        """The ``feedback`` command: its reply, and whether the rotation changed."""
+        from ergobreak.commands import BadRequest, feedback_args  # noqa: PLC0415
+        from ergobreak.content.feedback import reply_text  # noqa: PLC0415
+        from ergobreak.content.library import safety_text  # noqa: PLC0415
+
+        try:
+            ident, said = feedback_args(request)
+        except BadRequest as exc:
+            return {"ok": False, "error": str(exc)}, False
+        ident = ident or self.last_drill
+        if ident is None:
+            error = (
+                "No drill has ended since ergobreak started, so there is nothing to answer"
+                " about; name the drill with --drill ID (see: ergobreak routines list)."
+            )
+            return {"ok": False, "error": error}, False
+        content = self.chosen
+        drill = content.drill(ident) if content is not None else None
+        if content is None or drill is None:
+            return {
+                "ok": False,
+                "error": f'No drill "{ident}" (see: ergobreak routines list).',
+            }, False
+        answer = cast("Answer", said)  # feedback_args checked it is one of the answers
+        answers = self.file.answers().said(drill.id, answer, wall)
+        saved = self.file.keep(answers, wall)
+        if recorder is not None:
+            recorder.feedback(wall, drill.id, answer)
+        turn = self._turn(content, values, wall)
+        text = reply_text(
+            drill,
+            answer,
+            turn,
+            answers=answers,
+            at=wall,
+            tz=tz,
+            find=content.drill,
+            allowed=self._allowed(values),
+        )
+        if not saved:
+            text += " (It could not be saved, so it counts until ergobreak stops: see its log.)"
+        reply = {"ok": True, "drill": drill.id, "answer": answer, "text": text}
+        if answer == "hurt":
+            reply["stop_rules"] = safety_text()["stop_rules"]
+        return reply, True
+
+    def _turn(self, content: Content, values: Mapping[str, Any], wall: float) -> Turn:
+        from ergobreak.content.feedback import apply_answers  # noqa: PLC0415
+
+        return apply_answers(
+            content.drills,
+            self.file.answers(),
+            wall,
+            find=content.drill,
+            allowed=self._allowed(values),
+        )
+
+    @staticmethod
+    def _allowed(values: Mapping[str, Any]) -> Callable[[Drill], bool]:
+        """Whether the drill-level ``[routines]`` filters let a drill in."""
+        from ergobreak.config.schema import to_filters  # noqa: PLC0415
+        from ergobreak.content.selection import filtered_out  # noqa: PLC0415
+
+        filters = to_filters(values)
+        return lambda drill: not filtered_out(drill, filters)
 
 
 def run(opts: RunOptions) -> int:

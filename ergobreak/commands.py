@@ -8,10 +8,12 @@ A :class:`Request` is what a menu item, a notification action or ``ergobreak pau
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from ergobreak.core import events as ev
+from ergobreak.core.content import ID_PATTERN
 from ergobreak.core.duration import DurationError, parse_duration
 from ergobreak.core.effects import CommandName
 
@@ -24,8 +26,14 @@ APP_COMMANDS = (
     "open_report",
     "open_safety",
     "notify_test",
+    "feedback",
 )
 WIRE_VERSION = 1
+#: "How was it?" after a drill (``feedback``); what each does: ergobreak.content.feedback
+FEEDBACK_ANSWERS = ("easy", "right", "hard", "hurt")
+
+
+_DRILL_ID = re.compile(ID_PATTERN)
 
 
 class BadRequest(ValueError):
@@ -60,7 +68,25 @@ def from_wire(obj: object) -> Request:
     request = Request(cmd, args)
     if cmd in CORE_COMMANDS:
         to_event(request)  # validates arguments
+    elif cmd == "feedback":
+        feedback_args(request)
     return request
+
+
+def feedback_args(request: Request) -> tuple[str | None, str]:
+    """``(drill, answer)`` of a ``feedback`` request: ``{"drill": ID, "answer": ...}``;
+    no drill means the last one that ended.
+
+    Raises:
+        BadRequest: an answer that is not one of :data:`FEEDBACK_ANSWERS`, or a drill
+            that is not an id.
+    """
+    drill, answer = request.args.get("drill"), request.args.get("answer")
+    if not isinstance(answer, str) or answer not in FEEDBACK_ANSWERS:
+        raise BadRequest(f"feedback: answer must be one of {', '.join(FEEDBACK_ANSWERS)}")
+    if drill is not None and (not isinstance(drill, str) or not _DRILL_ID.fullmatch(drill)):
+        raise BadRequest("feedback: drill must be a drill id (see: ergobreak routines list)")
+    return drill, answer
 
 
 def to_event(request: Request) -> ev.Command:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ergobreak.content import builtin_library, load_library, select
+from ergobreak.content.checker import unknown_variants
 from ergobreak.content.files import ContentError, parse_content
 from ergobreak.core.content import TAGS
 from ergobreak.core.playback import reading_seconds
@@ -240,6 +241,13 @@ text = "Again."
         "cue text too long",
         '[[cue]]\nid = "glare"\ntext = "' + "b" * 121 + '"\n',
         ["custom.toml:3:8: error: cue.glare.text: is 121 characters long; keep it within 120"],
+    ),
+    (
+        "a variant that names the drill itself",
+        sub(
+            'tags = ["desk", "standing"]\n', 'tags = ["desk", "standing"]\nharder = "calf_raises"\n'
+        ),
+        ["custom.toml:8:10: error: drill.calf_raises.harder: names the drill itself"],
     ),
     (
         "cue without text",
@@ -504,3 +512,47 @@ def test_custom_drills_join_the_rotation(tmp_path: Path) -> None:
     content = select(library)
     assert "calf_raises" in [d.id for d in content.drills]
     assert content.drill("calf_raises") is not None
+
+
+def test_a_variant_must_name_a_drill_of_the_library(tmp_path: Path) -> None:
+    user = tmp_path / "user"
+    path = _write(
+        user,
+        "calf.toml",
+        sub(
+            'tags = ["desk", "standing"]\n',
+            'tags = ["desk", "standing"]\neasier = "hip_circles_march"\nharder = "calf_jumps"\n',
+        ),
+    )
+    library, diags = load_library([user])
+    calf = library.drill("calf_raises")
+    assert calf is not None
+    assert (calf.easier, calf.harder) == ("hip_circles_march", "calf_jumps")
+    assert [d.headline() for d in diags] == [
+        f'{path}: warning: drill "calf_raises": harder = "calf_jumps" names no drill in the'
+        " library (ignored)"
+    ]
+
+
+def test_the_shipped_variants_are_true_pairs() -> None:
+    library = builtin_library()
+    pairs = {(d.id, d.harder) for d in library.drills if d.harder}
+    assert pairs == {
+        ("hipflexor_standing", "hipflexor_half_kneel"),
+        ("hinge_wall", "good_morning_bw"),
+        ("good_morning_bw", "hinge_dowel"),
+        ("hip_abduction_standing", "lateral_band_walk"),
+    }
+    # every step up has its step down, within one category
+    assert {(d.easier, d.id) for d in library.drills if d.easier} == pairs
+    for easy, hard in pairs:
+        a, b = library.drill(easy), library.drill(hard)
+        assert a is not None
+        assert b is not None
+        assert a.category == b.category
+    assert unknown_variants(library.drills) == []
+    lone = [d for d in library.drills if d.id != "good_morning_bw"]  # a chain with a gap
+    assert sorted((d.id, name, ident) for d, name, ident in unknown_variants(lone)) == [
+        ("hinge_dowel", "easier", "good_morning_bw"),
+        ("hinge_wall", "harder", "good_morning_bw"),
+    ]

@@ -157,6 +157,46 @@ def test_migrates_version_1_keeping_every_row(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.corrupt-*"))
 
 
+def test_migrates_version_2_and_records_feedback(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, 0, target=2)
+    conn.execute(
+        "INSERT INTO events (wall, day, kind, routine, outcome) VALUES (?, ?, ?, ?, ?)",
+        (WALL, DAY, "drill_end", "hinge_wall", "done"),
+    )
+    conn.close()
+    with open_store(path) as store:
+        assert store.version == LATEST == 3
+        [old] = store.events()
+        assert (old.kind, old.routine, old.outcome, old.answer) == (
+            "drill_end",
+            "hinge_wall",
+            "done",
+            None,
+        )
+        store.write(
+            Batch(
+                events=[
+                    EventRow(WALL + 60, DAY, "feedback", routine="hinge_wall", answer="hard"),
+                    EventRow(WALL + 90, DAY, "feedback", routine="hinge_wall", answer="hurt"),
+                ]
+            )
+        )
+    with open_store(path) as store:  # read back from the file
+        assert [(e.kind, e.answer) for e in store.events()][1:] == [
+            ("feedback", "hard"),
+            ("feedback", "hurt"),
+        ]
+        [stats] = store.routine_stats(Period("day", date(2026, 3, 2), date(2026, 3, 2)))
+        assert (stats.routine, stats.done, stats.felt) == ("hinge_wall", 1, (0, 0, 1, 1))
+        assert stats.as_dict()["felt"] == {"easy": 0, "right": 0, "hard": 1, "hurt": 1}
+        out = io.StringIO()
+        store.export_csv(out)
+        assert out.getvalue().splitlines()[0].endswith(",seconds,answer")
+        assert out.getvalue().splitlines()[-1].endswith(",hurt")
+
+
 def test_a_failing_migration_leaves_the_previous_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,8 +207,8 @@ def test_a_failing_migration_leaves_the_previous_version(
     with pytest.raises(HistoryError, match="syntax error"):
         HistoryStore.open(path)
     conn = sqlite3.connect(path)
-    # migration 2 went through; the broken 3 left nothing behind
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    # the released migrations went through; the broken one after them left nothing behind
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     assert "extra" not in names
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 3

@@ -20,6 +20,7 @@ from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, os_error_lin
 COMMAND_MODULES: tuple[str, ...] = (
     "run",
     "control",
+    "feedback",
     "simulate",
     "config",
     "autostart",

@@ -125,7 +125,7 @@ class Coaching:
         reply = self.ask(request)
         link = self.link
         if request.cmd == "feedback" and link is not None:
-            said = reply.get("said") if reply.get("ok") else reply.get("error")
+            said = reply.get("text") if reply.get("ok") else reply.get("error")
             if isinstance(said, str) and said:
                 link.send(Told(said))
 

@@ -378,6 +378,9 @@ class Checker:
         sources = self.sources(raw, where, label)
         steps = self.steps(raw, where, label)
         variants = {name: self.variant(raw, name, where, label) for name in ("easier", "harder")}
+        for name, variant in variants.items():
+            if variant is not None and variant == ident:
+                self.report((*where, name), f"{label}.{name}", "names the drill itself")
         if (
             self.errors > errors
             or ident is None
@@ -432,3 +435,15 @@ class Checker:
 
 
 # -------------------------------------------------------------------- files
+
+
+def unknown_variants(drills: Sequence[Drill]) -> list[tuple[Drill, str, str]]:
+    """``(drill, "easier" | "harder", id)`` for each variant that names no drill in
+    ``drills`` (the whole library: a variant may come from another file)."""
+    known = {drill.id for drill in drills}
+    return [
+        (drill, name, ident)
+        for drill in drills
+        for name, ident in (("easier", drill.easier), ("harder", drill.harder))
+        if ident is not None and ident not in known
+    ]

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from ergobreak.content.checker import unknown_variants
 from ergobreak.content.files import (
     MAX_BYTES,
     ContentError,
@@ -123,6 +124,10 @@ def builtin_library() -> Library:
         Diagnostic.plain("ergobreak/content", f'duplicate drill id "{ident}"')
         for ident in sorted({i for i in ids if ids.count(i) > 1})
     )
+    problems.extend(
+        Diagnostic.plain("ergobreak/content", f'drill "{d.id}": {name} = "{ident}" names no drill')
+        for d, name, ident in unknown_variants(drills)
+    )
     if problems or not cues or not drills:
         raise ContentError(problems)
     return Library(cues=tuple(cues), drills=tuple(drills))
@@ -179,6 +184,14 @@ def load_library(
             diags += _add("cue", cues, checked.cues, checked, origins)
             diags += _add("drill", drills, checked.drills, checked, origins)
     library = Library(cues=tuple(cues.values()), drills=tuple(drills.values()), origins=origins)
+    diags.extend(  # the variant is not offered; the drill itself is fine
+        Diagnostic.plain(
+            origins.get(f"drill:{d.id}", BUILTIN_ORIGIN),
+            f'drill "{d.id}": {name} = "{ident}" names no drill in the library (ignored)',
+            severity="warning",
+        )
+        for d, name, ident in unknown_variants(library.drills)
+    )
     return library, diags
 
 

@@ -54,6 +54,24 @@ class Selection:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
+def filtered_out(drill: Drill, f: Filters) -> dict[str, str]:
+    """Which of the drill-level filters (seated, floor, equipment, tags) leave ``drill``
+    out, and why, in words; empty when it may be done. Categories and
+    ``routines.only`` choose drills, they are not asked here."""
+    why: dict[str, str] = {}
+    if f.prefer_seated and "seated" not in drill.tags:
+        why["prefer_seated"] = "not done seated (routines.prefer_seated)"
+    if not f.floor and "floor" in drill.tags:
+        why["floor"] = "floor work (routines.floor = false)"
+    missing = sorted(t for t in drill.tags & set(EQUIPMENT_TAGS) if t not in f.equipment)
+    if missing:
+        why["equipment"] = f"needs {' and '.join(missing)} (routines.equipment)"
+    hit = sorted(drill.tags & set(f.exclude_tags))
+    if hit:
+        why["exclude_tags"] = f"tagged {', '.join(hit)} (routines.exclude_tags)"
+    return why
+
+
 def _toml_list(items: Iterable[str]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
@@ -140,23 +158,11 @@ def selection(
     removed: dict[str, list[str]] = {name: [] for name in written}
     eligible: list[Drill] = []
     for drill in candidates:
-        why: list[str] = []
-        if f.prefer_seated and "seated" not in drill.tags:
-            removed["prefer_seated"].append(drill.id)
-            why.append("not done seated (routines.prefer_seated)")
-        if not f.floor and "floor" in drill.tags:
-            removed["floor"].append(drill.id)
-            why.append("floor work (routines.floor = false)")
-        missing = sorted(t for t in drill.tags & set(EQUIPMENT_TAGS) if t not in f.equipment)
-        if missing:
-            removed["equipment"].append(drill.id)
-            why.append(f"needs {' and '.join(missing)} (routines.equipment)")
-        hit = sorted(drill.tags & set(f.exclude_tags))
-        if hit:
-            removed["exclude_tags"].append(drill.id)
-            why.append(f"tagged {', '.join(hit)} (routines.exclude_tags)")
+        why = filtered_out(drill, f)
+        for name in why:
+            removed[name].append(drill.id)
         if why:
-            left_out[drill.id] = "; ".join(why)
+            left_out[drill.id] = "; ".join(why.values())
         else:
             eligible.append(drill)
 

@@ -22,7 +22,11 @@ KINDS = (
     "paused",
     "resumed",
     "deferred",
+    "feedback",  # "How was it?" after a drill: ``routine`` and ``answer``
 )
+
+#: the answers of a ``feedback`` event, in the order :attr:`RoutineStats.felt` counts them
+FELT = ("easy", "right", "hard", "hurt")
 
 #: what ended an unbroken sitting stretch
 StretchEnd = Literal["natural_break", "drill", "gap"]
@@ -64,7 +68,8 @@ class EventRow:
     prompt's attempt number (1 = first offer) or, for ``snoozed``, the snooze count.
     ``requested`` is true when the user asked (a posture check or drill from the
     tray, a manual snooze or resume). ``seconds``: time away for ``natural_break``,
-    the snooze length for ``snoozed``, the pause length for ``paused``.
+    the snooze length for ``snoozed``, the pause length for ``paused``. ``answer``:
+    "How was it?" for ``feedback`` (easy, right, hard, hurt).
     """
 
     wall: float
@@ -77,6 +82,7 @@ class EventRow:
     attempt: int | None = None
     requested: bool | None = None
     seconds: float | None = None
+    answer: str | None = None
 
 
 @dataclass(slots=True)
@@ -177,6 +183,8 @@ class RoutineStats:
     skipped: int = 0
     ignored: int = 0
     snoozed: int = 0
+    #: "How was it?" answers: (easy, right, hard, hurt)
+    felt: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -185,6 +193,7 @@ class RoutineStats:
             "skipped": self.skipped,
             "ignored": self.ignored,
             "snoozed": self.snoozed,
+            "felt": dict(zip(FELT, self.felt, strict=True)),
         }
 
 

@@ -228,6 +228,11 @@ class Accumulator:
         self._batch.stretches[s.id] = _copy(s)
         self._stretch = None
 
+    def feedback(self, wall: float, drill: str, answer: str) -> None:
+        """A "How was it?" answer about ``drill``."""
+        day = local_day(wall, self._tz)
+        self._batch.events.append(EventRow(wall, day, "feedback", routine=drill, answer=answer))
+
     def drop(self, n: int = 1) -> None:
         self._batch.dropped += n
 
@@ -260,6 +265,13 @@ class _Step:
     effects: tuple[fx.Effect, ...]
     posture: float
     drill: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Feedback:
+    wall: float
+    drill: str
+    answer: str
 
 
 @dataclass(slots=True)
@@ -333,6 +345,15 @@ class HistoryRecorder:
             self._queue.put_nowait(
                 _Step(wall, tuple(effects), float(view.posture_desk), float(view.drill_desk))
             )
+        except queue.Full:
+            self._dropped += 1
+
+    def feedback(self, wall: float, drill: str, answer: str) -> None:
+        """Queue a "How was it?" answer (written at once). Never blocks, never raises."""
+        if self._closed or self.failure is not None:
+            return
+        try:
+            self._queue.put_nowait(_Feedback(wall, drill, answer))
         except queue.Full:
             self._dropped += 1
 
@@ -458,6 +479,9 @@ class HistoryRecorder:
                 if isinstance(it, _Step):
                     if acc is not None:
                         acc.step(it.wall, it.effects, it.posture, it.drill)
+                elif isinstance(it, _Feedback):
+                    if acc is not None:
+                        acc.feedback(it.wall, it.drill, it.answer)
                 elif isinstance(it, _Request):
                     requests.append(it)
                 elif it is _CLOSE:

@@ -100,6 +100,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX stretches_day ON stretches (day)",
     ),
+    # 3: "How was it?" after a drill: ``feedback`` events carry the answer
+    ("ALTER TABLE events ADD COLUMN answer TEXT",),
 )
 LATEST = len(MIGRATIONS)
 
@@ -114,6 +116,7 @@ EVENT_COLUMNS = (
     "attempt",
     "requested",
     "seconds",
+    "answer",
 )
 DAY_COLUMNS = ("day", "desk_seconds", "longest_stretch")
 STRETCH_COLUMNS = (
@@ -363,6 +366,7 @@ class HistoryStore:
                         e.attempt,
                         None if e.requested is None else int(e.requested),
                         e.seconds,
+                        e.answer,
                     )
                     for e in batch.events
                 ],
@@ -474,6 +478,7 @@ class HistoryStore:
                 attempt=r[7],
                 requested=None if r[8] is None else bool(r[8]),
                 seconds=r[9],
+                answer=r[10],
             )
             for r in rows
         ]
@@ -534,20 +539,35 @@ class HistoryStore:
         return out
 
     def routine_stats(self, period: Period) -> list[RoutineStats]:
-        """Per drill: how often done, skipped, ignored, snoozed (most done first)."""
+        """Per drill: how often done, skipped, ignored, snoozed, and how it felt
+        (most done first)."""
         rows = self._conn.execute(
             """SELECT routine,
                 sum(kind = 'drill_end' AND outcome = 'done'),
                 sum(kind = 'drill_end' AND outcome = 'skipped'),
                 sum(kind = 'drill_end' AND outcome = 'ignored'),
-                sum(kind = 'snoozed')
+                sum(kind = 'snoozed'),
+                sum(kind = 'feedback' AND answer = 'easy'),
+                sum(kind = 'feedback' AND answer = 'right'),
+                sum(kind = 'feedback' AND answer = 'hard'),
+                sum(kind = 'feedback' AND answer = 'hurt')
             FROM events
             WHERE day BETWEEN ? AND ? AND routine IS NOT NULL
-                AND kind IN ('drill_end', 'snoozed')
+                AND kind IN ('drill_end', 'snoozed', 'feedback')
             GROUP BY routine""",
             (period.start.isoformat(), period.end.isoformat()),
         )
-        stats = [RoutineStats(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
+        stats = [
+            RoutineStats(
+                r[0],
+                int(r[1]),
+                int(r[2]),
+                int(r[3]),
+                int(r[4]),
+                felt=(int(r[5]), int(r[6]), int(r[7]), int(r[8])),
+            )
+            for r in rows
+        ]
         return sorted(stats, key=lambda s: (-s.done, s.skipped, s.routine))
 
     def summary(self, period: Period) -> Summary:

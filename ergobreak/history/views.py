@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from ergobreak.core.duration import format_compact
-from ergobreak.history.model import DayStats, StretchRow, Summary
+from ergobreak.history.model import FELT, DayStats, RoutineStats, StretchRow, Summary
 
 #: a sitting stretch at least this long (desk seconds) counts as *long*
 LONG_STRETCH = 45 * 60.0
@@ -104,6 +104,11 @@ def answers_text(d: DayStats) -> str:
         if count:
             parts.append(f"{count} {word}" if parts else f"{_plural(count, 'drill')} {word}")
     return ", ".join(parts)
+
+
+def felt_text(r: RoutineStats) -> str:
+    """``2 right, 1 hard``: the "How was it?" answers about one drill (``""``: none)."""
+    return ", ".join(f"{n} {answer}" for answer, n in zip(FELT, r.felt, strict=True) if n)
 
 
 def today_text(d: DayStats) -> str:
@@ -204,6 +209,12 @@ def render_table(
             + ", ".join(
                 f"{titles.get(r.routine, r.routine)} ({r.skipped})" for r in skipped_most[:3]
             )
+        )
+    felt = sorted((r for r in summary.routines if any(r.felt)), key=lambda r: -sum(r.felt))
+    if felt:
+        lines.append(
+            f"{'How they felt':<24}"
+            + "; ".join(f"{titles.get(r.routine, r.routine)}: {felt_text(r)}" for r in felt[:3])
         )
     if summary.dropped:
         lines.append(f"({summary.dropped} steps could not be recorded: the disk was too slow)")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 import Xlib.error
@@ -47,14 +46,14 @@ def showing(step: int = 1, *, held: bool = False) -> Show:
     )
 
 
-@dataclass
 class Window:
     """The coach process behind the real link, and what it sent back."""
 
-    link: CoachLink
-    requests: list[Request] = field(default_factory=list)
-    exits: list[int] = field(default_factory=list)
-    gone: threading.Event = field(default_factory=threading.Event)
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.exits: list[int] = []
+        self.gone = threading.Event()
+        self.link = CoachLink(self.requests.append, self.exited)
 
     def exited(self, code: int) -> None:
         self.exits.append(code)
@@ -63,11 +62,9 @@ class Window:
 
 @pytest.fixture
 def coach() -> Iterator[Window]:
-    holder: list[Window] = []
-    link = CoachLink(lambda r: holder[0].requests.append(r), lambda c: holder[0].exited(c))
-    holder.append(Window(link))
-    yield holder[0]
-    link.close(wait=True)
+    window = Window()
+    yield window
+    window.link.close(wait=True)
 
 
 def clients_titled(rig: Rig, title: str) -> list[int]:
@@ -95,8 +92,10 @@ def descendants(rig: Rig, window: int) -> list[tuple[int, int, list[int]]]:
     while stack:
         win = stack.pop()
         try:
-            children = [int(c.id) for c in
-                        rig.xdisplay.create_resource_object("window", win).query_tree().children]
+            children = [
+                int(c.id)
+                for c in rig.xdisplay.create_resource_object("window", win).query_tree().children
+            ]
         except Xlib.error.XError:
             continue
         out.append((win, 0, children))
@@ -114,12 +113,15 @@ def subwindow_sized(rig: Rig, window: int, width: int, height: int) -> tuple[int
                 return x, y
         return None
 
-    return wait_for(find, 5, what=f"a {width}x{height} subwindow")
+    found = wait_for(find, 5, what=f"a {width}x{height} subwindow")
+    assert found is not None
+    return found
 
 
 def button_row(rig: Rig, window: int, count: int) -> list[tuple[int, int]]:
     """The centres of a row of ``count`` buttons, left to right: the frame whose
     children are ``count`` windows of one height on one line."""
+
     def rows() -> list[list[tuple[int, int]]]:
         found = []
         for _win, _parent, children in descendants(rig, window):
@@ -223,8 +225,13 @@ def test_keys_and_buttons_each_act_once(desktop: Rig, coach: Window) -> None:
     coach.link.close()  # the last line it wrote comes before its end
     assert coach.gone.wait(10)
     assert [r.cmd for r in coach.requests] == [
-        "drill_pause", "drill_resume", "next_step", "skip",
-        "drill_pause", "next_step", "skip",
+        "drill_pause",
+        "drill_resume",
+        "next_step",
+        "skip",
+        "drill_pause",
+        "next_step",
+        "skip",
     ]
 
 
@@ -233,7 +240,7 @@ def test_feedback_it_hurt_shows_the_stop_rules_and_the_reply(desktop: Rig, coach
     coach.link.send(showing(2))
     window = find_coach(desktop)
     coach.link.send(End("done"))
-    easy, right, hard, hurt = button_row(desktop, window, 4)
+    *_others, hurt = button_row(desktop, window, 4)
     desktop.mouse_move(*hurt)
     desktop.click()
     wait_for(lambda: coach.requests, 5, what="the feedback")
