@@ -134,6 +134,7 @@ class CoachLink:
             except ProtocolError as exc:
                 log.warning("coach window: dropped a line: %s", exc)
                 continue
+            log.info("coach window asks: %s %s", request.cmd, request.args or "")
             try:
                 self.on_request(request)
             except Exception:  # the handler's bug must not stop the reading

@@ -72,6 +72,9 @@ class Coach:
                 self._build(message)
             case Show() if self.opened is not None and not self.ended:
                 self.show, self.shown_at = message, self.clock()
+                held = ", held" if message.held else ""
+                left = format_clock(message.step_left, left=True)
+                log.info("shows step %d of %d (%s left%s)", message.step, message.steps, left, held)
                 self._redraw()
                 if self.on_first_frame is not None:
                     self.root.update_idletasks()

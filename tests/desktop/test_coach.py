@@ -4,8 +4,12 @@ its title, pressed with real X input (xdotool), and photographed."""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import Xlib.error
@@ -18,8 +22,10 @@ from ergobreak.coach.link import CoachLink
 from ergobreak.coach.placeholder import Look, scene
 from ergobreak.coach.protocol import End, Open, Show, StepInfo, Told
 from ergobreak.commands import Request
+from ergobreak.paths import paths
 
 from .rig import Rig, count_pixels_near, wait_equal, wait_for
+from .test_daemon_e2e import Daemon
 
 TITLE = "Coach test drill — ergobreak"
 STEPS = (
@@ -277,3 +283,116 @@ def test_the_window_exits_when_the_daemon_goes(desktop: Rig, coach: Window) -> N
     proc.stdin.close()  # the daemon's end of the pipe, as when it dies
     assert coach.gone.wait(10)
     assert coach.exits == [0]
+
+
+# ---------------------------------------------------------------- with the daemon
+
+DAEMON_CONFIG = """\
+schema = 1
+[activity]
+idle_pause = "5m"
+natural_break = "10m"
+prompt_gap = "1s"
+[posture]
+enabled = false
+[drill]
+every = "{every}"
+start_after_idle = "5m"
+prelude = "5m"
+window = {window}
+[routines]
+only = ["coach_test"]
+[schedule]
+enabled = false
+"""
+CONTENT = """\
+[[drill]]
+id = "coach_test"
+title = "Coach test drill"
+category = "mobility"
+summary = "A short drill for the coach window's tests."
+tags = ["desk", "standing"]
+safety = "Stop if anything hurts."
+sources = ["https://example.org/coach-test"]
+steps = [
+    { seconds = 5, text = "Stand tall, feet hip-width.", pose = "stand" },
+    { seconds = 6, text = "March on the spot, knees to hip height.", side = "left", pose = "march" },
+    { seconds = 49, text = "Rest, standing tall." },
+]
+"""
+
+
+@pytest.fixture
+def daemon(desktop: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
+    # its own state folder: log, history and state of this test only (the daemon
+    # inherits this process's environment, and paths() here reads the same)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    content = Path(desktop.env["XDG_CONFIG_HOME"], "ergobreak", "content")
+    content.mkdir(parents=True, exist_ok=True)
+    (content / "coach_test.toml").write_text(CONTENT)
+    home = tmp_path / "home"
+    home.mkdir()
+    yield Daemon(desktop, home)
+    (content / "coach_test.toml").unlink()
+
+
+def configure(daemon: Daemon, *, every: str = "1h", window: bool = True) -> None:
+    daemon.config.write_text(
+        DAEMON_CONFIG.format(every=every, window="true" if window else "false")
+    )
+
+
+def daemon_log() -> str:
+    """The daemon's own log file (its stderr has only the start-up lines)."""
+    log = paths().log_dir / "ergobreak.log"
+    return log.read_text(errors="replace") if log.exists() else ""
+
+
+def shows(daemon: Daemon) -> list[str]:
+    """The steps the coach window said it showed, in order (``1 of 3``, ...)."""
+    return re.findall(r"coach: shows step (\d+ of \d+)", daemon_log())
+
+
+def asked(daemon: Daemon) -> list[str]:
+    """The requests the daemon received from the window, in order."""
+    return re.findall(r"coach window asks: (\w+)", daemon_log())
+
+
+def outcomes(daemon: Daemon) -> list[str]:
+    code, out, err = daemon.cli("stats", "export", "--format", "json")
+    assert code == 0, err
+    events = json.loads(out)["events"]
+    return [e["outcome"] for e in events if e["kind"] == "drill_end"]
+
+
+def test_a_drill_started_from_the_command_line_is_coached_on_the_cores_time(
+    desktop: Rig, daemon: Daemon
+) -> None:
+    configure(daemon)
+    xterm = focused_xterm(desktop)
+    daemon.start()
+    code, _out, err = daemon.cli("start", "coach_test")
+    assert code == 0, err
+    window = find_coach(desktop)
+    assert desktop.active_window() == xterm  # not started by a click: no focus taken
+    wait_equal(lambda: shows(daemon)[:1], ["0 of 3"], 5, what="the safety note")
+    # the core moves it on: the safety note for its reading time (5 s), step 1 for 5 s
+    wait_equal(lambda: shows(daemon)[:2], ["0 of 3", "1 of 3"], 8, what="step 1")
+    began = time.monotonic()
+    wait_equal(lambda: shows(daemon)[:3], ["0 of 3", "1 of 3", "2 of 3"], 8, what="step 2")
+    assert 4.0 <= time.monotonic() - began <= 6.5
+    nxt = button_row(desktop, window, 3)[1]
+    desktop.mouse_move(*nxt)
+    desktop.click()
+    wait_equal(lambda: daemon.status()["step"], 3, 5, what="step 3 after Next")
+    desktop.key("space")  # the click gave it the keyboard
+    wait_equal(lambda: daemon.status()["drill_held"], True, 5, what="held")
+    desktop.key("space")
+    wait_equal(lambda: daemon.status()["drill_held"], False, 5, what="going again")
+    desktop.key("Escape")
+    wait_for(lambda: not clients_titled(desktop, TITLE), 10, what="the window gone")
+    assert asked(daemon) == ["next_step", "drill_pause", "drill_resume", "skip"]
+    assert daemon.status()["routine"] is None
+    wait_equal(lambda: outcomes(daemon), ["skipped"], 10, what="the drill skipped in history")
+    # the notification bubble still carried each step (for screen readers)
+    assert any(n["body"].startswith("Step 3 of 3") for n in desktop.history())
