@@ -83,6 +83,7 @@ class Coach:
             case End():
                 self._end(message)
             case Told() if self.ended and self.opened is not None:
+                log.info("told: %s", message.text)
                 self.message.configure(text=f"{self.message.cget('text')}\n\n{message.text}")
             case Close():
                 self.close()
@@ -277,7 +278,7 @@ class Coach:
             return
         if self._tick is not None:
             self.root.after_cancel(self._tick)
-        self.figure.delete("ring", "seconds")
+        self.figure.pack_forget()  # room for the question, the stop rules and the reply
         canvas.draw(
             self.bar, [Rect(0, 0, WIDTH - 20, 8, self.look.accent)], self.look.background, "bar"
         )

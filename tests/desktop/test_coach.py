@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -297,11 +298,11 @@ prompt_gap = "1s"
 enabled = false
 [drill]
 every = "{every}"
-start_after_idle = "5m"
+start_after_idle = "4m"
 prelude = "5m"
 window = {window}
 [routines]
-only = ["coach_test"]
+only = ["coach_test", "seated_reset"]
 [schedule]
 enabled = false
 """
@@ -316,7 +317,7 @@ safety = "Stop if anything hurts."
 sources = ["https://example.org/coach-test"]
 steps = [
     { seconds = 5, text = "Stand tall, feet hip-width.", pose = "stand" },
-    { seconds = 6, text = "March on the spot, knees to hip height.", side = "left", pose = "march" },
+    { seconds = 6, text = "March on the spot, knees up.", side = "left", pose = "march" },
     { seconds = 49, text = "Rest, standing tall." },
 ]
 """
@@ -396,3 +397,78 @@ def test_a_drill_started_from_the_command_line_is_coached_on_the_cores_time(
     wait_equal(lambda: outcomes(daemon), ["skipped"], 10, what="the drill skipped in history")
     # the notification bubble still carried each step (for screen readers)
     assert any(n["body"].startswith("Step 3 of 3") for n in desktop.history())
+
+
+def feedback_rows(daemon: Daemon) -> list[tuple[str, str]]:
+    code, out, err = daemon.cli("stats", "export", "--format", "json")
+    assert code == 0, err
+    events = json.loads(out)["events"]
+    return [(e["routine"], e["answer"]) for e in events if e["kind"] == "feedback"]
+
+
+def test_a_drill_started_from_a_notification_button_takes_focus_and_asks_how_it_was(
+    desktop: Rig, daemon: Daemon
+) -> None:
+    configure(daemon, every="10s")
+    focused_xterm(desktop)
+    desktop.mouse_move(400, 400)  # desk time counts from here
+    daemon.start()
+    # the prompt after 10 s of desk time; its Start now pressed as a user would
+    wait_equal(lambda: daemon.status()["phase"], "prompted", 20, what="the drill prompt")
+    assert daemon.status()["routine"] == "coach_test"
+    desktop.invoke_action("start")
+    window = find_coach(desktop)
+    wait_equal(desktop.active_window, window, 5, what="the coach focused")
+    for step in (1, 2, 3):  # Next, by key, once per press
+        desktop.key("Right")
+        wait_equal(lambda: daemon.status()["step"], step, 5, what=f"step {step}")
+    desktop.key("Right")  # past the last step: done
+    wait_equal(lambda: outcomes(daemon), ["done"], 10, what="the drill done")
+    *_others, hurt = button_row(desktop, window, 4)
+    desktop.mouse_move(*hurt)
+    desktop.click()
+    wait_for(lambda: "is left out of your drills until" in daemon_log(), 10, what="the reply")
+    assert re.search(r"coach: told: Noted: it hurt\. Coach test drill is left out", daemon_log())
+    assert feedback_rows(daemon) == [("coach_test", "hurt")]
+    (done,) = button_row(desktop, window, 1)
+    desktop.mouse_move(*done)
+    desktop.click()
+    wait_for(lambda: not clients_titled(desktop, TITLE), 10, what="the window gone")
+    assert asked(daemon) == ["next_step"] * 4 + ["feedback"]
+    wait_for(lambda: "coach window exited (0)" in daemon_log(), 5, what="the window reaped")
+    for _ in range(2):  # it hurt: the rotation goes on without it
+        assert daemon.cli("start")[0] == 0
+        assert daemon.status()["routine"] == "seated_reset"
+        assert daemon.cli("skip")[0] == 0
+
+
+def test_no_window_when_drill_window_is_off(desktop: Rig, daemon: Daemon) -> None:
+    configure(daemon, window=False)
+    daemon.start()
+    code, _out, err = daemon.cli("start", "coach_test")
+    assert code == 0, err
+    wait_equal(lambda: daemon.status()["step"], 1, 10, what="step 1")
+    assert clients_titled(desktop, TITLE) == []
+    assert "coach window" not in daemon_log()
+    desktop.close_all_notifications()  # dunst lists closed ones only
+    assert any(n["body"].startswith("Step 1 of 3") for n in desktop.history())
+
+
+def test_no_window_without_a_display_only_notifications(
+    desktop: Rig, daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(daemon)
+    monkeypatch.setenv("ERGOBREAK_IDLE", "none")  # idle and quiet read X: not without one
+    monkeypatch.setenv("ERGOBREAK_QUIET", "none")
+    monkeypatch.setenv("ERGOBREAK_TRAY", "none")
+    # the rig hands every client its DISPLAY: this one starts without
+    argv = ["env", "-u", "DISPLAY", sys.executable, "-m", "ergobreak", "run"]
+    desktop.launch("ergobreak", [*argv, "--config", str(daemon.config)])
+    wait_for(lambda: daemon.cli("status")[0] == 0, 10, interval=0.05, what="the daemon's IPC")
+    code, _out, err = daemon.cli("start", "coach_test")
+    assert code == 0, err
+    wait_for(lambda: "no coach window: no display" in daemon_log(), 5, what="the fallback said")
+    wait_equal(lambda: daemon.status()["step"], 1, 10, what="step 1")
+    assert clients_titled(desktop, TITLE) == []
+    desktop.close_all_notifications()  # dunst lists closed ones only
+    assert any(n["body"].startswith("Step 1 of 3") for n in desktop.history())
