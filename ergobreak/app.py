@@ -622,6 +622,7 @@ class DrillFeedback:
                 "error": f'No drill "{ident}" (see: ergobreak routines list).',
             }, False
         answer = cast("Answer", said)  # feedback_args checked it is one of the answers
+        before = self._turn(content, values, wall).drills
         answers = self.file.answers().said(drill.id, answer, wall)
         saved = self.file.keep(answers, wall)
         if recorder is not None:
@@ -642,7 +643,7 @@ class DrillFeedback:
         reply = {"ok": True, "drill": drill.id, "answer": answer, "text": text}
         if answer == "hurt":
             reply["stop_rules"] = safety_text()["stop_rules"]
-        return reply, True
+        return reply, turn.drills != before
 
     def _turn(self, content: Content, values: Mapping[str, Any], wall: float) -> Turn:
         from ergobreak.content.feedback import apply_answers  # noqa: PLC0415

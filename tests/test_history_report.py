@@ -274,6 +274,25 @@ def test_table_lists_top_routines_with_titles() -> None:
     assert "Most skipped            leg_swings (1)" in out
     assert "Total" not in out  # one day: no total row
     assert (FRIDAY - timedelta(days=1)).strftime("%a %m-%d") not in out
+    assert "How they felt" not in out  # no answers: no line
+
+
+def test_table_says_how_the_drills_felt() -> None:
+    s = Summary(
+        Period.ending("day", FRIDAY),
+        [DayStats(day=FRIDAY.isoformat(), desk_seconds=3600, drills_done=4)],
+        [
+            RoutineStats("hinge_wall", done=3, felt=(0, 2, 1, 0)),
+            RoutineStats("figure4_seated", done=1, felt=(0, 0, 0, 1)),
+            RoutineStats("leg_swings", done=0),
+        ],
+        [],
+    )
+    out = render_table(s, titles={"hinge_wall": "Wall hip hinge"})
+    assert (
+        "How they felt           Wall hip hinge: 2 right, 1 hard; figure4_seated: 1 hurt\n" in out
+    )
+    assert "leg_swings" not in out.split("How they felt")[1]
 
 
 def _one_ignored_day() -> Summary:

@@ -7,22 +7,31 @@ memory in the allocator; a daemon that runs all day should not keep it. On glibc
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import ctypes.util
+import functools
 import gc
 import sys
+from collections.abc import Callable
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once in the symbols already loaded:
+    ``ctypes.util.find_library`` would fork ``ldconfig -p`` at every reload."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # musl has no malloc_trim
+        return None
+    return trim
 
 
 def release() -> None:
     gc.collect()
-    if not sys.platform.startswith("linux"):
-        return
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    with contextlib.suppress(OSError, AttributeError):  # musl has no malloc_trim
-        ctypes.CDLL(name).malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def skip_openssl() -> None:
