@@ -6,6 +6,7 @@ import json
 from functools import partial
 from html import escape
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from scaffold import DEFAULT_ROTATION
@@ -274,3 +275,121 @@ def test_the_trays_safety_page_is_made_from_the_package(
         assert f"<h2>{escape(heading)}</h2>" in html
         assert escape(text.split("\n\n")[0]) in html
     assert "docs/" not in html
+
+
+# ------------------------------------------------------------------- show --html
+
+SVG = "{http://www.w3.org/2000/svg}svg"
+
+
+def parse(text: str) -> ElementTree.Element:
+    """Our own page or sheet as XML: well-formed, or this raises."""
+    return ElementTree.fromstring(text.removeprefix("<!DOCTYPE html>\n"))  # noqa: S314
+
+
+def _page(drill_id: str) -> tuple[str, ElementTree.Element]:
+    code, out, err = cli("show", drill_id, "--html")
+    assert (code, err) == (0, "")
+    return out, parse(out)
+
+
+def test_show_html_is_a_well_formed_page_with_the_safety_note_first() -> None:
+    drill = builtin_library().drill("hipflexor_half_kneel")
+    assert drill is not None
+    out, root = _page(drill.id)
+    assert out.startswith("<!DOCTYPE html>\n")
+    assert root.findtext("head/title") == drill.title
+    body = root.find("body")
+    assert body is not None
+    assert [child.tag for child in body][:2] == ["h1", "p"]
+    assert "".join(body[1].itertext()) == f"Safety: {drill.safety}"
+    steps = body.findall("ol/li")
+    assert len(steps) == len(drill.steps)
+    for li, step in zip(steps, drill.steps, strict=True):
+        assert len(li.findall(SVG)) == 1
+        text = [p.text for p in li.iter("p")]
+        assert step.text in text
+        assert (step.side.capitalize() if step.side else None) in [*text, None]
+    assert "Left" in out
+    assert "Right" in out
+    assert "40 s" in out
+    assert "5 s" in out
+
+
+def test_show_html_draws_one_picture_per_step_of_every_drill_mirrored_per_side() -> None:
+    from ergobreak.artwork.figure import Look, scene
+    from ergobreak.artwork.shapes import to_svg
+
+    for drill in builtin_library().drills:
+        out, root = _page(drill.id)
+        assert len(list(root.iter(SVG))) == len(drill.steps), drill.id
+        first = drill.steps[0]
+        assert first.pose is not None
+        shapes = scene(first.pose, 0.0, side=first.side, size=160, look=Look.standard(), still=True)
+        assert to_svg(shapes, 160, title="Step 1").strip() in out
+    # the same pose, left then right: two different (mirrored) pictures
+    out, root = _page("hipflexor_standing")
+    pictures = [ElementTree.tostring(svg) for svg in root.iter(SVG)]
+    assert pictures[0] != pictures[2]
+
+
+def test_show_html_escapes_custom_text_and_shows_text_only_for_an_unknown_pose(
+    isolated: Path,
+) -> None:
+    path = write(
+        isolated / "user" / "mine.toml",
+        CUSTOM.replace("Hold the desk.", "Hold the <desk> & breathe.")
+        .replace('{ seconds = 30, text = "Rise', '{ seconds = 30, pose = "stand", text = "Rise')
+        .replace('side = "left", text', 'side = "left", pose = "moonwalk", text'),
+    )
+    code, out, err = cli("show", "calf_raises", "--html")
+    assert code == 0
+    line = CUSTOM.splitlines().index(
+        '    { seconds = 30, side = "left", text = "Left foot only, holding the desk." },'
+    )
+    assert f"{path}:{line + 1}" in err
+    assert "warning: drill.calf_raises.steps[2].pose: unknown pose `moonwalk`" in err
+    assert "the step shows text only" in err
+    assert "Hold the &lt;desk&gt; &amp; breathe." in out
+    root = parse(out)
+    first, second = root.findall("body/ol/li")
+    assert len(first.findall(SVG)) == 1  # a known pose in custom content is drawn
+    assert second.findall(SVG) == []
+    assert library.load_library([isolated / "user"])[0].drill("calf_raises") is not None
+
+
+def test_an_unknown_pose_is_not_checked_when_the_caller_names_no_poses(isolated: Path) -> None:
+    write(isolated / "user" / "mine.toml", CUSTOM.replace("side = ", 'pose = "moonwalk", side = '))
+    loaded, diags = library.load_library([isolated / "user"])
+    assert diags == []
+    drill = loaded.drill("calf_raises")
+    assert drill is not None
+    assert drill.steps[1].pose == "moonwalk"
+    checked, diags = library.load_library([isolated / "user"], known_poses={"stand"})
+    assert [d.severity for d in diags] == ["warning"]
+    drill = checked.drill("calf_raises")
+    assert drill is not None
+    assert drill.steps[1].pose is None
+
+
+# ------------------------------------------------------------------- docs sheets
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+def test_the_docs_pose_sheets_are_up_to_date() -> None:
+    from ergobreak.cli.routines import drill_sheet
+
+    drills = builtin_library().drills
+    for drill in drills:
+        sheet = DOCS / "poses" / f"{drill.id}.svg"
+        assert sheet.exists(), "run: python -m ergobreak.cli.routines --sheets docs/poses"
+        assert sheet.read_text(encoding="utf-8") == drill_sheet(drill), (
+            f"{sheet.name} is out of date: python -m ergobreak.cli.routines --sheets docs/poses"
+        )
+        root = parse(sheet.read_text(encoding="utf-8"))
+        assert root.get("width") == str(120 * len(drill.steps))
+    assert {p.stem for p in (DOCS / "poses").glob("*.svg")} == {d.id for d in drills}
+    content = (DOCS / "content.md").read_text(encoding="utf-8")
+    for drill in drills:
+        assert f"](poses/{drill.id}.svg)" in content, drill.id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from html import escape
 from typing import TypeAlias
 
 RGBA: TypeAlias = tuple[int, int, int, int]
@@ -97,8 +98,11 @@ def _arc_path(a: Arc) -> str:
     )
 
 
-def to_svg(shapes: list[Shape], size: float, title: str = "ergobreak") -> str:
-    """The shapes as a standalone SVG document of ``size`` x ``size`` user units."""
+def to_svg(
+    shapes: list[Shape], size: float, title: str = "ergobreak", *, width: float | None = None
+) -> str:
+    """The shapes as a standalone SVG document of ``size`` x ``size`` user units
+    (``width`` x ``size`` for a strip of pictures)."""
     body = []
     for s in shapes:
         match s:
@@ -125,10 +129,10 @@ def to_svg(shapes: list[Shape], size: float, title: str = "ergobreak") -> str:
                     f'stroke-width="{_num(s.width)}" stroke-linecap="round" '
                     f'stroke-linejoin="round"/>'
                 )
-    n = _num(size)
+    n, w = _num(size), _num(size if width is None else width)
     lines = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{n}" height="{n}" viewBox="0 0 {n} {n}">',
-        f"  <title>{title}</title>",
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{n}" viewBox="0 0 {w} {n}">',
+        f"  <title>{escape(title)}</title>",
         *(f"  {line}" for line in body),
         "</svg>",
         "",

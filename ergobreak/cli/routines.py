@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ergobreak.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from ergobreak.core.duration import format_clock
+from ergobreak.core.duration import format_amount, format_clock
 
 if TYPE_CHECKING:
     from ergobreak.content import Library, Selection
@@ -42,7 +43,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Show a drill's steps with start times, its safety note and its sources.",
     )
     show.add_argument("id", metavar="ID", help="drill id, e.g. hinge_wall")
-    show.add_argument("--json", action="store_true", help="one JSON object")
+    shape = show.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="one JSON object")
+    shape.add_argument(
+        "--html",
+        action="store_true",
+        help="a standalone HTML page: the safety note, then each step with its picture",
+    )
     show.set_defaults(func=run_show)
 
     safety = sub.add_parser(
@@ -78,9 +85,10 @@ def _write_diags(diags: Sequence[Diagnostic], err: TextIO) -> None:
 
 
 def _library(err: TextIO) -> Library:
+    from ergobreak.artwork import figure  # noqa: PLC0415
     from ergobreak.content import load_library  # noqa: PLC0415
 
-    library, diags = load_library()
+    library, diags = load_library(known_poses=figure.names())
     _write_diags(diags, err)
     return library
 
@@ -214,6 +222,10 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
 
+    if args.html:
+        out.write(drill_page(drill, footer))
+        return EXIT_OK
+
     out.write(f"{drill.title} ({drill.id})\n")
     out.write(f"{drill.category}, {format_clock(drill.seconds)}, tags: {', '.join(_tags(drill))}\n")
     if origin != "built-in":
@@ -239,6 +251,80 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+PICTURE = 160  # px: the coach window's figure size, readable on paper too
+
+_PAGE_STYLE = (
+    "body{font-family:sans-serif;max-width:44em;margin:2em auto;padding:0 1em;color:#222}"
+    ".safety{border-left:4px solid #e07020;padding:.5em 1em;background:#fdf3ea}"
+    "ol{padding:0;list-style:none}li{display:flex;gap:1em;align-items:center;margin:1em 0}"
+    ".side{font-weight:bold}.length{color:#555}"
+)
+
+
+def drill_page(drill: Drill, footer: str) -> str:
+    """A drill as a standalone HTML page: its title, the safety note first, then each
+    step with its picture (mirrored for its side), side, text and length."""
+    from html import escape  # noqa: PLC0415
+
+    from ergobreak.artwork.figure import Look, known, scene  # noqa: PLC0415
+    from ergobreak.artwork.shapes import to_svg  # noqa: PLC0415
+
+    look = Look.standard()
+    items = []
+    for number, step in enumerate(drill.steps, 1):
+        picture = ""
+        if step.pose is not None and known(step.pose):
+            shapes = scene(step.pose, 0.0, side=step.side, size=PICTURE, look=look, still=True)
+            picture = to_svg(shapes, PICTURE, title=f"Step {number}").strip()
+        side = f'<p class="side">{escape(step.side.capitalize())}</p>' if step.side else ""
+        items.append(
+            f"<li>{picture}<div><p>Step {number} of {len(drill.steps)}</p>{side}"
+            f"<p>{escape(step.text)}</p>"
+            f'<p class="length">{escape(format_amount(step.seconds))}</p></div></li>'
+        )
+    title = escape(drill.title)
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            f'<head><meta charset="utf-8"/><title>{title}</title>',
+            f"<style>{_PAGE_STYLE}</style></head>",
+            "<body>",
+            f"<h1>{title}</h1>",
+            f'<p class="safety"><strong>Safety:</strong> {escape(drill.safety)}</p>',
+            f"<p>{escape(drill.summary)}</p>" if drill.summary else "",
+            "<ol>",
+            *items,
+            "</ol>",
+            f"<p>{escape(footer)}</p>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+def drill_sheet(drill: Drill, size: float = 120) -> str:
+    """One SVG strip: the key pose of each step of ``drill``, left to right."""
+    from ergobreak.artwork.figure import Look, known, sheet  # noqa: PLC0415
+    from ergobreak.artwork.shapes import to_svg  # noqa: PLC0415
+
+    steps = [(s.pose, s.side) for s in drill.steps if s.pose is not None and known(s.pose)]
+    shapes = sheet(steps, size, Look.standard())
+    return to_svg(shapes, size, title=drill.title, width=size * len(steps))
+
+
+def write_sheets(folder: Path) -> int:
+    """docs/poses/<drill>.svg for every shipped drill (docs/content.md shows them)."""
+    from ergobreak.content import builtin_library  # noqa: PLC0415
+
+    folder.mkdir(parents=True, exist_ok=True)
+    drills = builtin_library().drills
+    for drill in drills:
+        (folder / f"{drill.id}.svg").write_text(drill_sheet(drill), encoding="utf-8")
+    return len(drills)
+
+
 def run_safety(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The packaged safety text: stop rules, red flags, when to see a professional."""
     import textwrap  # noqa: PLC0415
@@ -252,3 +338,17 @@ def run_safety(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write("\n")
     out.write("\nEach drill's own safety note and sources: ergobreak routines show ID\n")
     return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m ergobreak.cli.routines --sheets docs/poses``: regenerate the docs' sheets."""
+    parser = argparse.ArgumentParser(prog="python -m ergobreak.cli.routines")
+    parser.add_argument("--sheets", metavar="DIR", type=Path, required=True)
+    args = parser.parse_args(argv)
+    count = write_sheets(args.sheets)
+    sys.stdout.write(f"wrote {count} drill sheets to {args.sheets}\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

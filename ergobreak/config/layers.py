@@ -495,7 +495,9 @@ def _select_content(
 ) -> tuple[Content | None, bool]:
     """The drill rotation; ``(content, dropped)``: ``dropped`` when policy entries
     alone left no drill and were dropped (then merge and select again)."""
-    library, problems = load_library()
+    from ergobreak.artwork.figure import names  # noqa: PLC0415 - the figure's poses, once
+
+    library, problems = load_library(known_poses=names())
     policy_only = not any(merged.fixable(key) for key in ROUTINE_KEYS)
     text = None if policy_only else user_text
     try:

@@ -64,12 +64,21 @@ class Checker:
     """Validate one content file's data, collecting diagnostics with positions."""
 
     def __init__(
-        self, path: str, text: str, *, builtin: bool, known_sources: Collection[str]
+        self,
+        path: str,
+        text: str,
+        *,
+        builtin: bool,
+        known_sources: Collection[str],
+        known_poses: Collection[str] | None = None,
     ) -> None:
         self.path = path
         self.positions = Positions(text)
         self.builtin = builtin
         self.known_sources = known_sources
+        # the figure's pose names, from the caller (content may not import artwork);
+        # None: not checked here
+        self.known_poses = known_poses
         self.diagnostics: list[Diagnostic] = []
         self.errors = 0
         self.hints = Hints()
@@ -352,6 +361,14 @@ class Checker:
                 f" with a letter (2-40 characters), got {found(pose)}",
             )
             return None
+        if pose is not None and self.known_poses is not None and pose not in self.known_poses:
+            self.report(
+                (*where, "pose"),
+                f"{label}.pose",
+                f"unknown pose `{pose}`; the step shows text only",
+                severity="warning",
+            )
+            pose = None
         return Step(
             seconds=float(seconds),
             text=text,

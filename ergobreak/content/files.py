@@ -68,6 +68,7 @@ def parse_content(
     *,
     builtin: bool = False,
     known_sources: Collection[str] = (),
+    known_poses: Collection[str] | None = None,
 ) -> ContentFile:
     """Check the text of one content file (``[[cue]]`` and ``[[drill]]`` tables).
 
@@ -78,15 +79,25 @@ def parse_content(
     if data is None:
         return ContentFile(path=path, diagnostics=tuple(diags))
     try:
-        return _checked(data, text, path, builtin=builtin, known_sources=known_sources)
+        return _checked(
+            data, text, path, builtin=builtin, known_sources=known_sources, known_poses=known_poses
+        )
     except Exception as exc:  # a bug: the file is skipped like any broken one, never a traceback
         return ContentFile(path=path, diagnostics=(Diagnostic.failed(path, exc),))
 
 
 def _checked(
-    data: dict[str, Any], text: str, path: str, *, builtin: bool, known_sources: Collection[str]
+    data: dict[str, Any],
+    text: str,
+    path: str,
+    *,
+    builtin: bool,
+    known_sources: Collection[str],
+    known_poses: Collection[str] | None,
 ) -> ContentFile:
-    check = Checker(path, text, builtin=builtin, known_sources=known_sources)
+    check = Checker(
+        path, text, builtin=builtin, known_sources=known_sources, known_poses=known_poses
+    )
     check.unknown(data, TOP_FIELDS, (), "")
     if "schema" in data and data["schema"] != CONTENT_SCHEMA:
         check.report(
@@ -136,9 +147,12 @@ def _checked(
     )
 
 
-def load_content_file(path: Path, *, known_sources: Collection[str] = ()) -> ContentFile:
-    """Read and check one custom content file."""
+def load_content_file(
+    path: Path, *, known_sources: Collection[str] = (), known_poses: Collection[str] | None = None
+) -> ContentFile:
+    """Read and check one custom content file (``known_poses``: the figure's pose names;
+    another pose is a warning and its step shows text only)."""
     text, diags = read_text(path, max_bytes=MAX_BYTES)
     if text is None:
         return ContentFile(path=str(path), diagnostics=tuple(diags))
-    return parse_content(text, str(path), known_sources=known_sources)
+    return parse_content(text, str(path), known_sources=known_sources, known_poses=known_poses)

@@ -9,7 +9,7 @@ errors is skipped as a whole and never hides the built-in library.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -146,14 +146,19 @@ def content_dirs() -> tuple[Path, ...]:
 
 
 def load_library(
-    dirs: Sequence[Path] | None = None, *, base: Library | None = None
+    dirs: Sequence[Path] | None = None,
+    *,
+    base: Library | None = None,
+    known_poses: Collection[str] | None = None,
 ) -> tuple[Library, list[Diagnostic]]:
     """The built-in library plus every ``*.toml`` in ``dirs`` (default :func:`content_dirs`).
 
     Files load in order (folders in the given order, files sorted by name within
     a folder). A file with any error is skipped as a whole; a later file's cue or
-    drill replaces an earlier one with the same id, with a warning. Never raises
-    for custom content: problems come back as diagnostics.
+    drill replaces an earlier one with the same id, with a warning. A step's pose
+    not in ``known_poses`` (the caller's figure library; None: unchecked) is a
+    warning, and the step shows text only. Never raises for custom content:
+    problems come back as diagnostics.
     """
     base = base if base is not None else builtin_library()
     folders = content_dirs() if dirs is None else tuple(dirs)
@@ -169,7 +174,7 @@ def load_library(
             diags.append(_note(folder, f"cannot read this folder: {exc.strerror or exc}"))
             continue
         for file in files:
-            checked = load_content_file(file, known_sources=known)
+            checked = load_content_file(file, known_sources=known, known_poses=known_poses)
             diags.extend(checked.diagnostics)
             if not checked.ok:
                 errors = sum(d.severity == "error" for d in checked.diagnostics)
