@@ -7,9 +7,18 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
+from ergobreak.coach.coaching import Coaching
 from ergobreak.coach.link import CoachLink, available
-from ergobreak.coach.protocol import Show, Told, decode
+from ergobreak.coach.protocol import Close, End, Open, Show, StepInfo, Told, decode
 from ergobreak.commands import Request
+from ergobreak.content import default_content
+from ergobreak.content.library import safety_text
+from ergobreak.core import effects as fx
+from ergobreak.core import events as ev
+from ergobreak.core.content import Content, Drill, Step
+from ergobreak.sim.testing import make_machine
 
 #: a stand-in window: records what it is told, presses Next once the first show
 #: arrives, writes a bad line, exits 0 on close (or with the code a told text gives)
@@ -86,3 +95,103 @@ def test_available_needs_a_display_on_linux() -> None:
     assert available({}) == (False, "no display")
     assert available({"WAYLAND_DISPLAY": "wayland-0"}) == (False, "Wayland without XWayland")
     assert available({"DISPLAY": ":3"}) == (True, "on :3")
+
+
+# ------------------------------------------------------------------ Coaching
+
+DRILL = Drill(
+    id="three_steps",
+    title="Three steps",
+    category="hinge",
+    steps=(
+        Step(seconds=10, text="one", pose="stand"),
+        Step(seconds=20, text="two", side="left", pose="march"),
+        Step(seconds=30, text="three"),
+    ),
+    safety="Stop if it hurts.",  # read in 5 s
+)
+VALUES: dict[str, object] = {
+    "drill.window": True,
+    "drill.text_size": 140,
+    "drill.high_contrast": True,
+    "drill.reduced_motion": False,
+}
+#: a stand-in window that records every line and goes when told to close
+RECORDER = """
+import json, sys
+log = open(sys.argv[1], "a")
+for line in sys.stdin:
+    log.write(line); log.flush()
+    if json.loads(line)["msg"] == "close":
+        break
+"""
+
+
+def test_coaching_tells_the_window_what_the_core_decided(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":99")  # available() asks; the stand-in needs none
+    log = tmp_path / "window.log"
+    asked: list[Request] = []
+
+    def ask(request: Request) -> dict[str, object]:
+        asked.append(request)
+        return {"ok": True}
+
+    coaching = Coaching(
+        ask, lambda: VALUES, lambda: False, argv=[sys.executable, "-c", RECORDER, str(log)]
+    )
+    base = default_content()
+    core = make_machine(content=Content(cues=base.cues, drills=(DRILL,)))
+    core.sample(0.0, 0.0, 0.0)
+
+    def step(t: float, event: ev.Event | None = None) -> None:
+        out = core.handle(t, t, event) if event is not None else core.sample(t, t, 0.0)
+        coaching.on_step(out, core.view(t))
+
+    step(1.0, ev.Start())  # requested, but not by a click: no focus
+    step(9.0)  # 3 s into step 1
+    step(9.0, ev.DrillPause())
+    step(9.0, ev.NextStep())  # Next while held: the core decides what shows
+    step(9.0, ev.Skip())
+    coaching.close(wait=True)
+    said = [decode(line) for line in log.read_text().splitlines()]
+    opened = said[0]
+    assert isinstance(opened, Open)
+    assert (opened.drill, opened.focus, opened.text_size, opened.high_contrast) == (
+        "three_steps",
+        False,
+        140,
+        True,
+    )
+    assert opened.steps[1] == StepInfo("two", 20.0, "left", "march")
+    assert opened.stop_rules == safety_text()["stop_rules"]
+    shows = [m for m in said if isinstance(m, Show)]
+    total = 5.0 + 60.0
+    assert shows[0] == Show(0, 3, 5.0, 5.0, total, total, held=False)
+    assert shows[1] == Show(1, 3, 7.0, 10.0, total - 8.0, total, held=False)
+    assert shows[2] == Show(1, 3, 7.0, 10.0, total - 8.0, total, held=True)
+    assert shows[3].step == 2
+    assert shows[3].step_length == 20.0
+    assert [m for m in said if isinstance(m, End)] == [End("skipped")]
+    assert said[-1] == Close()
+    assert asked == []  # the stand-in pressed nothing
+
+
+def test_no_window_when_it_is_off_or_there_is_no_display(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "window.log"
+    argv = [sys.executable, "-c", RECORDER, str(log)]
+    start = fx.DrillStart(DRILL, requested=True)
+    base = default_content()
+    core = make_machine(content=Content(cues=base.cues, drills=(DRILL,)))
+    monkeypatch.setenv("DISPLAY", ":99")
+    off = Coaching(lambda r: {}, lambda: {**VALUES, "drill.window": False}, lambda: True, argv)
+    off.on_step([start], core.view(0.0))
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    headless = Coaching(lambda r: {}, lambda: VALUES, lambda: True, argv)
+    headless.on_step([start], core.view(0.0))
+    assert (off.link, headless.link) == (None, None)
+    assert not log.exists()
