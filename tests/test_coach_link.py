@@ -3,6 +3,7 @@ the window: lines both ways, bad lines dropped, the child reaped, its death seen
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -195,3 +196,16 @@ def test_no_window_when_it_is_off_or_there_is_no_display(
     headless.on_step([start], core.view(0.0))
     assert (off.link, headless.link) == (None, None)
     assert not log.exists()
+
+
+def test_the_daemon_loads_no_coach_at_idle_and_never_tk() -> None:
+    check = (
+        "import sys, ergobreak.app\n"
+        "idle = sorted(m for m in sys.modules if m.startswith(('ergobreak.coach', 'tkinter')))\n"
+        "import ergobreak.coach.coaching\n"
+        "print(idle, 'tkinter' in sys.modules, '_tkinter' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["[]", "False", "False"]
