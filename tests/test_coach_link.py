@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from desktop.rig import wait_for
 
 from ergobreak.coach.coaching import Coaching
 from ergobreak.coach.link import CoachLink, available
@@ -209,3 +210,24 @@ def test_the_daemon_loads_no_coach_at_idle_and_never_tk() -> None:
         [sys.executable, "-c", check], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["[]", "False", "False"]
+
+
+def test_a_window_that_dies_leaves_notifications_only_for_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":99")
+    dies = [sys.executable, "-c", "import sys; sys.stdin.readline(); sys.exit(1)"]
+    coaching = Coaching(lambda r: {}, lambda: VALUES, lambda: False, argv=dies)
+    base = default_content()
+    core = make_machine(content=Content(cues=base.cues, drills=(DRILL,)))
+    start = fx.DrillStart(DRILL, requested=False)
+    coaching.on_step([start], core.view(0.0))
+    link = coaching.link
+    assert link is not None
+    assert link.proc is not None
+    link.proc.wait(10)
+    wait_for(lambda: coaching.broken, 10, what="the reader to reap it and say so")
+    coaching.on_step([start], core.view(0.0))  # the next drill: no window
+    assert coaching.link is None
+    failed = [r for r in caplog.records if "coach window failed" in r.getMessage()]
+    assert len(failed) == 1

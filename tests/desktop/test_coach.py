@@ -16,11 +16,11 @@ import pytest
 import Xlib.error
 from PIL import Image
 
+from ergobreak.artwork.figure import Look, scene
 from ergobreak.artwork.raster import rasterize
 from ergobreak.artwork.shapes import Rect
 from ergobreak.coach import window as coach_window
 from ergobreak.coach.link import CoachLink
-from ergobreak.coach.placeholder import Look, scene
 from ergobreak.coach.protocol import End, Open, Show, StepInfo, Told
 from ergobreak.commands import Request
 from ergobreak.paths import paths
@@ -472,3 +472,35 @@ def test_no_window_without_a_display_only_notifications(
     assert clients_titled(desktop, TITLE) == []
     desktop.close_all_notifications()  # dunst lists closed ones only
     assert any(n["body"].startswith("Step 1 of 3") for n in desktop.history())
+
+
+def seconds_shown(coach: coach_window.Coach) -> str:
+    return str(coach.figure.itemcget("seconds", "text"))  # type: ignore[no-untyped-call]
+
+
+def test_the_window_counts_down_only_from_what_it_was_told(desktop: Rig) -> None:
+    import tkinter as tk
+
+    now = [100.0]
+    sent: list[Request] = []
+    root = tk.Tk()
+    try:
+        coach = coach_window.Coach(root, sent.append, clock=lambda: now[0])
+        coach.handle(opening(reduced_motion=True))
+        coach.handle(showing())  # step 1: 15 s left of 20
+        now[0] += 4.2
+        coach._frame()  # what its next tick draws
+        assert seconds_shown(coach) == "0:11"
+        now[0] += 60  # long past the step's end, and no word from the core
+        coach._frame()
+        assert seconds_shown(coach) == "0:00"
+        assert coach.where.cget("text") == "Step 1 of 2 · Left leg"  # never moves on itself
+        coach.handle(showing(2, held=True))
+        now[0] += 60
+        coach._frame()
+        assert seconds_shown(coach) == "0:15"  # held: frozen
+        assert coach.where.cget("text") == "Step 2 of 2"
+        assert coach.pause_button.cget("text") == "Resume"
+        assert sent == []
+    finally:
+        root.destroy()
