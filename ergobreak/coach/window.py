@@ -18,9 +18,9 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import font as tkfont
 
+from ergobreak.artwork.figure import Look, known, period, scene
 from ergobreak.artwork.shapes import Arc, Rect, Shape
 from ergobreak.coach import canvas
-from ergobreak.coach.placeholder import Look, known, period, scene
 from ergobreak.coach.protocol import ANSWERS, Close, End, Message, Open, Show, Told
 from ergobreak.commands import Request
 from ergobreak.core.duration import format_clock
