@@ -905,7 +905,7 @@ def _shutdown(app: App) -> None:
         ("ipc", app.server, "close"),
         ("config watcher", app.watcher, "stop"),
         ("notifications", app.bubbles, "clear"),
-        ("coach window", app.coach, "close"),
+        ("coach window", app.coach, "stop"),
         ("desktop adapters", app.edge, "close"),
         ("history", app.recorder, "close"),
     ):

@@ -139,6 +139,10 @@ class Coaching:
                 log.warning("coach window failed (%s); drills show in notifications only", why)
             self.broken = True
 
+    def stop(self) -> None:
+        """At the daemon's end: the window closed and waited for."""
+        self.close(wait=True)
+
     def close(self, *, wait: bool = False) -> None:
         if self.link is not None:
             self.link.close(wait=wait)
