@@ -62,7 +62,8 @@ class Coach:
         self._released: dict[str, int] = {}
         root.withdraw()  # mapped once open says how (focus or not)
         root.resizable(False, False)
-        root.protocol("WM_DELETE_WINDOW", self.stop)
+        # closing the window only closes it: the drill goes on in its notifications
+        root.protocol("WM_DELETE_WINDOW", self.close)
 
     # ----------------------------------------------------------------- messages
 
@@ -264,9 +265,7 @@ class Coach:
             self.send(Request("next_step"))
 
     def stop(self) -> None:
-        if self.ended or self.opened is None:
-            self.close()
-        else:
+        if not self.ended:
             self.send(Request("skip"))
 
     # --------------------------------------------------------------------- end

@@ -504,3 +504,14 @@ def test_the_window_counts_down_only_from_what_it_was_told(desktop: Rig) -> None
         assert sent == []
     finally:
         root.destroy()
+
+
+def test_closing_the_window_leaves_the_drill_running(desktop: Rig, coach: Window) -> None:
+    coach.link.open(opening(focus=True))
+    coach.link.send(showing())
+    window = find_coach(desktop)
+    wait_equal(desktop.active_window, window, 5, what="the coach focused")
+    desktop.key("alt+F4")  # openbox asks it to close (WM_DELETE_WINDOW)
+    assert coach.gone.wait(10)
+    assert coach.exits == [0]
+    assert coach.requests == []  # no skip: the drill goes on in its notifications
