@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ergobreak import __version__
 from ergobreak.commands import Request
+from ergobreak.config import layers
 from ergobreak.config.layers import Effective, load
 from ergobreak.config.loader import MAX_BYTES
+from ergobreak.config.sources import fingerprint
 from ergobreak.config.switches import turned_off
 from ergobreak.config.values import parse_cli_sets
 from ergobreak.content.feedback_file import NAME as FEEDBACK_NAME
@@ -91,6 +93,9 @@ LOGGED_WARNINGS = 20
 #: warnings and policy errors listed in ``status`` and a reload's reply (the rest are
 #: counted: a 64 KB file of typos would not fit a reply)
 LISTED = 20
+#: how often the OS policy channels (registry, managed preferences) are read for a
+#: change: Group Policy refreshes every 90 min or so, and nothing signals it
+CHANNEL_POLL = 300.0
 
 
 @dataclass
@@ -144,6 +149,9 @@ class App:
         self.session_ended = threading.Event()
         self._today = ""
         self._today_at = -math.inf
+        #: the OS policy channels as last polled (``None``: not yet), and when
+        self._channels: tuple[tuple[str, str], ...] | None = None
+        self._channels_at = -math.inf
         #: the last policy read without an error, used while the files on disk are broken
         self.last_policy = LastPolicy(None if opts.demo else where.state_dir / LAST_POLICY_NAME)
         #: (file digest, headline) of every warning the user was told of, for the files
@@ -201,6 +209,7 @@ class App:
             diagnostics=previous.diagnostics + effective.policy_errors,
             policy_errors=effective.policy_errors,
             policy_current=False,
+            policy_sources=effective.policy_sources,  # what is on disk (or in the registry) now
         )
 
     def attach(
@@ -381,6 +390,7 @@ class App:
                 "warnings_total": len(warnings),
                 "policy_errors": [_status_entry(d) for d in errors[:LISTED]],
                 "policy_current": effective.policy_current,
+                "policy_sources": {s.name: s.to_json() for s in effective.policy_sources},
             }
         )
 
@@ -409,7 +419,7 @@ class App:
                 "config_source": str(self.paths.config_file)
                 if self.paths.config_file.exists()
                 else "defaults",
-                "policy": ", ".join(str(p) for p in e.policy_files) or None,
+                "policy": ", ".join([*map(str, e.policy_files), *e.policy_channels]) or None,
                 "organization": e.organization,
             }
         )
@@ -438,6 +448,12 @@ class App:
             changed = getattr(self.watcher, "changed", None)  # the stat fallback
             if changed is not None and changed():
                 self.engine.post(Request("reload"))
+        if self.engine is not None and t - self._channels_at >= CHANNEL_POLL:
+            self._channels_at = t
+            seen = fingerprint(layers.os_policy_sources())
+            if self._channels is not None and seen != self._channels:
+                self.engine.post(Request("reload"))
+            self._channels = seen
         if self.tray is not None and not self.session_ended.is_set():
             try:
                 self.tray.show(self._tray_state(view, t, wall, effects))

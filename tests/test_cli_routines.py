@@ -200,6 +200,7 @@ def test_show_json() -> None:
     assert doc["id"] == "hinge_wall"
     assert doc["seconds"] == 120
     assert [s["start"] for s in doc["steps"]] == [0, 10, 15, 20, 60, 70, 110]
+    assert [s["pose"] for s in doc["steps"]][2:4] == ["wall_soft", "wall_hinge_reps"]
     assert sum(s["seconds"] for s in doc["steps"]) == 120
     assert doc["footer"] == safety_text()["footer"]
     assert doc["sources"][0] == {

@@ -226,6 +226,7 @@ def test_show_json(tmp_path: Path, cfg: Path) -> None:
         "user_file",
         "user_file_exists",
         "policy_files",
+        "policy_sources",
         "organization",
         "contact",
         "values",

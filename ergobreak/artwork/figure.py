@@ -54,6 +54,7 @@ SCALE = 0.78  # world units (body heights) -> fraction of the box, when it fits
 FLOOR_AT = 0.92  # the floor line, as a fraction of the box from the top
 MARGIN = 0.05
 BUTTOCKS = 0.07  # the buttocks reach ~12 cm behind the hip joint
+CHAIR_BACK = 0.26  # the backrest's top above the seat (~45 cm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,16 +217,20 @@ def props_of(pose: Pose, fig: Figure) -> list[tuple[str, Box]]:
         else:
             out.append(("desk", Box(x - 0.12, top - 0.03, x + 0.32, top)))
     if "chair" in by_surface or "chair" in pose.props:
-        if "chair" in by_surface:
-            (hx, hy), gap = contact_point(fig.joints, by_surface["chair"].part)
+        part = by_surface["chair"].part if "chair" in by_surface else ""
+        if part.endswith("_hand"):  # holding the top of the backrest
+            (hx, hy), gap = contact_point(fig.joints, part)
+            seat, x = hy - gap - CHAIR_BACK, hx + 0.12
+        elif part:  # sitting on it
+            (hx, hy), gap = contact_point(fig.joints, part)
             seat, x = hy - gap, hx + pose.props.get("chair", 0.0)
         else:
             seat, x = SEAT, pose.props["chair"]
         out.append(("chair", Box(x - 0.11, seat - 0.025, x + 0.11, seat)))
         if pose.view == "front":
-            out.append(("chair_back", Box(x - 0.13, seat, x + 0.13, seat + 0.26)))
+            out.append(("chair_back", Box(x - 0.13, seat, x + 0.13, seat + CHAIR_BACK)))
         else:
-            out.append(("chair_back", Box(x - 0.13, seat, x - 0.11, seat + 0.26)))
+            out.append(("chair_back", Box(x - 0.13, seat, x - 0.11, seat + CHAIR_BACK)))
         out.append(("chair_legs", Box(x - 0.1, 0.0, x + 0.1, seat - 0.025)))
     if "wall" in by_surface or "wall" in pose.props:
         if "wall" in by_surface:
@@ -315,7 +320,7 @@ def scene(
 ) -> list[Shape]:
     """The figure at ``t`` seconds into the step (modulo the period), mirrored for
     ``side``, in a ``size`` x ``size`` box, painted back to front. ``still``: the
-    motion's key pose (reduced motion)."""
+    motion's key pose (reduced motion). ``name`` must be :func:`known` (KeyError)."""
     pose = key_pose(name)
     fig = figure_at(name, t, still=still)
     lay = layout(name)

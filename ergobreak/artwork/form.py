@@ -121,6 +121,13 @@ def hand_on_desk(pose: Pose, fig: Figure, props: dict[str, Box]) -> list[str]:
     return [] if 0.38 <= desk.y1 <= 0.55 else [f"desk top at {desk.y1:.2f} H: hand not on a desk"]
 
 
+def hand_on_chair(pose: Pose, fig: Figure, props: dict[str, Box]) -> list[str]:
+    chair = props.get("chair")
+    if chair is None:
+        return ["no chair"]
+    return [] if 0.22 <= chair.y1 <= 0.30 else [f"seat at {chair.y1:.2f} H: not a chair"]
+
+
 def hinge_top(pose: Pose, fig: Figure, props: dict[str, Box]) -> list[str]:
     out = []
     for s in ("near", "far"):
@@ -373,6 +380,7 @@ RULES: dict[str, Rule] = {
     "tucked_trunk": tucked,
     "split": split,
     "hand_on_desk": hand_on_desk,
+    "hand_on_chair": hand_on_chair,
     "hinge_top": hinge_top,
     "hinge": hinge,
     "wall_distance": wall_distance,

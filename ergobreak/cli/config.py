@@ -210,6 +210,7 @@ def show_json(e: Effective) -> dict[str, Any]:
         "user_file": str(e.user_file) if e.user_file else None,
         "user_file_exists": bool(e.user_file and e.user_file.exists()),
         "policy_files": [str(p) for p in e.policy_files],
+        "policy_sources": {s.name: s.to_json() for s in e.policy_sources},
         "organization": e.organization,
         "contact": e.contact,
         "values": {k: to_toml(k, v) for k, v in e.values.items()},
@@ -255,9 +256,13 @@ def show_text(e: Effective, *, origin: bool) -> str:
     if e.user_file is not None:
         state = "" if e.user_file.exists() else " (not found: defaults apply)"
         lines.append(f"# user file: {short_path(e.user_file)}{state}")
+    org = f" ({e.organization})" if e.organization else ""
     for path in e.policy_files:
-        org = f" ({e.organization})" if e.organization else ""
         lines.append(f"# policy: {path}{org}")
+    for source in reversed(e.policy_sources):  # as they apply: the last one wins
+        if source.channel != "policy file":
+            state = f": not applied: {source.error}" if source.error else org
+            lines.append(f"# policy: {source.name} ({source.channel}){state}")
     table = None
     clamped = {c.key: c for c in e.clamped}
     width = 32  # long values (lists) simply push their comment further right
@@ -274,7 +279,7 @@ def show_text(e: Effective, *, origin: bool) -> str:
             if key in clamped:
                 c = clamped[key]
                 note = (
-                    f"limit  {short_path(c.limit.origin.path)}:{c.limit.origin.line}"
+                    f"{_origin_text(e.origins[key])}"
                     f" ({describe_limit(key, c.limit)}; {_origin_text(c.origin)} asked for"
                     f" {format_toml(to_toml(key, c.wanted))})"
                 )
@@ -287,8 +292,7 @@ def show_text(e: Effective, *, origin: bool) -> str:
         for item in e.ignored:
             lines.append(
                 f"#   {item.key} = {format_toml(to_toml(item.key, item.value))}"
-                f"  ({_origin_text(item.origin)}) locked by {short_path(item.locked_by.path)}:"
-                f"{item.locked_by.line}"
+                f"  ({_origin_text(item.origin)}) locked by {short_path(item.locked_by.where())}"
             )
     if origin and e.content is not None:
         lines += ["", "# Drill rotation: " + ", ".join(d.id for d in e.content.drills)]
@@ -381,7 +385,7 @@ def _edit(args: argparse.Namespace, out: TextIO, err: TextIO, *, unset: bool) ->
     if locked is not None:
         err.write(
             f"ergobreak config: {key} is set by your organization's policy"
-            f" ({locked.path}:{locked.line}) and cannot be changed here\n"
+            f" ({locked.where()}) and cannot be changed here\n"
         )
         return EXIT_LOCKED
 

@@ -59,6 +59,7 @@ OPERATIONAL = (
     "warnings_total",
     "policy_errors",
     "policy_current",
+    "policy_sources",
     "backends",
 )
 

@@ -208,9 +208,10 @@ def config_check() -> dict[str, Any]:
     policy_errors = list(loaded.policy_errors)
     warnings = [d.headline() for d in loaded.diagnostics if d not in policy_errors]
     detail = ", ".join(f"{k}={v}" for k, v in policy.items())
-    if loaded.policy_files:
+    applied = [*map(str, loaded.policy_files), *loaded.policy_channels]  # files, registry, plists
+    if applied:
         org = f" ({loaded.organization})" if loaded.organization else ""
-        detail += "; policy: " + ", ".join(str(p) for p in loaded.policy_files) + org
+        detail += "; policy: " + ", ".join(applied) + org
     return {
         "ok": True,
         "path": where,

@@ -201,6 +201,7 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "start": _seconds(start),
             "seconds": _seconds(step.seconds),
             "side": step.side,
+            "pose": step.pose,
             "text": step.text,
         }
         for start, step in zip(drill.offsets, drill.steps, strict=True)

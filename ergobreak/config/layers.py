@@ -16,10 +16,15 @@ value outside the policy's limits, [routines] values that leave no drill) is
 dropped with an error at its line, so a policy mistake never leaves anyone
 without settings. :func:`try_load` is the reload contract: an immutable
 :class:`Effective` or the list of diagnostics.
+
+The OS policy channels (the registry on Windows, managed preferences on macOS:
+:func:`os_policy_sources`) are policy like the files and merge over them key by
+key: the channel's value wins (``docs/deploying.md``, "Which policy wins").
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +33,7 @@ from typing import Any
 
 from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.loader import MAX_BYTES, check_table, suggest, suspicion_diagnostics
+from ergobreak.config.managed_prefs import managed_prefs_sources
 from ergobreak.config.origin import Origin
 from ergobreak.config.policy import (
     TABLE_OF_LAYER,
@@ -38,6 +44,7 @@ from ergobreak.config.policy import (
     load_policy,
     within,
 )
+from ergobreak.config.registry import registry_sources
 from ergobreak.config.schema import (
     KEY_BY_NAME,
     ROUTINE_KEYS,
@@ -47,6 +54,7 @@ from ergobreak.config.schema import (
     to_filters,
     to_settings,
 )
+from ergobreak.config.sources import PolicySource, SourceStatus
 from ergobreak.config.values import show_value
 from ergobreak.content.library import load_library
 from ergobreak.content.selection import Filters, SelectionError, selection
@@ -107,6 +115,9 @@ class Effective:
     #: whether the policy in force is the one on disk (False: the last good one is kept,
     #: or the files on disk have errors)
     policy_current: bool = True
+    #: every policy source found (files, registry keys, managed preferences), highest
+    #: precedence first, and whether it applies
+    policy_sources: tuple[SourceStatus, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("values", "origins", "locked", "limits"):
@@ -121,8 +132,15 @@ class Effective:
 
     @property
     def managed(self) -> bool:
-        """A policy file applies (the tray says "Managed by your organization")."""
-        return bool(self.policy_files)
+        """A policy applies (the tray says "Managed by your organization")."""
+        return bool(self.policy_files) or any(s.error is None for s in self.policy_sources)
+
+    @property
+    def policy_channels(self) -> tuple[str, ...]:
+        r"""The OS channel sources that apply (``HKLM\Software\Policies\ergobreak``)."""
+        return tuple(
+            s.name for s in self.policy_sources if s.channel != "policy file" and s.error is None
+        )
 
     def overrides(self) -> tuple[Diagnostic, ...]:
         """The user's own values that the policy locks or clamps, as warnings at them
@@ -218,11 +236,13 @@ def _merge(
         value = values[key]
         if within(value, limit):
             continue
-        bound = limit.min if limit.min is not None and value < limit.min else limit.max
+        low = limit.min is not None and value < limit.min
+        bound = limit.min if low else limit.max
         assert bound is not None
         new = int(bound) if KEY_BY_NAME[key].kind == "int" else float(bound)
         clamped.append(Clamped(key, value, new, origins[key], limit))
-        values[key], origins[key] = new, limit.origin
+        by = limit.min_origin if low else limit.max_origin  # a channel sets each on its own
+        values[key], origins[key] = new, by or limit.origin
     return _Merged(values, origins, locked, ignored, clamped)
 
 
@@ -383,6 +403,7 @@ def load(
     with_content: bool = True,
     user_text: str | None = None,
     policy_texts: Sequence[PolicyText] | None = None,
+    policy_sources: Sequence[PolicySource] | None = None,
 ) -> Effective:
     """Read every layer and return the effective configuration. Never writes.
 
@@ -392,14 +413,21 @@ def load(
     ``cli``: raw values from ``--set``. ``user_text``: use this as the user
     file's content instead of reading it (to validate an edit before writing).
     ``policy_texts``: the policy as read earlier (:attr:`Effective.policy_texts`),
-    instead of the policy files.
+    instead of the policy files. ``policy_sources``: the OS channels, highest
+    precedence first; ``None``: this OS's (:func:`os_policy_sources`) when the
+    installed policy is read, none with ``policy_files`` or ``policy_texts``.
 
     Raises:
         ConfigError: the user file or the command line has errors (with every
             diagnostic, policy ones included).
     """
     diags: list[Diagnostic] = []
-    policy = load_policy(policy_files, diags, check_owner=check_owner, texts=policy_texts)
+    if policy_sources is None:
+        installed = policy_files is None and policy_texts is None
+        policy_sources = os_policy_sources() if installed else ()
+    policy = load_policy(
+        policy_files, diags, check_owner=check_owner, texts=policy_texts, sources=policy_sources
+    )
     user = _read_user(user_file, user_text)
     user_errors = user.diagnostics
     cli_values = _cli_values(cli or {}, user_errors)
@@ -438,8 +466,7 @@ def load(
     all_diags = diags + user_errors
     if _has_errors(user_errors):
         raise ConfigError(all_diags)
-    in_policy = set(policy.files)
-    policy_errors = tuple(d for d in diags if d.severity == "error" and d.path in in_policy)
+    policy_errors = tuple(d for d in diags if d.severity == "error" and policy.owns(d.path))
     return Effective(
         settings=to_settings(merged.values),
         content=content,
@@ -457,7 +484,18 @@ def load(
         policy_texts=tuple(policy.texts),
         policy_errors=policy_errors,
         policy_current=not policy_errors,
+        policy_sources=tuple(reversed(policy.sources)),
     )
+
+
+def os_policy_sources() -> list[PolicySource]:
+    """This OS's policy channels, highest precedence first: the registry's HKLM and
+    HKCU keys on Windows, the user's and the machine's managed preferences on macOS."""
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        return list(registry_sources())
+    if sys.platform == "darwin":  # pragma: no cover - macOS only
+        return list(managed_prefs_sources())
+    return []
 
 
 def try_load(

@@ -5,6 +5,13 @@ read only when root owns them and their folders (:func:`unsafe_reason`). Each
 has ``[defaults]`` (recommended values), ``[enforced]`` (locked values) and
 ``[limits]`` (ranges that clamp the final value); later files win per key and
 per bound. A bad entry is an error diagnostic that disables only that entry.
+
+The OS channels (the Windows registry, macOS managed preferences:
+:mod:`~ergobreak.config.sources`) carry the same three tables and merge over the
+files the same way, key by key and per bound: a channel wins over every policy
+file, and within a channel the higher source (HKLM over HKCU, the user's managed
+preferences over the machine's) wins. Their values are decoded by
+:mod:`~ergobreak.config.channels` and parsed by the schema like a file's.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from ergobreak.config import channels
 from ergobreak.config.kinds import ValueProblem
 from ergobreak.config.loader import (
     MAX_BYTES,
@@ -26,7 +34,17 @@ from ergobreak.config.loader import (
     suggest_table,
 )
 from ergobreak.config.origin import Layer, Origin
-from ergobreak.config.schema import KEY_BY_NAME, TABLES
+from ergobreak.config.schema import KEY_BY_NAME, TABLES, Key
+from ergobreak.config.sources import (
+    ChannelEntry,
+    ChannelRead,
+    PolicySource,
+    SourceStatus,
+    from_kept,
+    kept_channel,
+    kept_name,
+    kept_text,
+)
 from ergobreak.config.values import show_value
 from ergobreak.paths import paths
 from ergobreak.tomlfile import Diagnostic, Hints, Positions, found, parse_toml, read_text
@@ -124,8 +142,17 @@ class Policy:
     positions: dict[str, Positions] = field(default_factory=dict)
     #: every policy file looked at, applied or not (their names, as diagnostics give them)
     files: list[str] = field(default_factory=list)
-    #: each applied file's text, in order (:data:`PolicyText`)
+    #: each applied file's text, in order (:data:`PolicyText`); an OS channel's as
+    #: :func:`~ergobreak.config.sources.kept_text` keeps it
     texts: list[tuple[str, str]] = field(default_factory=list)
+    #: every source found (files and OS channels), applied or not
+    sources: list[SourceStatus] = field(default_factory=list)
+    #: where OS channel entries sit (``HKLM\...\drill.every``): their diagnostics' paths
+    entry_paths: set[str] = field(default_factory=set)
+
+    def owns(self, path: str) -> bool:
+        """A diagnostic at ``path`` is about this policy (a file or a channel entry)."""
+        return path in self.files or path in self.entry_paths
 
     def origin(self, table: PolicyTable, key: str) -> Origin | None:
         if table == "limits":
@@ -140,6 +167,8 @@ class Policy:
         """An error at the entry ``[table] key`` currently comes from."""
         origin = self.origin(table, key)
         path = origin.path if origin and origin.path else "policy"
+        if path in self.entry_paths:  # a channel entry's path already names it
+            return Diagnostic.plain(path, message, hint=hint)
         return Diagnostic.at(
             path,
             self.positions.get(path),
@@ -159,6 +188,8 @@ class Policy:
             positions=dict(self.positions),
             files=list(self.files),
             texts=list(self.texts),
+            sources=list(self.sources),
+            entry_paths=set(self.entry_paths),
         )
 
     def drop(self, table: PolicyTable, key: str) -> None:
@@ -178,29 +209,38 @@ def load_policy(
     *,
     check_owner: bool = True,
     texts: Sequence[PolicyText] | None = None,
+    sources: Sequence[PolicySource] = (),
 ) -> Policy:
-    """Every policy file merged; problems go to ``diags``.
+    """Every policy file merged, then the OS channels' ``sources`` (highest
+    precedence first) over them; problems go to ``diags``.
 
     ``files``: explicit files (``--policy`` drafts, never checked for ownership);
     ``None`` discovers the admin paths and, with ``check_owner``, refuses unsafe
-    files. ``texts``: use these files as read earlier instead (the last good
-    policy a running daemon kept); nothing is read from disk.
+    files. ``texts``: use these files and channels as read earlier instead (the
+    last good policy a running daemon kept); nothing is read.
     """
     if texts is not None:
         policy = Policy()
         for name, text in texts:
             policy.files.append(name)
-            policy = _apply_text(policy, Path(name), text, diags)
+            if kept_channel(name) is not None:
+                policy = _apply_channel(policy, from_kept(name, text), diags)
+            else:
+                policy = _apply_text(policy, Path(name), text, diags)
         return _drop_outside_limits(policy, diags)
     if files is not None:
-        return _read_policy(files, diags, check_owner=False, root=None)
-    found = paths()
-    return _read_policy(
-        discover_policy_files(found.policy_file, found.policy_d),
-        diags,
-        check_owner=check_owner,
-        root=found.policy_file.parent,
-    )
+        policy = _read_policy(files, diags, check_owner=False, root=None)
+    else:
+        found = paths()
+        policy = _read_policy(
+            discover_policy_files(found.policy_file, found.policy_d),
+            diags,
+            check_owner=check_owner,
+            root=found.policy_file.parent,
+        )
+    for source in reversed(sources):  # the lowest first: later ones win, as files do
+        policy = _apply_channel(policy, _read_source(source), diags)
+    return _drop_outside_limits(policy, diags)
 
 
 def _read_policy(
@@ -222,13 +262,16 @@ def _read_policy(
                         " in directories only root can write",
                     )
                 )
+                policy.sources.append(SourceStatus(name, "policy file", f"refused: {reason}"))
                 continue
         text, problems = read_text(path, max_bytes=MAX_BYTES)
         diags.extend(problems)
         if text is None:
+            why = problems[0].message if problems else "cannot be read"
+            policy.sources.append(SourceStatus(name, "policy file", why))
             continue
         policy = _apply_text(policy, path, text, diags)
-    return _drop_outside_limits(policy, diags)
+    return policy
 
 
 def _apply_text(policy: Policy, path: Path, text: str, diags: list[Diagnostic]) -> Policy:
@@ -244,6 +287,7 @@ def _apply_text(policy: Policy, path: Path, text: str, diags: list[Diagnostic]) 
                 "policy file skipped: it is not valid TOML; other policy files still apply",
             )
         )
+        policy.sources.append(SourceStatus(name, "policy file", "not valid TOML"))
         return policy
     file_diags: list[Diagnostic] = []
     trial = policy.copy()  # the file applies whole, or (a bug met) not at all
@@ -253,13 +297,122 @@ def _apply_text(policy: Policy, path: Path, text: str, diags: list[Diagnostic]) 
     except Exception as exc:  # never a traceback that stops every user's daemon
         diags.append(Diagnostic.failed(name, exc))
         diags.append(Diagnostic.plain(name, "policy file skipped; other policy files apply"))
+        policy.sources.append(SourceStatus(name, "policy file", "ergobreak failed to check it"))
         return policy
     trial.positions[name] = positions
     trial.applied.append(path)
     trial.texts.append((name, text))
+    trial.sources.append(SourceStatus(name, "policy file"))
     file_diags.sort(key=lambda d: (d.line or 0, d.col or 0))
     diags.extend(file_diags)
     return trial
+
+
+def _read_source(source: PolicySource) -> ChannelRead | None:
+    try:
+        return source.read()
+    except Exception as exc:  # a bug in a reader: that source is broken, the rest applies
+        diag = Diagnostic.failed(source.name, exc)
+        return ChannelRead(source.name, source.channel, error=diag.message)
+
+
+def _apply_channel(policy: Policy, read: ChannelRead | None, diags: list[Diagnostic]) -> Policy:
+    """``policy`` with one OS channel's source merged over it (as it was when the
+    source is absent, cannot be read, or checking it met a bug)."""
+    if read is None:
+        return policy
+    if read.name not in policy.files:
+        policy.files.append(read.name)
+    if read.error is not None:
+        diags.append(
+            Diagnostic.plain(
+                read.name,
+                f"policy {read.error}; other policies still apply",
+                hint="a running ergobreak keeps its last good policy meanwhile",
+            )
+        )
+        policy.sources.append(SourceStatus(read.name, read.channel, read.error))
+        return policy
+    found: list[Diagnostic] = list(read.notes)
+    trial = policy.copy()  # the source applies whole, or (a bug met) not at all
+    try:
+        _read_entries(read.entries, trial, found)
+    except Exception as exc:  # never a traceback that stops every user's daemon
+        diags.append(Diagnostic.failed(read.name, exc))
+        policy.sources.append(SourceStatus(read.name, read.channel, "ergobreak failed to check it"))
+        return policy
+    trial.entry_paths.update(e.where for e in read.entries)
+    trial.entry_paths.update(d.path for d in found)
+    trial.texts.append((kept_name(read), kept_text(read)))
+    trial.sources.append(SourceStatus(read.name, read.channel))
+    diags.extend(found)
+    return trial
+
+
+def _read_entries(entries: Sequence[ChannelEntry], policy: Policy, diags: list[Diagnostic]) -> None:
+    """Validate a channel's entries as :func:`_read_file` does a file's tables."""
+    hints = Hints()
+    bounds: dict[str, dict[str, tuple[Any, str]]] = {}
+    for entry in entries:
+        spec = channels.value_type(entry.name, entry.table)
+        if spec is None:
+            diags.append(_unknown_entry(entry, hints))
+            continue
+        try:
+            raw = entry.decode()
+            if spec.key is None:  # meta.organization / meta.contact: strings
+                setattr(policy, entry.name.removeprefix("meta."), raw)
+                continue
+            if spec.bound is not None:
+                bounds.setdefault(spec.key.name, {})[spec.bound] = (raw, entry.where)
+                continue
+            value = spec.key.parse(raw)
+        except ValueProblem as exc:
+            diags.append(Diagnostic.plain(entry.where, f"{exc}; entry ignored"))
+            continue
+        layer: Layer = "enforced" if entry.table == "enforced" else "policy default"
+        target = policy.enforced if entry.table == "enforced" else policy.defaults
+        target[spec.key.name] = (value, Origin(layer, entry.where))
+    for key, given in bounds.items():
+        spec_key = KEY_BY_NAME[key]
+        parsed: dict[str, tuple[float, Origin]] = {}
+        for bound, (raw, where) in given.items():
+            try:
+                parsed[bound] = (_limit_bound(spec_key, bound, raw), Origin("limit", where))
+            except ValueProblem as exc:
+                diags.append(Diagnostic.plain(where, f"{exc}; entry ignored"))
+        if len(parsed) < len(given):
+            continue  # as in a file: a limit with a bad bound is ignored whole
+        problem = _set_limit(policy, spec_key, parsed.get("min"), parsed.get("max"))
+        if problem is not None:
+            at = (parsed.get("min") or parsed["max"])[1].path
+            diags.append(Diagnostic.plain(at or key, problem))
+
+
+def _unknown_entry(entry: ChannelEntry, hints: Hints) -> Diagnostic:
+    """A value name the channel does not define: a warning, with a did-you-mean."""
+    base, _, bound = entry.name.rpartition(".")
+    spec = KEY_BY_NAME.get(base)
+    if entry.table == "limits" and spec is not None and bound in ("min", "max"):
+        return Diagnostic.plain(
+            entry.where,
+            f"limits apply to durations and numbers; {base} is {spec.expected}; entry ignored",
+            hint="to fix its value, set it in the policy key itself (enforced) instead",
+        )
+    if entry.name in channels.META_NAMES:
+        return Diagnostic.plain(
+            entry.where,
+            "unknown value (ignored)",
+            severity="warning",
+            hint=f"{entry.name} belongs in the policy key itself, not in a subkey",
+        )
+    close = hints.near(entry.name, list(channels.value_names(entry.table)), cutoff=0.75)
+    return Diagnostic.plain(
+        entry.where,
+        "unknown value (ignored)",
+        severity="warning",
+        hint=f"did you mean {close}?" if close else None,
+    )
 
 
 def _drop_outside_limits(policy: Policy, diags: list[Diagnostic]) -> Policy:
@@ -459,61 +612,78 @@ def _read_limit(
                 at=f"{dotted}.{bound}",
             )
             ok = False
-    bounds: dict[str, float | None] = {"min": None, "max": None}
+    pos = positions.find(dotted, at_key=True)
+    here = Origin("limit", name, pos[0] if pos else None)
+    bounds: dict[str, tuple[float, Origin]] = {}
     for bound in ("min", "max"):
         if bound not in raw:
             continue
         try:
-            value = spec.parse(raw[bound], bounded=False)
+            bounds[bound] = (_limit_bound(spec, bound, raw[bound]), here)
         except ValueProblem as exc:
             error(f"{exc}; entry ignored", at=f"{dotted}.{bound}")
             ok = False
-            continue
-        # Compare with the key's own range before any float conversion (TOML
-        # integers are unbounded); a bound beyond it is no bound at all.
-        if bound == "min" and spec.max is not None and value > spec.max:
-            error(
-                f"min {spec.show(value)} is above the largest value {key} allows"
-                f" ({spec.show(spec.max)}); entry ignored",
-                at=f"{dotted}.min",
-            )
-            ok = False
-        elif bound == "max" and spec.min is not None and value < spec.min:
-            error(
-                f"max {spec.show(value)} is below the smallest value {key} allows"
-                f" ({spec.show(spec.min)}); entry ignored",
-                at=f"{dotted}.max",
-            )
-            ok = False
-        else:
-            if spec.min is not None:
-                value = max(value, spec.min)
-            if spec.max is not None:
-                value = min(value, spec.max)
-            bounds[bound] = float(value)
     if not ok:
         return
-    earlier = policy.limits.get(key)
-    pos = positions.find(dotted, at_key=True)
-    here = Origin("limit", name, pos[0] if pos else None)
-    low, low_from = bounds["min"], here
-    high, high_from = bounds["max"], here
-    if earlier is not None and low is None:
+    problem = _set_limit(policy, spec, bounds.get("min"), bounds.get("max"))
+    if problem is not None:
+        error(problem)
+
+
+def _limit_bound(spec: Key, bound: str, raw: object) -> float:
+    """One bound of a limit, within the key's own range.
+
+    Raises:
+        ValueProblem: not a value of the key's kind, or beyond its range.
+    """
+    value = spec.parse(raw, bounded=False)
+    # Compare with the key's own range before any float conversion (TOML
+    # integers are unbounded); a bound beyond it is no bound at all.
+    if bound == "min" and spec.max is not None and value > spec.max:
+        raise ValueProblem(
+            f"min {spec.show(value)} is above the largest value {spec.name} allows"
+            f" ({spec.show(spec.max)})"
+        )
+    if bound == "max" and spec.min is not None and value < spec.min:
+        raise ValueProblem(
+            f"max {spec.show(value)} is below the smallest value {spec.name} allows"
+            f" ({spec.show(spec.min)})"
+        )
+    if spec.min is not None:
+        value = max(value, spec.min)
+    if spec.max is not None:
+        value = min(value, spec.max)
+    return float(value)
+
+
+def _set_limit(
+    policy: Policy,
+    spec: Key,
+    low_given: tuple[float, Origin] | None,
+    high_given: tuple[float, Origin] | None,
+) -> str | None:
+    """Merge bounds over the policy's earlier limit on ``spec`` (a bound not given
+    keeps the earlier one); the problem when min ends up above max (nothing set)."""
+    here = (low_given or high_given or (0.0, Origin("limit")))[1]
+    earlier = policy.limits.get(spec.name)
+    low, low_from = low_given or (None, here)
+    high, high_from = high_given or (None, here)
+    if earlier is not None and low_given is None:
         low, low_from = earlier.min, earlier.min_origin or earlier.origin
-    if earlier is not None and high is None:
+    if earlier is not None and high_given is None:
         high, high_from = earlier.max, earlier.max_origin or earlier.origin
     if low is not None and high is not None and low > high:
         other = high_from if low_from == here else low_from
         also = f" (with the bound from {other.where()})" if other != here else ""
-        error(f"min {spec.show(low)} is above max {spec.show(high)}{also}; entry ignored")
-        return
-    policy.limits[key] = Limit(
+        return f"min {spec.show(low)} is above max {spec.show(high)}{also}; entry ignored"
+    policy.limits[spec.name] = Limit(
         low,
         high,
         here,
         min_origin=low_from if low is not None else None,
         max_origin=high_from if high is not None else None,
     )
+    return None
 
 
 def within(value: Any, limit: Limit) -> bool:

@@ -1,11 +1,14 @@
-"""The last good IT policy, kept in the state folder so a restart keeps it in force.
+r"""The last good IT policy, kept in the state folder so a restart keeps it in force.
 
-A running daemon keeps the policy files it last read without an error (each file's
-path and text). While the files on disk are broken, unsafe or unreadable, it uses
-those instead, so a mistake in a policy file never unlocks what the policy
+A running daemon keeps the policy it last read without an error: each policy file's
+path and text, and each OS channel source's entries (a registry key, a managed
+preferences file) under a name like ``registry:HKLM\Software\Policies\ergobreak``,
+as :func:`ergobreak.config.sources.kept_text` writes them. While the policy is
+broken, unsafe or unreadable (a file, a registry key it may not read, a broken
+plist), it uses those instead, so a mistake in the policy never unlocks what it
 enforced. The file is replaced atomically; a missing or damaged one means "none
-kept" (the daemon then uses what it can read of the files on disk). The texts are
-only ever parsed as policy again, with the same checks as the files themselves.
+kept" (the daemon then uses what it can read of the policy now). The texts are
+only ever read as policy again, with the same checks as the first time.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ergobreak.tomlfile import read_bytes
 log = logging.getLogger(__name__)
 
 VERSION = 1
-#: a few policy files of at most 64 KB each, escaped as JSON
+#: a few policy files of at most 64 KB each (and channel entries), escaped as JSON
 MAX_BYTES = 1024 * 1024
 NAME = "policy-last-good.json"
 
