@@ -206,7 +206,6 @@ class Coach:
             shapes += scene(
                 pose, into, side=step.side, size=FIGURE, look=look, still=not self._moving()
             )
-        canvas.draw(self.figure, [Rect(0, 0, WIDTH, FIGURE_HEIGHT, bg)], bg, "bg")
         canvas.draw(self.figure, shapes, bg, "figure", dx=(WIDTH - FIGURE) / 2 - 40, dy=10)
         canvas.draw(self.figure, self._ring(step_left), bg, "ring")
         self.figure.delete("seconds")
