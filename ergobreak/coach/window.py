@@ -27,7 +27,7 @@ from ergobreak.core.duration import format_clock
 
 log = logging.getLogger("ergobreak.coach")
 
-WIDTH, FIGURE_HEIGHT = 360, 240
+WIDTH, HEIGHT, FIGURE_HEIGHT = 360, 520, 240
 FIGURE = 220  # the figure's box, in pixels
 RING_R, RING_WIDTH = 34.0, 8.0
 FPS = 15
@@ -85,7 +85,7 @@ class Coach:
                 self._end(message)
             case Told() if self.ended and self.opened is not None:
                 log.info("told: %s", message.text)
-                self.message.configure(text=f"{self.message.cget('text')}\n\n{message.text}")
+                self.text.configure(text=f"{self.text.cget('text')}\n\n{message.text}")
             case Close():
                 self.close()
             case _:
@@ -105,22 +105,27 @@ class Coach:
         root.tk_setPalette(background=bg, foreground=fg)
         root.attributes("-topmost", True)
         scale = opened.text_size / 100
+        # larger text, a larger window (within the screen); the figure keeps its size
+        self.width = min(round(WIDTH * max(1.0, scale)), root.winfo_screenwidth() - 32)
+        self.height = min(round(HEIGHT * max(1.0, scale)), root.winfo_screenheight() - 80)
+        wrap = self.width - 20
         base = tkfont.nametofont("TkDefaultFont").actual()["family"]
         self.font = tkfont.Font(family=base, size=round(11 * scale))
+        # the seconds fit inside the ring
+        self.ring_font = tkfont.Font(family=base, size=round(11 * min(scale, 1.2)))
         bold = tkfont.Font(family=base, size=round(13 * scale), weight="bold")
-        tk.Label(root, text=opened.title, font=bold, wraplength=WIDTH - 20).pack(padx=10, pady=2)
+        tk.Label(root, text=opened.title, font=bold, wraplength=wrap).pack(padx=10, pady=2)
         self.where = tk.Label(root, font=self.font)
         self.where.pack(padx=10, pady=2)
         self.figure = tk.Canvas(root, width=WIDTH, height=FIGURE_HEIGHT, highlightthickness=0)
         self.figure.pack()
-        self.bar = tk.Canvas(root, width=WIDTH - 20, height=8, highlightthickness=0)
+        self.bar = tk.Canvas(root, width=self.width - 20, height=8, highlightthickness=0)
         self.bar.pack(pady=4)
-        self.text = tk.Label(
-            root, font=self.font, wraplength=WIDTH - 20, justify="left", anchor="nw"
-        )
-        self.text.pack(fill="both", expand=True, padx=10, pady=2)
+        # the buttons are packed before the text, so a long text never pushes them out
         self.buttons = tk.Frame(root)
-        self.buttons.pack(pady=8)
+        self.buttons.pack(side="bottom", pady=8)
+        self.text = tk.Label(root, font=self.font, wraplength=wrap, justify="left", anchor="nw")
+        self.text.pack(fill="both", expand=True, padx=10, pady=2)
         self.pause_button = self._button(self.buttons, "Pause", self.pause)
         self._button(self.buttons, "Next", self.next)
         self._button(self.buttons, "Stop", self.stop)
@@ -137,8 +142,8 @@ class Coach:
 
     def _map(self, focus: bool) -> None:
         root = self.root
-        root.update_idletasks()
-        width, height = root.winfo_reqwidth(), max(520, root.winfo_reqheight())
+        root.update_idletasks()  # Tk makes the wrapper the WM manages (no_focus_on_map)
+        width, height = self.width, self.height
         x = root.winfo_screenwidth() - width - 16
         y = root.winfo_screenheight() - height - 56  # above a bottom panel
         root.geometry(f"{width}x{height}+{max(0, x)}+{max(0, y)}")
@@ -212,9 +217,11 @@ class Coach:
         cx, cy = WIDTH - RING_R - 16, RING_R + 16
         seconds = format_clock(step_left, left=True)
         fg = canvas.colour(look.body, bg)
-        self.figure.create_text(cx, cy, text=seconds, font=self.font, fill=fg, tags=("seconds",))
+        self.figure.create_text(
+            cx, cy, text=seconds, font=self.ring_font, fill=fg, tags=("seconds",)
+        )
         done = 1 - drill_left / show.drill_length if show.drill_length > 0 else 1.0
-        bar_width = WIDTH - 20
+        bar_width = self.width - 20
         bar = [Rect(0, 0, bar_width, 8, look.far), Rect(0, 0, bar_width * done, 8, look.accent)]
         canvas.draw(self.bar, bar, bg, "bar")
         self._schedule(step_left)
@@ -278,22 +285,21 @@ class Coach:
             self.root.after_cancel(self._tick)
         self.figure.pack_forget()  # room for the question, the stop rules and the reply
         canvas.draw(
-            self.bar, [Rect(0, 0, WIDTH - 20, 8, self.look.accent)], self.look.background, "bar"
+            self.bar,
+            [Rect(0, 0, self.width - 20, 8, self.look.accent)],
+            self.look.background,
+            "bar",
         )
         self.buttons.destroy()
         self.where.configure(text="Done")
         self.text.configure(text="How was it?")
+        done = tk.Frame(self.root)
+        done.pack(side="bottom", pady=8, before=self.text)
+        self._button(done, "Done", self.close)
         self.answers = tk.Frame(self.root)
-        self.answers.pack(pady=4)
+        self.answers.pack(side="bottom", pady=4, before=self.text)
         for answer in ANSWERS:
             self._button(self.answers, ANSWER_WORDS[answer], functools.partial(self.answer, answer))
-        self.message = tk.Label(
-            self.root, font=self.font, wraplength=WIDTH - 20, justify="left", text=""
-        )
-        self.message.pack(fill="x", padx=10)
-        done = tk.Frame(self.root)
-        done.pack(pady=8)
-        self._button(done, "Done", self.close)
         self._idle_close()
 
     def answer(self, answer: str) -> None:
@@ -303,7 +309,7 @@ class Coach:
             self.close()
             return
         self.answers.destroy()
-        self.message.configure(text=self.opened.stop_rules)
+        self.text.configure(text=self.opened.stop_rules)
         self._idle_close()
 
     def _idle_close(self) -> None:
@@ -328,7 +334,10 @@ def no_focus_on_map(root: tk.Tk) -> None:
         try:
             # Tk's toplevel sits in a wrapper window of its own: the client the WM sees
             inner = conn.create_resource_object("window", root.winfo_id())
-            window = inner.query_tree().parent
+            tree = inner.query_tree()
+            if tree.parent == tree.root:
+                raise RuntimeError("Tk has no wrapper window yet")
+            window = tree.parent
             atom = conn.intern_atom("_NET_WM_USER_TIME")
             window.change_property(atom, Xatom.CARDINAL, 32, [0], X.PropModeReplace)
             conn.sync()

@@ -35,7 +35,7 @@ STEPS = (
 )
 
 
-def opening(*, focus: bool = False, reduced_motion: bool = False) -> Open:
+def opening(*, focus: bool = False, reduced_motion: bool = False, text_size: int = 100) -> Open:
     return Open(
         drill="coach_test",
         title="Coach test drill",
@@ -44,6 +44,7 @@ def opening(*, focus: bool = False, reduced_motion: bool = False) -> Open:
         stop_rules="Stop if pain builds or feels sharp.",
         focus=focus,
         reduced_motion=reduced_motion,
+        text_size=text_size,
     )
 
 
@@ -515,3 +516,22 @@ def test_closing_the_window_leaves_the_drill_running(desktop: Rig, coach: Window
     assert coach.gone.wait(10)
     assert coach.exits == [0]
     assert coach.requests == []  # no skip: the drill goes on in its notifications
+
+
+def test_large_text_grows_the_window_and_keeps_the_buttons_on_it(
+    desktop: Rig, coach: Window
+) -> None:
+    coach.link.open(opening(text_size=200))
+    coach.link.send(showing())
+    window = find_coach(desktop)
+    x, y, w, h = desktop.window_geometry(window)
+    screen = desktop.xdisplay.screen()
+    assert w >= 700
+    assert y + h <= screen.height_in_pixels
+    for bx, by in button_row(desktop, window, 3):
+        assert x < bx < x + w
+        assert y < by < y + h
+    coach.link.send(End("done"))
+    for bx, by in [*button_row(desktop, window, 4), *button_row(desktop, window, 1)]:
+        assert x < bx < x + w
+        assert y < by < y + h
