@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     # loads only what this run uses (no tray when headless, no history when it is off).
     from datetime import tzinfo
 
+    from ergobreak.coach.coaching import Coaching
     from ergobreak.content.feedback import Answer, Turn
     from ergobreak.core.content import Content, Drill
     from ergobreak.daemon.watch import InotifyWatcher, StatWatcher
@@ -84,6 +85,9 @@ AUTOSTART_TRAY_WAIT = 30.0
 #: failed for a reason of its own (both use the same X server or bus: they hear of
 #: its end within milliseconds of each other)
 SESSION_END_GRACE = 2.0
+#: a drill that starts this soon after a click on ``start`` was started by the click:
+#: its coach window may take the keyboard focus
+CLICK_STARTS = 5.0
 #: config warnings written to the log at start (a file may have thousands)
 LOGGED_WARNINGS = 20
 #: warnings and policy errors listed in ``status`` and a reload's reply (the rest are
@@ -138,6 +142,9 @@ class App:
         self.recorder: HistoryRecorder | None = None
         self.server: Server | None = None
         self.watcher: InotifyWatcher | StatWatcher | None = None
+        #: the drill coach window's driver, made at the first drill (none at idle)
+        self.coach: Coaching | None = None
+        self._clicked_start = -math.inf
         #: set when the session ended under us (see :meth:`on_lost`)
         self.session_ended = threading.Event()
         self._today = ""
@@ -431,6 +438,8 @@ class App:
                     for e in effects
                 ]
             )
+        if self.coach is not None or any(isinstance(e, fx.DrillStart) for e in effects):
+            self._coaching().on_step(effects, view)
         if self.recorder is not None:
             self.recorder.record(wall, effects, view)
         if self.feedback.step(effects, wall) and self.engine is not None:
@@ -454,6 +463,30 @@ class App:
         for effect in effects:
             if effect.event != "state":  # never log break timelines above DEBUG
                 log.debug("%s %s", effect.event, effect.fields())
+
+    def _coaching(self) -> Coaching:
+        if self.coach is None:
+            from ergobreak.coach.coaching import Coaching  # noqa: PLC0415 - at the first drill
+
+            def clicked() -> bool:
+                return self.clock.monotonic() - self._clicked_start < CLICK_STARTS
+
+            self.coach = Coaching(
+                self.handle_ipc, lambda: self.effective.values if self.effective else {}, clicked
+            )
+        return self.coach
+
+    def clicked(self, request: Request) -> None:
+        """A request from a click (tray menu, notification button): a drill it starts
+        may take the keyboard focus for its window."""
+        if request.cmd == "start":
+            self._clicked_start = self.clock.monotonic()
+
+    def click(self, request: Request) -> None:
+        """A tray menu click: noted, then posted."""
+        self.clicked(request)
+        if self.engine is not None:
+            self.engine.post(request)
 
     def _tray_state(self, view: View, t: float, wall: float, effects: list[fx.Effect]) -> TrayState:
         from ergobreak.tray.model import TrayState  # noqa: PLC0415
@@ -694,6 +727,8 @@ def _run(app: App, runtime: Path) -> int:
     posted: list[ev.Observation | Request | None] = []
 
     def post(item: ev.Observation | Request | None) -> None:
+        if isinstance(item, Request):  # a notification button
+            app.clicked(item)
         if app.engine is not None:
             app.engine.post(item)
         else:
@@ -826,7 +861,7 @@ def _run_with_tray(app: App, choice: TrayChoice, started: float) -> None:
     engine = app.engine
     assert engine is not None
     try:
-        app.tray = TrayController(on_request=engine.post, choice=choice)
+        app.tray = TrayController(on_request=app.click, choice=choice)
     except Exception as exc:
         log.warning("tray failed to start (%s); running without a tray icon", exc)
         engine.run()
@@ -886,6 +921,7 @@ def _shutdown(app: App) -> None:
         ("ipc", app.server, "close"),
         ("config watcher", app.watcher, "stop"),
         ("notifications", app.bubbles, "clear"),
+        ("coach window", app.coach, "stop"),
         ("desktop adapters", app.edge, "close"),
         ("history", app.recorder, "close"),
     ):

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -220,7 +221,22 @@ def config_check() -> dict[str, Any]:
         "policy_errors": [d.headline() for d in policy_errors],
         "policy_current": not policy_errors,
         "policy_kept": _policy_kept() if policy_errors else None,
+        "coach": coach_check(loaded.values),
     }
+
+
+def coach_check(values: Mapping[str, object]) -> dict[str, Any]:
+    """Whether a drill would open its coach window here: the setting, a display, Tk."""
+    from ergobreak.coach.link import available  # noqa: PLC0415
+
+    if values.get("drill.window") is not True:
+        return {"state": "off", "detail": "off: drill.window = false"}
+    ok, why = available()
+    if not ok:
+        return {"state": "missing", "detail": f"{why}; drills show in notifications"}
+    import tkinter  # noqa: PLC0415 - the window's toolkit, found by available()
+
+    return {"state": "OK", "detail": f"Tk {tkinter.TkVersion} {why}"}
 
 
 def _policy_kept() -> str:
@@ -276,6 +292,9 @@ def write_text(
                     _write_passed(out, reader["name"], reader["reason"], indent=34)
     mark = "OK" if config["ok"] else "error"
     out.write(f"{mark:8} {'config':9} {config['path']}\n{'':32}{config['detail']}\n")
+    coach = config.get("coach")
+    if coach is not None:  # read with the config: drill.window says whether to open it
+        out.write(f"{coach['state']:8} {'coach':9} {'window':13} {coach['detail']}\n")
     for warning in config.get("warnings", ()):
         out.write(f"{'':32}{warning}\n")
     for problem in config.get("policy_errors", ()):
