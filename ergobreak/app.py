@@ -54,8 +54,8 @@ if TYPE_CHECKING:
     from datetime import tzinfo
 
     from ergobreak.coach.coaching import Coaching
-    from ergobreak.content.feedback import Answer, Turn
-    from ergobreak.core.content import Content, Drill
+    from ergobreak.content.feedback import Turn
+    from ergobreak.core.content import Answer, Content, Drill
     from ergobreak.daemon.watch import InotifyWatcher, StatWatcher
     from ergobreak.history.recorder import HistoryRecorder
     from ergobreak.platform.bubbles import Bubbles

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from ergobreak.core import events as ev
-from ergobreak.core.content import ID_PATTERN
+from ergobreak.core.content import ANSWERS, ID_PATTERN
 from ergobreak.core.duration import DurationError, parse_duration
 from ergobreak.core.effects import CommandName
 
@@ -30,7 +30,7 @@ APP_COMMANDS = (
 )
 WIRE_VERSION = 1
 #: "How was it?" after a drill (``feedback``); what each does: ergobreak.content.feedback
-FEEDBACK_ANSWERS = ("easy", "right", "hard", "hurt")
+FEEDBACK_ANSWERS = ANSWERS
 
 
 _DRILL_ID = re.compile(ID_PATTERN)

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from ergobreak.content import Filters, builtin_library, default_content
-from ergobreak.content.feedback import REST, Answer, Answers, Turn, apply_answers, reply_text
+from ergobreak.content.feedback import REST, Answers, Turn, apply_answers, reply_text
 from ergobreak.content.feedback_file import MAX_BYTES, FeedbackFile
 from ergobreak.content.selection import filtered_out
-from ergobreak.core.content import Drill
+from ergobreak.core.content import Answer, Drill
 
 LIBRARY = builtin_library()
 ROTATION = default_content().drills

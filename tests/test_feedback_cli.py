@@ -13,8 +13,8 @@ from scaffold import cli
 from test_cli_words import Daemon, serve
 
 from ergobreak.commands import FEEDBACK_ANSWERS, BadRequest, Request, from_wire
-from ergobreak.content.feedback import ANSWERS
 from ergobreak.content.library import safety_text
+from ergobreak.core.content import ANSWERS
 from ergobreak.daemon import ipc
 from ergobreak.daemon.instance import ensure_private_dir
 from ergobreak.paths import paths

@@ -21,8 +21,6 @@ from ergobreak.core.effects import Outcome
 MAX_LINE = 256 * 1024
 
 Side = Literal["left", "right"]
-Answer = Literal["easy", "right", "hard", "hurt"]
-ANSWERS: tuple[Answer, ...] = ("easy", "right", "hard", "hurt")
 
 
 class ProtocolError(ValueError):

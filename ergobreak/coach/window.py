@@ -21,8 +21,9 @@ from tkinter import font as tkfont
 from ergobreak.artwork.figure import Look, known, period, scene
 from ergobreak.artwork.shapes import Arc, Rect, Shape
 from ergobreak.coach import canvas
-from ergobreak.coach.protocol import ANSWERS, Close, End, Message, Open, Show, Told
+from ergobreak.coach.protocol import Close, End, Message, Open, Show, Told
 from ergobreak.commands import Request
+from ergobreak.core.content import ANSWERS
 from ergobreak.core.duration import format_clock
 
 log = logging.getLogger("ergobreak.coach")

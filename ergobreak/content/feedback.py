@@ -22,12 +22,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Literal, get_args
+from typing import Literal
 
-from ergobreak.core.content import Drill
+from ergobreak.core.content import Answer, Drill
 
-Answer = Literal["easy", "right", "hard", "hurt"]
-ANSWERS: tuple[Answer, ...] = get_args(Answer)
 #: "It hurt" leaves a drill out of the rotation this long from the answer (14 days)
 REST = 14 * 86400.0
 #: which variant an answer puts in the drill's place

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import cast
 
 from ergobreak.atomic import write_atomic
-from ergobreak.content.feedback import ANSWERS, Answer, Answers, Said
-from ergobreak.core.content import ID_PATTERN
+from ergobreak.content.feedback import Answers, Said
+from ergobreak.core.content import ANSWERS, ID_PATTERN, Answer
 from ergobreak.tomlfile import read_bytes
 
 log = logging.getLogger(__name__)

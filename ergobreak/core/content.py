@@ -7,9 +7,12 @@ These are plain values. Loading and validating the shipped library lives in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Side = Literal["left", "right"]
+#: how a drill felt ("How was it?"), as the window, the CLI and the history say it
+Answer = Literal["easy", "right", "hard", "hurt"]
+ANSWERS: tuple[Answer, ...] = get_args(Answer)
 Category = Literal["hip_flexor", "hinge", "mobility", "glutes", "seated"]
 CATEGORIES: tuple[Category, ...] = ("hip_flexor", "hinge", "mobility", "glutes", "seated")
 

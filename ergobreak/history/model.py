@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
+from ergobreak.core.content import ANSWERS
+
 #: effects recorded (the others: drill steps, rejected commands, state changes are noise)
 KINDS = (
     "posture_check",
@@ -26,7 +28,6 @@ KINDS = (
 )
 
 #: the answers of a ``feedback`` event, in the order :attr:`RoutineStats.felt` counts them
-FELT = ("easy", "right", "hard", "hurt")
 
 #: what ended an unbroken sitting stretch
 StretchEnd = Literal["natural_break", "drill", "gap"]
@@ -193,7 +194,7 @@ class RoutineStats:
             "skipped": self.skipped,
             "ignored": self.ignored,
             "snoozed": self.snoozed,
-            "felt": dict(zip(FELT, self.felt, strict=True)),
+            "felt": dict(zip(ANSWERS, self.felt, strict=True)),
         }
 
 

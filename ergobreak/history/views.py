@@ -10,8 +10,9 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from ergobreak.core.content import ANSWERS
 from ergobreak.core.duration import format_compact
-from ergobreak.history.model import FELT, DayStats, RoutineStats, StretchRow, Summary
+from ergobreak.history.model import DayStats, RoutineStats, StretchRow, Summary
 
 #: a sitting stretch at least this long (desk seconds) counts as *long*
 LONG_STRETCH = 45 * 60.0
@@ -108,7 +109,7 @@ def answers_text(d: DayStats) -> str:
 
 def felt_text(r: RoutineStats) -> str:
     """``2 right, 1 hard``: the "How was it?" answers about one drill (``""``: none)."""
-    return ", ".join(f"{n} {answer}" for answer, n in zip(FELT, r.felt, strict=True) if n)
+    return ", ".join(f"{n} {answer}" for answer, n in zip(ANSWERS, r.felt, strict=True) if n)
 
 
 def today_text(d: DayStats) -> str:
