@@ -73,7 +73,20 @@ def _flat(points: tuple[tuple[float, float], ...], dx: float, dy: float) -> tupl
 def draw(
     canvas: tk.Canvas, shapes: Sequence[Shape], background: RGBA, tag: str, **at: float
 ) -> None:
-    """Replace the items tagged ``tag`` on ``canvas`` with ``shapes`` (at ``dx``/``dy``)."""
+    """Replace the items tagged ``tag`` on ``canvas`` with ``shapes`` (at ``dx``/``dy``).
+
+    Items of the same kinds as last time are moved and restyled in place (an
+    animation frame changes only coordinates): fewer X requests than new items."""
+    wanted = items(shapes, background, at.get("dx", 0), at.get("dy", 0))
+    have = canvas.find_withtag(tag)
+    # Tk answers the kind's name ("line"); typeshed types it int | None
+    if len(have) == len(wanted) and all(
+        str(canvas.type(item)) == kind for item, (kind, _, _) in zip(have, wanted, strict=True)
+    ):
+        for item, (_, coords, options) in zip(have, wanted, strict=True):
+            canvas.coords(item, *coords)
+            canvas.itemconfigure(item, **options)
+        return
     canvas.delete(tag)
-    for kind, coords, options in items(shapes, background, at.get("dx", 0), at.get("dy", 0)):
+    for kind, coords, options in wanted:
         getattr(canvas, f"create_{kind}")(*coords, tags=(tag,), **options)

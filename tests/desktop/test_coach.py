@@ -535,3 +535,28 @@ def test_large_text_grows_the_window_and_keeps_the_buttons_on_it(
     for bx, by in [*button_row(desktop, window, 4), *button_row(desktop, window, 1)]:
         assert x < bx < x + w
         assert y < by < y + h
+
+
+def test_an_animation_frame_moves_the_figures_items_instead_of_making_new_ones(
+    desktop: Rig,
+) -> None:
+    import tkinter as tk  # only this test draws in the test process
+
+    from ergobreak.coach.canvas import draw  # it imports tkinter
+
+    root = tk.Tk()
+    try:
+        canvas = tk.Canvas(root, width=200, height=200)
+        look = Look.standard()
+        draw(canvas, scene("march", 0.0, side="left", size=200, look=look), look.background, "fig")
+        first = canvas.find_withtag("fig")
+        before = [canvas.coords(item) for item in first]
+        draw(canvas, scene("march", 0.5, side="left", size=200, look=look), look.background, "fig")
+        assert canvas.find_withtag("fig") == first  # the same items...
+        assert [canvas.coords(item) for item in first] != before  # ...moved
+        draw(canvas, scene("stand", 0.0, side=None, size=200, look=look), look.background, "fig")
+        assert len(canvas.find_withtag("fig")) == len(
+            scene("stand", 0.0, side=None, size=200, look=look)
+        )
+    finally:
+        root.destroy()
