@@ -20,20 +20,24 @@ import threading
 _bootstrap = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
 
 
-def name_this_thread(name: str) -> None:
+def name_this_thread(name: str, where: str = "") -> None:
+    """Give the kernel ``name``; log it with ``where`` (the thread's target) for the bench:
+    "Thread-2 (_receiver)" alone does not say whose receiver it is."""
     tid = threading.get_native_id()
     try:
         with open(f"/proc/self/task/{tid}/comm", "w") as comm:
             comm.write(name.encode()[:15].decode(errors="ignore"))
         if log := os.environ.get("ERGOBREAK_BENCH_THREADS"):
             with open(log, "a") as names:
-                names.write(f"{tid}\t{name}\n")
+                names.write(f"{tid}\t{name} [{where}]\n" if where else f"{tid}\t{name}\n")
     except OSError:
         pass  # not Linux, or /proc not mounted: the thread just keeps its name
 
 
 def _named_bootstrap(self: threading.Thread) -> None:
-    name_this_thread(self.name)
+    target = getattr(self, "_target", None)
+    where = f"{target.__module__}.{target.__qualname__}" if callable(target) else ""
+    name_this_thread(self.name, where)
     _bootstrap(self)
 
 
