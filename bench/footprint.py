@@ -169,7 +169,6 @@ class Ergobreak:
         self.cli = [str(script)] if script.exists() else [sys.executable, "-m", "ergobreak"]
 
     def start(self) -> peers.Started:
-        started = peers.Started("ergobreak")
         argv = [
             sys.executable,
             str(BENCH / "named_threads.py"),
@@ -177,25 +176,14 @@ class Ergobreak:
             "--config",
             str(self.config),
         ]
-        t0 = time.monotonic()
-        proc = self.rig.launch("ergobreak", argv)
 
-        def docked() -> bool:
-            if not proc.alive():
-                raise RuntimeError("exited")
+        def docked(proc: Any) -> bool:
             if self.tray == "sni":
                 return proc.pid in peers.sni_pids(self.rig)
             return bool(self.rig.find_windows("ergobreakSystemTrayIcon"))
 
-        try:
-            wait_for(docked, 20, interval=0.005, what="ergobreak's tray icon")
-        except (TimeoutError, RuntimeError) as exc:
-            started.reason = f"not up: {exc}; log {self.rig.log_path('ergobreak')}"
-            return started
-        started.pid = proc.pid
-        started.start_to_ready_s = time.monotonic() - t0
-        started.ready = "SNI item registered" if self.tray == "sni" else "XEmbed icon docked"
-        return started
+        ready = "SNI item registered" if self.tray == "sni" else "XEmbed icon docked"
+        return peers.launch_until(self.rig, wait_for, "ergobreak", argv, up=docked, ready=ready)[0]
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

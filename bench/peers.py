@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import Xlib.error
-from jeepney import DBusAddress  # type: ignore[import-untyped]
+from jeepney import DBusAddress, DBusErrorResponse  # type: ignore[import-untyped]
 
 _SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC
  "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
@@ -125,30 +125,44 @@ def _log_says(rig: Any, name: str, pattern: str) -> str:
     return found.group(0).strip() if found else ""
 
 
-def start_workrave(rig: Any, wait_for: Any) -> Started:
-    started = Started("workrave")
-    if shutil.which("workrave") is None:
-        started.reason = f"not installed ({INSTALL['workrave']})"
-        return started
-    t0 = time.monotonic()
-    proc = rig.launch("workrave", ["workrave"])
+def launch_until(
+    rig: Any, wait_for: Any, name: str, argv: list[str], *, up: Any, ready: str
+) -> tuple[Started, Any]:
+    """Launch ``argv`` in the rig and wait (20 s) until ``up(proc)``; time it.
 
-    def docked() -> bool:
+    Returns the Started record (``pid`` None and ``reason`` set when it did not come up,
+    or exited first) and the rig's Proc."""
+    started = Started(name)
+    t0 = time.monotonic()
+    proc = rig.launch(name, argv)
+
+    def check() -> bool:
         if not proc.alive():
             raise RuntimeError("exited")
+        return bool(up(proc))
+
+    try:
+        wait_for(check, 20, interval=0.005, what=f"{name}: {ready}")
+    except (TimeoutError, RuntimeError) as exc:
+        started.reason = f"not up: {exc}; log {rig.log_path(name)}"
+        return started, proc
+    started.pid = proc.pid
+    started.start_to_ready_s = time.monotonic() - t0
+    started.ready = ready
+    return started, proc
+
+
+def start_workrave(rig: Any, wait_for: Any) -> Started:
+    if shutil.which("workrave") is None:
+        return Started("workrave", reason=f"not installed ({INSTALL['workrave']})")
+
+    def docked(proc: Any) -> bool:
         if rig.bus.owner_pid(WORKRAVE_NAME) != proc.pid:
             return False
         return any(_in_panel(rig, w) for w in _windows_of(rig, "workrave", proc.pid))
 
-    try:
-        wait_for(docked, 20, interval=0.005, what="Workrave's icon to dock")
-    except (TimeoutError, RuntimeError) as exc:
-        started.reason = f"not up: {exc}; log {rig.log_path('workrave')}"
-        return started
-    started.pid = proc.pid
-    started.start_to_ready_s = time.monotonic() - t0
-    started.ready = f"owns {WORKRAVE_NAME}, XEmbed icon docked in the panel"
-    return started
+    ready = f"owns {WORKRAVE_NAME}, XEmbed icon docked in the panel"
+    return launch_until(rig, wait_for, "workrave", ["workrave"], up=docked, ready=ready)[0]
 
 
 def _windows_of(rig: Any, wm_class: str, pid: int) -> list[int]:
@@ -171,30 +185,20 @@ def _in_panel(rig: Any, window: int) -> bool:
 
 
 def start_safeeyes(rig: Any, wait_for: Any) -> Started:
-    started = Started("safeeyes")
     if shutil.which("safeeyes") is None:
-        started.reason = f"not installed ({INSTALL['safeeyes']})"
-        return started
+        return Started("safeeyes", reason=f"not installed ({INSTALL['safeeyes']})")
     (Path(rig.env["XDG_CONFIG_HOME"]) / "safeeyes" / "style").mkdir(parents=True, exist_ok=True)
-    t0 = time.monotonic()
-    proc = rig.launch("safeeyes", ["safeeyes"])
 
-    def answers() -> bool:
-        if not proc.alive():
-            raise RuntimeError("exited")
+    def answers(proc: Any) -> bool:
         try:
-            return bool(xmlrpc.client.ServerProxy(SAFEEYES_RPC).status() is not None)
+            return xmlrpc.client.ServerProxy(SAFEEYES_RPC).status() is not None
         except OSError:
             return False
 
-    try:
-        wait_for(answers, 20, interval=0.01, what="Safe Eyes to answer on its RPC port")
-    except (TimeoutError, RuntimeError) as exc:
-        started.reason = f"not up: {exc}; log {rig.log_path('safeeyes')}"
+    ready = "answers status() on its XML-RPC port"
+    started, proc = launch_until(rig, wait_for, "safeeyes", ["safeeyes"], up=answers, ready=ready)
+    if not started.up:
         return started
-    started.pid = proc.pid
-    started.start_to_ready_s = time.monotonic() - t0
-    started.ready = "answers status() on its XML-RPC port"
 
     # Its tray is the trayicon plugin (AppIndicator over SNI): say whether it docked.
     def registered() -> bool:
@@ -213,8 +217,12 @@ def start_safeeyes(rig: Any, wait_for: Any) -> Started:
 
 
 def sni_pids(rig: Any) -> set[int]:
-    """PIDs of the programs whose StatusNotifierItems the panel's watcher lists."""
-    items = rig.bus.get_property(WATCHER_API, "RegisteredStatusNotifierItems")
+    """PIDs of the programs whose StatusNotifierItems the panel's watcher lists (none
+    without a watcher, e.g. under trayer)."""
+    try:
+        items = rig.bus.get_property(WATCHER_API, "RegisteredStatusNotifierItems")
+    except DBusErrorResponse:
+        return set()
     pids = set()
     for item in items:
         service = item.split("/", 1)[0]  # ":1.42/org/ayatana/..." or "org.kde.SNI-PID-1/..."
