@@ -275,6 +275,8 @@ def measure(
             "fds": after.fds,
             "threads_gone": usage.threads_gone,
             "ctx_per_s_by_thread": usage.per_thread_name,
+            # [file, kB] pairs, largest first (a dict would be sorted by name in the JSON)
+            "shared_kib_by_file": [list(pair) for pair in procstat.shared_by_file(pid).items()],
         }
     return out
 

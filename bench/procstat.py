@@ -88,6 +88,26 @@ def parse_switches(status: str) -> int:
     return int(values["voluntary_ctxt_switches"]) + int(values["nonvoluntary_ctxt_switches"])
 
 
+def parse_shared_by_file(smaps: str, top: int = 8) -> dict[str, int]:
+    """Shared_Clean + Shared_Dirty kB of each mapped file (``/proc/PID/smaps``), largest
+    first: the pages USS leaves out because another process maps them too."""
+    shared: dict[str, int] = {}
+    current = "[anon]"
+    for line in smaps.splitlines():
+        head, _, rest = line.partition(" ")
+        if "-" in head and not head.endswith(":"):  # a mapping's header line
+            fields = rest.split()
+            current = fields[4] if len(fields) > 4 else "[anon]"
+        elif head in ("Shared_Clean:", "Shared_Dirty:"):
+            shared[current] = shared.get(current, 0) + int(rest.split()[0])
+    ranked = sorted(shared.items(), key=lambda item: -item[1])
+    return {name: kb for name, kb in ranked[:top] if kb}
+
+
+def shared_by_file(pid: int, top: int = 8) -> dict[str, int]:
+    return parse_shared_by_file(Path(f"/proc/{pid}/smaps").read_text(), top)
+
+
 def memory(pid: int) -> Memory:
     return parse_smaps_rollup(Path(f"/proc/{pid}/smaps_rollup").read_text())
 

@@ -43,6 +43,33 @@ def test_uss_is_private_clean_plus_private_dirty() -> None:
     assert (mem.rss_kb, mem.pss_kb, mem.uss_kb) == (30000, 20000, 20500)
 
 
+SMAPS = """55d0c0de0000-55d0c0de4000 r-xp 00000000 08:01 123   /usr/lib/libgtk-3.so.0
+Rss:                 400 kB
+Shared_Clean:        300 kB
+Shared_Dirty:          0 kB
+55d0c0de4000-55d0c0de5000 rw-p 00004000 08:01 123   /usr/lib/libgtk-3.so.0
+Shared_Clean:          0 kB
+Shared_Dirty:          8 kB
+7f0000000000-7f0000001000 rw-p 00000000 00:00 0
+Shared_Clean:          4 kB
+Shared_Dirty:          0 kB
+7f0000002000-7f0000003000 r--p 00000000 08:01 9     /usr/lib/libc.so.6
+Shared_Clean:          0 kB
+Shared_Dirty:          0 kB
+"""
+
+
+def test_shared_pages_are_added_up_per_file_largest_first() -> None:
+    shared = procstat.parse_shared_by_file(SMAPS)
+    assert list(shared.items()) == [("/usr/lib/libgtk-3.so.0", 308), ("[anon]", 4)]
+
+
+def test_libc_of_this_process_shows_as_shared() -> None:
+    # every process on the machine maps libc's pages: none of them are ours alone
+    shared = procstat.shared_by_file(os.getpid(), top=50)
+    assert any("libc.so" in name for name in shared)
+
+
 def test_memory_of_this_process_grows_with_what_it_alone_touches() -> None:
     before = procstat.memory(os.getpid())
     assert 0 < before.uss_kb <= before.pss_kb <= before.rss_kb
