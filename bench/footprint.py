@@ -76,15 +76,16 @@ STATES = ("working", "away", "paused", "outside_hours", "prompt")
 TYPING = {"working": True, "away": False, "paused": True, "outside_hours": True, "prompt": True}
 ACTORS = ("ergobreak", "workrave", "safeeyes", "floor")
 MOVES_PER_S = 20
-#: ergobreak's idle threshold in the bench config, so ``away`` starts after 15 s, not 60
-IDLE_PAUSE_S = 15
 SETTLE_S = 10.0  # after start-up: imports done, first icons drawn, memory handed back
 
 
-def config_text(**sections: dict[str, str]) -> str:
-    """A config.toml: the bench's base settings, with ``sections`` (TOML values) on top."""
+def config_text(idle_pause: str | None, **sections: dict[str, str]) -> str:
+    """A config.toml: the bench's base settings, with ``sections`` (TOML values) on top.
+
+    ``idle_pause`` (e.g. "15s") shortens the wait before ``away``; None keeps ergobreak's
+    default, which also sets how often its engine looks at the idle time while working."""
     merged: dict[str, dict[str, str]] = {
-        "activity": {"idle_pause": f'"{IDLE_PAUSE_S}s"'},
+        "activity": {"idle_pause": f'"{idle_pause}"'} if idle_pause else {},
         "schedule": {"enabled": "false"},
         "history": {"first_run_notice": "false"},
     }
@@ -97,21 +98,22 @@ def config_text(**sections: dict[str, str]) -> str:
     return "\n".join(out) + "\n"
 
 
-BASE_CONFIG = config_text()
-#: a drill due after 10 s of desk time, its prompt kept up while the user works on
-PROMPT_CONFIG = config_text(
-    activity={"prompt_gap": '"5s"'},
-    posture={"enabled": "false"},
-    drill={"every": '"10s"', "prelude": '"30m"', "start_after_idle": '"10s"', "snooze": '"5s"'},
-)
+def prompt_config(idle_pause: str | None) -> str:
+    """A drill due after 10 s of desk time, its prompt kept up while the user works on."""
+    return config_text(
+        idle_pause,
+        activity={"prompt_gap": '"5s"'},
+        posture={"enabled": "false"},
+        drill={"every": '"10s"', "prelude": '"30m"', "start_after_idle": '"10s"', "snooze": '"5s"'},
+    )
 
 
-def outside_hours_config(now: time.struct_time) -> str:
+def outside_hours_config(idle_pause: str | None, now: time.struct_time) -> str:
     """Every day, one working hour that is neither this one nor the next."""
     start = next(h for h in ((now.tm_hour + k) % 24 for k in range(2, 24)) if h <= 22)
     days = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
     hours = f'["{start:02d}:00-{start + 1:02d}:00"]'
-    return config_text(schedule={"enabled": "true", "days": days, "hours": hours})
+    return config_text(idle_pause, schedule={"enabled": "true", "days": days, "hours": hours})
 
 
 # --------------------------------------------------------------------------- input
@@ -158,11 +160,12 @@ class Typist:
 class Ergobreak:
     """The daemon under test and its command line, in the rig's session."""
 
-    def __init__(self, rig: Any, tray: str) -> None:
+    def __init__(self, rig: Any, tray: str, idle_pause: str | None) -> None:
         self.rig = rig
         self.tray = tray
         self.config = Path(rig.env["HOME"]) / "bench-config.toml"
-        self.config.write_text(BASE_CONFIG)
+        self.idle_pause = idle_pause
+        self.config.write_text(config_text(idle_pause))
         self.thread_log = Path(rig.state_dir) / "ergobreak-threads.tsv"
         rig.env["ERGOBREAK_BENCH_THREADS"] = str(self.thread_log)
         script = Path(sys.executable).parent / "ergobreak"
@@ -286,21 +289,21 @@ def enter_state(state: str, ours: Ergobreak, typist: Typist) -> str:
     if state == "working":
         typist.hold(3, typing=True)
     elif state == "away":
-        typist.hold(IDLE_PAUSE_S + 3, typing=False)
+        wait_for(lambda: _state_of(ours.status()) == "away", 300, interval=1.0, what="away")
     elif state == "paused":
         ours.command("pause", "1h")
         typist.hold(2, typing=True)
     elif state == "outside_hours":
         ours.command("resume")
         ours.apply_config(
-            outside_hours_config(time.localtime()),
+            outside_hours_config(ours.idle_pause, time.localtime()),
             "ergobreak to apply the outside-hours config",
             lambda s: _state_of(s) == "off_hours",
         )
         typist.hold(2, typing=True)
     elif state == "prompt":
         ours.apply_config(
-            PROMPT_CONFIG,
+            prompt_config(ours.idle_pause),
             "ergobreak to apply the prompt config",
             lambda s: _state_of(s) not in ("off_hours", ""),
         )
@@ -334,7 +337,7 @@ def cli_times(ours: Ergobreak, n: int) -> dict[str, list[float]]:
 
 def one_run(args: argparse.Namespace) -> dict[str, Any]:
     with session(args.tray) as rig:
-        ours = Ergobreak(rig, args.tray)
+        ours = Ergobreak(rig, args.tray, args.idle_pause)
         started = [ours.start()]
         if args.peers:
             started.append(peers.start_workrave(rig, wait_for))
@@ -533,6 +536,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--no-peers", dest="peers", action="store_false", help="ergobreak alone")
     parser.add_argument("--states", default=",".join(STATES), help=",".join(STATES))
+    parser.add_argument(
+        "--idle-pause",
+        help="ergobreak's activity.idle_pause for the run, e.g. 15s (default: its own);"
+        " shorter reaches `away` sooner but makes the engine look at the idle time more often",
+    )
     parser.add_argument("--cli-runs", type=int, default=10, help="status/pass timings per run")
     args = parser.parse_args(argv)
     args.states = [s for s in args.states.split(",") if s]
@@ -551,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "tray": args.tray,
             "states": args.states,
             "input": f"XTEST: {MOVES_PER_S} pointer moves/s and 1 key press/s while typing",
-            "ergobreak_idle_pause_s": IDLE_PAUSE_S,
+            "ergobreak_idle_pause": args.idle_pause or "ergobreak's default",
         },
         "versions": versions(
             [str(script)] if script.exists() else [sys.executable, "-m", "ergobreak"]
