@@ -25,7 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from footprint import cpu_ticks, rss_kb, switches, wait_for
+import procstat
+from footprint import wait_for
 
 from ergobreak.coach.protocol import Close, Message, Open, Show, StepInfo, encode
 
@@ -48,12 +49,12 @@ def show(step: int, *, held: bool = False) -> Show:
 
 
 def sample(pid: int, seconds: float) -> tuple[float, float]:
-    """CPU % and wake-ups per second of ``pid`` over ``seconds``."""
-    cpu0, sw0, t0 = cpu_ticks(pid), switches(pid), time.monotonic()
+    """CPU % (scheduler nanoseconds) and wake-ups per second, all threads of ``pid``,
+    over ``seconds``."""
+    before = procstat.snapshot(pid, time.monotonic())
     time.sleep(seconds)
-    elapsed = time.monotonic() - t0
-    clk = os.sysconf("SC_CLK_TCK")
-    return 100 * (cpu_ticks(pid) - cpu0) / clk / elapsed, (switches(pid) - sw0) / elapsed
+    usage = procstat.delta(before, procstat.snapshot(pid, time.monotonic()))
+    return usage.cpu_pct, usage.switches_per_s
 
 
 def main() -> None:
@@ -87,7 +88,7 @@ def main() -> None:
                 break
         first_frame = time.monotonic() - started
         wait_for(lambda: proc.poll() is None, 1)
-        rss, pss = rss_kb(proc.pid)
+        mem = procstat.memory(proc.pid)
         rows = [("motion", *sample(proc.pid, args.seconds))]
         send(show(2))
         rows.append(("still", *sample(proc.pid, args.seconds)))
@@ -98,7 +99,10 @@ def main() -> None:
         proc.wait(10)
         proc.stderr.close()
     print(f"coach start -> first frame: {first_frame * 1000:.0f} ms")
-    print(f"coach RSS {rss / 1024:.1f} MB, PSS {pss / 1024:.1f} MB")
+    print(
+        f"coach RSS {mem.rss_kb / 1024:.1f} MB, PSS {mem.pss_kb / 1024:.1f} MB,"
+        f" USS {mem.uss_kb / 1024:.1f} MB"
+    )
     print(f"{'showing':<8} {'CPU %':>7} {'wake/s':>7}")
     for name, cpu, wakeups in rows:
         print(f"{name:<8} {cpu:7.2f} {wakeups:7.1f}")
