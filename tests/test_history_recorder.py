@@ -283,7 +283,7 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(
         assert store.dropped() == 45
 
 
-def test_desk_time_alone_is_committed_every_flush_every_seconds(
+def test_desk_time_alone_wakes_the_writer_and_is_committed_once_per_flush_every(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The writer's clock is driven by the test, one loop iteration at a time."""
@@ -304,29 +304,27 @@ def test_desk_time_alone_is_committed_every_flush_every_seconds(
 
     recorder = HistoryRecorder(tmp_path / "h.db", tz=UTC, keep_days=None, clock=clock)
     wall = at(last_monday())
-    committed = []
-    # (monotonic time of the writer's loop, desk seconds so far)
-    # (monotonic time of the writer's loop iteration, desk seconds so far)
-    steps = (
-        (0.0, 0.0),
-        (60.0, 60.0),
-        (200.0, 120.0),
-        (361.0, 180.0),
-        (362.0, 240.0),
-        (363.0, 240.0),
-    )
-    for now, desk in steps:
+    # (wall seconds, desk seconds so far); the writer wakes only for the steps queued:
+    # the first, then one flush_every (300 s) of wall time after it. The steps between
+    # only grow the timers: the engine side holds them back (the last one carries all).
+    steps = ((0.0, True), (60.0, False), (200.0, False), (301.0, True), (362.0, False))
+    woken = []
+    for desk, queued in steps:
         recorder.record(wall + desk, [], Views(desk, desk))
-        calls.get(timeout=10)  # the writer is in this step's iteration: the last one is done
-        committed.append(len(writes))
-        answers.put(now)
-    # desk time pending since t=60 is due at t >= 360: committed at 361, and only then
-    assert committed == [0, 0, 0, 0, 1, 1]
-    assert writes[0].desk == {last_monday().isoformat(): 180.0}
-    answers.put(364.0)  # for close()'s iteration
+        if queued:
+            calls.get(timeout=10)  # the writer is in this step's iteration
+            woken.append(desk)
+            answers.put(desk)
+    assert calls.empty()  # the held steps never woke it
+    answers.put(370.0)  # for the query's iteration
+    assert recorder.flush()  # a query releases the held step first
+    calls.get(timeout=10)
+    assert woken == [0.0, 301.0]
+    assert [b.desk for b in writes][:1] == [{last_monday().isoformat(): 301.0}]
+    answers.put(400.0)  # for close()'s iteration
     recorder.close()
     assert len(writes) == 2
-    assert sum(b.desk.get(last_monday().isoformat(), 0) for b in writes) == 240.0
+    assert sum(b.desk.get(last_monday().isoformat(), 0) for b in writes) == 362.0
 
 
 def test_close_commits_pending_desk_time(tmp_path: Path) -> None:
@@ -455,3 +453,18 @@ def _cue() -> Cue:
     from ergobreak.content import default_content
 
     return default_content().cues[0]
+
+
+def test_desk_time_held_back_is_queued_before_a_step_that_resets_the_timers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.db"
+    wall = at(last_monday())
+    with HistoryRecorder(path, tz=UTC, keep_days=None) as recorder:
+        for desk in range(0, 201, 20):  # held back: no effects, within flush_every
+            recorder.record(wall + desk, [], Views(desk, desk))
+        # a natural break resets both timers: only the held step knows the 200 s
+        recorder.record(wall + 600, [fx.NaturalBreak(away=400.0)], Views(0, 0))
+    with HistoryStore.open(path) as store:
+        [day] = store.day_stats(Period("day", last_monday(), last_monday()))
+        assert day.desk_seconds == 200.0

@@ -8,9 +8,15 @@ ones that returned no effects) the engine thread calls::
     recorder.record(wall, effects, session.view(t))
 
 :meth:`HistoryRecorder.record` copies three numbers and the effect tuple into a
-bounded queue with ``put_nowait`` and returns: no I/O, no locks held, never blocks,
-never raises. When the queue is full (the disk stalls for minutes) the step is
-dropped and counted; the count is stored with the next batch.
+bounded queue with ``put_nowait`` and returns: no I/O, never blocks, never raises.
+A step without effects only grows the desk timers, so it is held back on the engine's
+side and replaced by the next one (the timers are totals: the last step carries the
+desk time of all before it); it goes to the queue when a step with effects comes (just
+before it), after ``flush_every`` of wall time, or when asked (:meth:`query`,
+:meth:`close`). So the writer thread sleeps through the engine's polls — away, or with
+a prompt on screen, the engine looks every few seconds — and wakes once per
+``flush_every`` unless something happens. When the queue is full (the disk stalls for
+minutes) the step is dropped and counted; the count is stored with the next batch.
 
 One writer thread owns the SQLite connection. It blocks on ``queue.get()`` (no
 timeouts, no polling), drains whatever else is queued, and writes one transaction
@@ -49,6 +55,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import queue
 import sqlite3
 import threading
@@ -265,6 +272,8 @@ class _Step:
     effects: tuple[fx.Effect, ...]
     posture: float
     drill: float
+    #: queued because ``flush_every`` passed: commit it at once
+    flush: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +336,11 @@ class HistoryRecorder:
         self._on_message = on_message
         self._clock = clock
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        #: the last step without effects, not queued yet, and the wall time a step was
+        #: last queued (engine thread; :meth:`query` and :meth:`close` take it too)
+        self._held: _Step | None = None
+        self._queued_at = -math.inf
+        self._hold = threading.Lock()
         self._dropped = 0
         self._closed = False
         #: why history is off for this run, if it is
@@ -341,21 +355,41 @@ class HistoryRecorder:
         """Queue one core step. Never blocks, never raises; O(len(effects))."""
         if self._closed or self.failure is not None:
             return
+        step = _Step(wall, tuple(effects), float(view.posture_desk), float(view.drill_desk))
+        # Queued under the lock (put_nowait never blocks), so steps reach the writer
+        # in order whichever thread releases the held one.
+        with self._hold:
+            if not effects and 0 <= wall - self._queued_at < self._flush_every:
+                self._held = step  # supersedes the one held before
+                return
+            held, self._held = self._held, None
+            if not effects:  # flush_every passed since a step was last queued
+                step = dataclasses.replace(step, flush=math.isfinite(self._queued_at))
+            self._queued_at = wall
+            if held is not None and effects:
+                # before a step that may reset the timers, the desk time up to it
+                self._put(held)
+            self._put(step)
+
+    def _put(self, item: object) -> None:
         try:
-            self._queue.put_nowait(
-                _Step(wall, tuple(effects), float(view.posture_desk), float(view.drill_desk))
-            )
+            self._queue.put_nowait(item)
         except queue.Full:
             self._dropped += 1
+
+    def _release_held(self) -> None:
+        """Queue the step held back, if any (before a query or the close)."""
+        with self._hold:
+            held, self._held = self._held, None
+            if held is not None:
+                self._put(held)
 
     def feedback(self, wall: float, drill: str, answer: str) -> None:
         """Queue a "How was it?" answer (written at once). Never blocks, never raises."""
         if self._closed or self.failure is not None:
             return
-        try:
-            self._queue.put_nowait(_Feedback(wall, drill, answer))
-        except queue.Full:
-            self._dropped += 1
+        self._release_held()
+        self._put(_Feedback(wall, drill, answer))
 
     @property
     def dropped(self) -> int:
@@ -371,6 +405,7 @@ class HistoryRecorder:
         ``on_message``)."""
         if self._closed or self.failure is not None:
             return None
+        self._release_held()
         request = _Request(fn)
         try:
             self._queue.put(request, timeout=timeout)
@@ -401,6 +436,7 @@ class HistoryRecorder:
     def close(self, timeout: float = 10.0) -> None:
         """Commit everything queued and stop the writer thread (idempotent)."""
         if not self._closed:
+            self._release_held()
             self._closed = True
             try:
                 self._queue.put(_CLOSE, timeout=timeout)
@@ -474,9 +510,11 @@ class HistoryRecorder:
                 except queue.Empty:
                     break
             closing = False
+            flush = False
             requests: list[_Request] = []
             for it in items:
                 if isinstance(it, _Step):
+                    flush = flush or it.flush
                     if acc is not None:
                         acc.step(it.wall, it.effects, it.posture, it.drill)
                 elif isinstance(it, _Feedback):
@@ -502,6 +540,7 @@ class HistoryRecorder:
             due = (
                 closing
                 or requests
+                or flush
                 or acc.has_events
                 or (pending_since is not None and now - pending_since >= self._flush_every)
             )
