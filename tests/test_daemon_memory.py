@@ -7,10 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
 def test_release_trims_the_heap_without_spawning_anything() -> None:
     probe = textwrap.dedent(
         """

@@ -29,24 +29,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ergobreak.commands import BadRequest, Request, to_event
+from ergobreak.commands import CORE_COMMANDS, BadRequest, Request, to_event
 from ergobreak.core import events as ev
 from ergobreak.core.duration import DurationError, parse_duration
 from ergobreak.tomlfile import read_bytes
 
 ACTIVITY = ("active", "idle", "locked", "asleep", "gap", "fullscreen", "call", "watching")
-COMMANDS = (
-    "start",
-    "posture",
-    "snooze",
-    "skip",
-    "pause",
-    "resume",
-    "drill_pause",
-    "drill_resume",
-    "next_step",
-    "clock",
-)
+#: the core commands, and the wall clock jumping
+COMMANDS = (*CORE_COMMANDS, "clock")
 #: about 100,000 rows: two months of minute-by-minute activity
 MAX_BYTES = 1024 * 1024
 #: a month; replaying it second by second takes seconds
